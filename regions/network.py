@@ -101,7 +101,7 @@ class Network:
         """
         layers = []
         width = 2
-        for i, (w, b) in enumerate(list(hidden) + [output]):
+        for i, (w, b) in enumerate([*list(hidden), output]):
             w = np.array(w, dtype=np.float64, copy=True)
             b = np.array(b, dtype=np.float64, copy=True)
             name = f"hidden layer {i}" if i < len(hidden) else "output layer"
@@ -289,7 +289,7 @@ class Network:
         r = patterns.shape[0]
         jac = np.empty((r, self.n_out, 2))
         off = np.empty((r, self.n_out))
-        bounds = np.cumsum((0,) + self.widths)
+        bounds = np.cumsum((0, *self.widths))
         for s in range(0, r, chunk):
             p = patterns[s : s + chunk]
             c = p.shape[0]
@@ -326,7 +326,10 @@ def _walk(module: Any, prefix: str) -> Any:
     from torch import nn
 
     if type(module) is nn.Sequential:
-        for name, child in module.named_children():
+        # not named_children(): it skips a module that appears twice (a reused nn.ReLU)
+        for name, child in module._modules.items():
+            if child is None:
+                continue
             yield from _walk(child, f"{prefix}.{name}" if prefix else name)
     elif type(module) is nn.ModuleList:
         raise UnsupportedLayerError(

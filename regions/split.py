@@ -23,8 +23,9 @@ either exactly ``0.0`` or larger in magnitude than its neuron's tolerance.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +81,7 @@ class Mesh:
             return np.zeros((self.n_faces, 0), dtype=bool)
         cols = []
         idx = np.arange(self.n_faces)
-        for pat, par in zip(self.layer_patterns[::-1], self.layer_parents[::-1]):
+        for pat, par in zip(self.layer_patterns[::-1], self.layer_parents[::-1], strict=True):
             cols.append(pat[idx])
             idx = par[idx]
         return np.concatenate(cols[::-1], axis=1)
@@ -130,7 +131,11 @@ def _next_slot(ptr: np.ndarray) -> np.ndarray:
 
 
 def face_reduce(
-    values: np.ndarray, face_ptr: np.ndarray, face_verts: np.ndarray, ufunc: Any, chunk: int = 1 << 22
+    values: np.ndarray,
+    face_ptr: np.ndarray,
+    face_verts: np.ndarray,
+    ufunc: Any,
+    chunk: int = 1 << 22,
 ) -> np.ndarray:
     """Reduce per-vertex rows over the vertices of each face.
 
@@ -319,13 +324,11 @@ def _split_neuron(ar: _Arena, j: int, cand: np.ndarray, tol: np.ndarray) -> int:
     w[cross] = new_ids[inv.ravel()]
 
     # the two loops, in boundary order: each slot emits its vertex, then the new vertex
-    cand2 = np.stack([verts, w], axis=1)
-    face_of_slot = np.repeat(np.arange(len(faces)), sizes)
+    cand2 = np.stack([verts, w], axis=1).ravel()
     out = []
     for keep_v in (sg >= 0, sg <= 0):
-        m = np.stack([keep_v, cross], axis=1).ravel()
-        loop = cand2.ravel()[m]
-        cnt = np.bincount(face_of_slot[np.repeat(np.arange(len(verts)), 2)[m]], minlength=len(faces))
+        loop = cand2[np.stack([keep_v, cross], axis=1).ravel()]
+        cnt = np.add.reduceat(keep_v.astype(np.int64) + cross, lptr[:-1])
         out.append((loop, cnt))
     (loop_a, cnt_a), (loop_b, cnt_b) = out
     if (cnt_a < 3).any() or (cnt_b < 3).any():
@@ -415,8 +418,8 @@ def split_mesh(
             ar.xy[: ar.nv].copy(),
             ptr,
             verts,
-            mesh.layer_patterns + [pattern],
-            mesh.layer_parents + [parents],
+            [*mesh.layer_patterns, pattern],
+            [*mesh.layer_parents, parents],
         )
         if on_layer is not None:
             on_layer(layer, mesh)

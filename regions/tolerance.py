@@ -31,7 +31,9 @@ Area and check tolerances (``AREA_RTOL``, ``CHECK_RTOL``)
     floating-point polygon clipping leaves in the shapely reference splitter,
     and bounds the total overlap that :meth:`~regions.Partition.verify`
     accepts. ``CHECK_RTOL`` is the relative tolerance of the forward-pass check
-    in ``verify`` (affine map against torch).
+    in ``verify`` (affine map against torch). ``PATTERN_RTOL`` is the band,
+    relative to the same scale as ``ZERO_RTOL``, inside which ``verify``
+    accepts either sign of a pre-activation at a region's interior point.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import numpy as np
 
 __all__ = [
     "ZERO_RTOL",
+    "PATTERN_RTOL",
     "AREA_RTOL",
     "CHECK_RTOL",
     "SUM_RTOL",
@@ -49,6 +52,9 @@ __all__ = [
 
 #: Relative band around zero in which a pre-activation counts as zero.
 ZERO_RTOL: float = 1e-12
+#: Relative band (same scale as ``ZERO_RTOL``) inside which ``verify`` accepts
+#: either sign of a pre-activation at a region's interior point.
+PATTERN_RTOL: float = 1e-10
 #: Relative (to the domain's area) area below which a clipped piece is a sliver.
 AREA_RTOL: float = 1e-12
 #: Relative tolerance of the forward-pass check in ``verify``.

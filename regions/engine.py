@@ -1,0 +1,167 @@
+"""The entry points: :func:`linear_regions` and :func:`count_regions`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .domain import DEFAULT_BBOX, Domain, as_domain
+from .network import Network, as_network
+from .partition import Partition
+from .split import Mesh, split_mesh
+from .tolerance import AREA_RTOL
+
+__all__ = ["linear_regions", "count_regions", "METHODS"]
+
+#: The splitters: ``"fast"`` (array mesh, the default) and ``"shapely"`` (reference).
+METHODS: tuple[str, ...] = ("fast", "shapely")
+
+
+def _check_method(method: Any) -> str:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    return str(method)
+
+
+def _clip(polys: np.ndarray, domain: Domain) -> tuple[np.ndarray, np.ndarray]:
+    """Clip convex cells to a non-convex domain; return the pieces and their cell."""
+    import shapely
+
+    clipped = shapely.intersection(polys, domain.polygon)
+    parts, idx = shapely.get_parts(clipped, return_index=True)
+    keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > AREA_RTOL * domain.area)
+    return np.asarray(parts[keep]), np.asarray(idx[keep])
+
+
+def _fast(network: Network, domain: Domain) -> Partition:
+    counts: list[int] = []
+
+    def on_layer(_layer: int, mesh: Mesh) -> None:
+        if domain.convex:
+            counts.append(mesh.n_faces)
+        else:
+            counts.append(len(_clip(mesh.polygons(), domain)[0]))
+
+    mesh = split_mesh(network.hidden, domain.ring, on_layer)
+    patterns = mesh.patterns()
+    if domain.convex:
+        return Partition(network, domain, patterns, counts, mesh=mesh, method="fast")
+    polys, idx = _clip(mesh.polygons(), domain)
+    if not network.hidden:
+        counts = []
+    return Partition(network, domain, patterns[idx], counts, polygons=polys, method="fast")
+
+
+def linear_regions(
+    model: Any,
+    bbox: Any = DEFAULT_BBOX,
+    *,
+    method: str = "fast",
+) -> Partition:
+    """Exact linear regions of a ReLU network over a 2-D domain.
+
+    The regions are the 2-D cells (nonzero area) of the partition of the
+    domain by the zero sets of all hidden neurons, taken layer by layer: each
+    cell of the partition after layer ``l - 1`` is cut by the line on which a
+    layer-``l`` neuron's pre-activation (affine on that cell) is zero. These
+    are the cells of the activation-pattern partition; two disconnected
+    pieces with the same pattern are two regions.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or Network
+        An ``nn.Sequential`` of supported layers (see
+        :data:`regions.SUPPORTED_LAYERS`) with 2-D input. It is not modified.
+    bbox : (xmin, ymin, xmax, ymax) or shapely Polygon, default (-10, -10, 10, 10)
+        The domain: a box in the order of shapely's ``bounds``, or a polygon,
+        convex or not.
+    method : {"fast", "shapely"}
+        ``"fast"``: the array mesh splitter. ``"shapely"``: the reference
+        splitter on shapely polygons (slower, same result).
+
+    Returns
+    -------
+    Partition
+
+    Raises
+    ------
+    UnsupportedLayerError, InputDimensionError, ShapeMismatchError,
+    NonFiniteWeightError, TrainingModeError, DomainError
+        See :mod:`regions.errors`.
+
+    Examples
+    --------
+    The course's shallow 2-20-1 MLP (seed 0) over [-10, 10]^2; 211 would be
+    the most one layer of 20 neurons can make:
+
+    >>> import regions
+    >>> from regions.course import shallow_model
+    >>> p = regions.linear_regions(shallow_model(), bbox=(-10, -10, 10, 10))
+    >>> len(p), p.layer_counts
+    (197, [197])
+    >>> p.verify()
+    >>> bool(abs(p.areas.sum() - 400.0) < 1e-9)
+    True
+    """
+    network = as_network(model)
+    domain = as_domain(bbox)
+    method = _check_method(method)
+    if method == "fast":
+        return _fast(network, domain)
+    from .shapely_split import split_shapely
+
+    res = split_shapely(network, domain)
+    return Partition(
+        network, domain, res.patterns, res.layer_counts, polygons=res.polygons, method="shapely"
+    )
+
+
+def count_regions(
+    model: Any,
+    bbox: Any = DEFAULT_BBOX,
+    *,
+    method: str = "fast",
+) -> int:
+    """Number of linear regions of a ReLU network in a 2-D domain.
+
+    The count is the number of 2-D cells (nonzero area) of the partition of
+    the domain by the zero sets of all hidden neurons, taken layer by layer:
+    the cells of the activation-pattern partition, where two disconnected
+    pieces with the same pattern count as two. See :func:`linear_regions`
+    for the parameters and for the :class:`Partition` behind the count.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or Network
+    bbox : (xmin, ymin, xmax, ymax) or shapely Polygon, default (-10, -10, 10, 10)
+    method : {"fast", "shapely"}
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    One hidden layer of 3 neurons in general position reaches
+    ``1 + n + n(n-1)/2 = 7`` regions; three lines through one point give 6:
+
+    >>> import torch, regions
+    >>> layer = torch.nn.Linear(2, 3)
+    >>> model = torch.nn.Sequential(layer, torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    >>> with torch.no_grad():
+    ...     _ = layer.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
+    ...     _ = layer.bias.copy_(torch.tensor([0.0, 0.0, -1.0]))
+    >>> regions.count_regions(model, bbox=(-5, -5, 5, 5))
+    7
+    >>> with torch.no_grad():
+    ...     _ = layer.bias.zero_()
+    >>> regions.count_regions(model, bbox=(-5, -5, 5, 5))
+    6
+    """
+    network = as_network(model)
+    domain = as_domain(bbox)
+    method = _check_method(method)
+    if method == "fast" and domain.convex:
+        return split_mesh(network.hidden, domain.ring).n_faces
+    return len(linear_regions(network, domain, method=method))

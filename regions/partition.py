@@ -1,0 +1,368 @@
+"""The result object: a partition of the domain into linear regions.
+
+:class:`Partition` holds the regions' polygons, activation patterns and affine
+output maps, and checks its own invariants with :meth:`Partition.verify`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .domain import Domain
+from .errors import InputDimensionError, VerificationError
+from .network import Network
+from .split import Mesh
+from .tolerance import AREA_RTOL, CHECK_RTOL, PATTERN_RTOL, SUM_RTOL
+
+__all__ = ["Partition", "check_partition"]
+
+
+class Partition:
+    """Linear regions of a ReLU network over a 2-D domain.
+
+    Build one with :func:`regions.linear_regions`. Region ``r`` is the polygon
+    ``polygons[r]``; on it every hidden neuron ``k`` is active iff
+    ``patterns[r, k]``, and the network is the affine map
+    ``model(x) = jacobians[r] @ x + offsets[r]``.
+
+    Parameters
+    ----------
+    network : Network
+        The network, read from the model.
+    domain : Domain
+        The partitioned domain.
+    patterns : (R, N) bool array
+        Activation pattern of each region (hidden layers concatenated in order).
+    layer_counts : list of int
+        Number of regions after each hidden layer.
+    mesh : Mesh, optional
+        The fast splitter's mesh; the polygons are built from it on demand.
+    polygons : (R,) object array of shapely.Polygon, optional
+        The polygons, when not given by ``mesh``.
+    method : str
+        Name of the splitter that produced it.
+
+    Attributes
+    ----------
+    network : Network
+    domain : Domain
+    patterns : (R, N) bool array
+    layer_counts : list of int
+    method : str
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        domain: Domain,
+        patterns: np.ndarray,
+        layer_counts: list[int],
+        *,
+        mesh: Mesh | None = None,
+        polygons: np.ndarray | None = None,
+        method: str = "fast",
+    ) -> None:
+        if (mesh is None) == (polygons is None):
+            raise TypeError("give exactly one of mesh or polygons")
+        self.network = network
+        self.domain = domain
+        self.patterns = np.asarray(patterns, dtype=bool)
+        self.layer_counts = list(layer_counts)
+        self.method = method
+        self._mesh = mesh
+        self._polygons = polygons
+        self._affine: tuple[np.ndarray, np.ndarray] | None = None
+        self._tree: Any = None
+
+    # ------------------------------------------------------------ basics
+    def __len__(self) -> int:
+        return int(self.patterns.shape[0])
+
+    def __repr__(self) -> str:
+        widths = "-".join(str(w) for w in (2, *self.network.widths, self.network.n_out))
+        return (
+            f"<Partition: {len(self)} regions of a {widths} network over "
+            f"{tuple(round(v, 6) for v in self.domain.bounds)}, method={self.method!r}>"
+        )
+
+    @property
+    def mesh(self) -> Mesh | None:
+        """The shared-vertex mesh (fast splitter on a convex domain), else None."""
+        return self._mesh
+
+    @property
+    def polygons(self) -> np.ndarray:
+        """(R,) object array of shapely Polygons, one per region."""
+        if self._polygons is None:
+            assert self._mesh is not None
+            self._polygons = self._mesh.polygons()
+        return self._polygons
+
+    @property
+    def areas(self) -> np.ndarray:
+        """(R,) float64 array of region areas."""
+        if self._mesh is not None:
+            return self._mesh.areas()
+        import shapely
+
+        return np.asarray(shapely.area(self.polygons), dtype=np.float64)
+
+    def _maps(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._affine is None:
+            self._affine = self.network.affine_maps(self.patterns)
+        return self._affine
+
+    @property
+    def jacobians(self) -> np.ndarray:
+        """(R, n_out, 2) float64 array: the gradient of each output in each region."""
+        return self._maps()[0]
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """(R, n_out) float64 array: ``model(x) - jacobians[r] @ x`` in region ``r``."""
+        return self._maps()[1]
+
+    # ------------------------------------------------------------ queries
+    def locate(self, points: Any) -> np.ndarray:
+        """Index of the region containing each point.
+
+        Parameters
+        ----------
+        points : (P, 2) array-like of float
+
+        Returns
+        -------
+        index : (P,) int64 array
+            The region of each point; a point on a boundary gets the lowest
+            index of the regions that touch it; ``-1`` outside the domain.
+
+        Examples
+        --------
+        >>> import torch, regions
+        >>> net = torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.ReLU())
+        >>> with torch.no_grad():
+        ...     _ = net[0].weight.copy_(torch.tensor([[1.0, 0.0]]))
+        ...     _ = net[0].bias.zero_()
+        >>> p = regions.linear_regions(net, (-1, -1, 1, 1))
+        >>> idx = p.locate([[0.5, 0.0], [-0.5, 0.0], [5.0, 5.0]])
+        >>> p.patterns[idx[:2], 0].tolist(), int(idx[2])
+        ([True, False], -1)
+        """
+        import shapely
+
+        pts = np.asarray(points, dtype=np.float64)
+        if pts.ndim != 2 or pts.shape[1] != 2:
+            raise InputDimensionError(f"points must be a (P, 2) array, got shape {pts.shape}")
+        if self._tree is None:
+            self._tree = shapely.STRtree(self.polygons)
+        src, dst = self._tree.query(shapely.points(pts), predicate="intersects")
+        out = np.full(len(pts), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(out, src, dst)
+        out[out == np.iinfo(np.int64).max] = -1
+        return out
+
+    def interior_points(self) -> np.ndarray:
+        """One point strictly inside each region.
+
+        Returns
+        -------
+        points : (R, 2) float64 array
+        """
+        import shapely
+
+        if self._mesh is not None:
+            # vertex mean of a convex polygon is interior
+            m = self._mesh
+            sizes = np.diff(m.face_ptr)
+            sums = np.add.reduceat(m.xy[m.face_verts], m.face_ptr[:-1], axis=0)
+            return np.asarray(sums / sizes[:, None])
+        return np.asarray(shapely.get_coordinates(shapely.point_on_surface(self.polygons)))
+
+    # ------------------------------------------------------------ checks
+    def verify(self) -> None:
+        """Check every invariant of the partition; raise if one fails.
+
+        Checks that the areas sum to the domain's area (relative ``SUM_RTOL``),
+        that the polygons are valid, inside the domain and have disjoint
+        interiors, that each region's pattern and affine map equal a forward
+        pass (through torch when the network was read from a torch model) at
+        an interior point (relative ``CHECK_RTOL``), and that adjacent regions
+        have different patterns.
+
+        Raises
+        ------
+        VerificationError
+            Naming the invariant and the first offending region(s).
+        """
+        check_partition(self)
+
+
+def _forward(
+    network: Network, x: np.ndarray
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Hidden pre-activations, output and output gradient at points.
+
+    Through torch (on a float64 copy, with autograd for the gradient) when the
+    network was read from a torch model, else with numpy.
+
+    Returns
+    -------
+    pre : list of (P, n_l) float64 arrays
+    y : (P, n_out) float64 array
+    grad : (P, n_out, 2) float64 array
+    """
+    if network.module is None:
+        pre = network.preactivations(x)
+        pat = np.concatenate([z > 0 for z in pre], axis=1) if pre else np.zeros((len(x), 0), bool)
+        return pre, network.forward(x), network.affine_maps(pat)[0]
+    import copy
+
+    import torch
+
+    model = copy.deepcopy(network.module).double()
+    captured: list[np.ndarray] = []
+    handles = []
+    seen: set[int] = set()
+    for path in network.relu_paths:
+        mod = model.get_submodule(path)
+        if id(mod) in seen:
+            continue
+        seen.add(id(mod))
+        handles.append(
+            mod.register_forward_hook(
+                lambda _m, inp, _out: captured.append(inp[0].detach().numpy().copy())
+            )
+        )
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    try:
+        y = model(xt).reshape(len(x), -1)
+    finally:
+        for h in handles:
+            h.remove()
+    grads = []
+    for k in range(y.shape[1]):
+        (g,) = torch.autograd.grad(y[:, k].sum(), xt, retain_graph=True, allow_unused=True)
+        grads.append(np.zeros(x.shape) if g is None else g.numpy())
+    grad = np.stack(grads, axis=1) if grads else np.zeros((len(x), 0, 2))
+    return captured, y.detach().numpy(), grad
+
+
+def check_partition(p: Partition) -> None:
+    """Raise :class:`~regions.errors.VerificationError` if ``p`` breaks an invariant.
+
+    The one invariant checker: :meth:`Partition.verify` and the tests call it
+    (also after every hidden layer, on the partial partitions).
+
+    Parameters
+    ----------
+    p : Partition
+
+    Raises
+    ------
+    VerificationError
+    """
+    import shapely
+
+    r = len(p)
+    dom_area = p.domain.area
+    if r == 0:
+        raise VerificationError("the partition has no regions")
+    if p.patterns.shape != (r, p.network.n_neurons):
+        raise VerificationError(
+            f"patterns have shape {p.patterns.shape}, expected ({r}, {p.network.n_neurons})"
+        )
+    if p.layer_counts and p.layer_counts[-1] != r:
+        raise VerificationError(f"layer_counts[-1]={p.layer_counts[-1]} but there are {r} regions")
+    polys = p.polygons
+    if len(polys) != r:
+        raise VerificationError(f"{len(polys)} polygons for {r} patterns")
+    # 1. areas
+    areas = np.asarray(shapely.area(polys))
+    if (areas <= 0).any():
+        raise VerificationError(f"region {int(np.argmin(areas))} has area {areas.min()}")
+    total = float(areas.sum())
+    if abs(total - dom_area) > SUM_RTOL * dom_area:
+        raise VerificationError(
+            f"region areas sum to {total!r}, the domain's area is {dom_area!r} "
+            f"(relative error {abs(total - dom_area) / dom_area:.2e} > {SUM_RTOL})"
+        )
+    # 2. validity, containment, disjoint interiors, adjacency
+    valid = shapely.is_valid(polys)
+    if not valid.all():
+        k = int(np.flatnonzero(~valid)[0])
+        raise VerificationError(
+            f"region {k} is not a valid polygon: {shapely.is_valid_reason(polys[k])}"
+        )
+    outside = np.asarray(shapely.area(shapely.difference(polys, p.domain.polygon)))
+    if (outside > AREA_RTOL * dom_area).any():
+        k = int(np.argmax(outside))
+        raise VerificationError(f"region {k} sticks out of the domain by area {outside[k]!r}")
+    tree = shapely.STRtree(polys)
+    i, j = tree.query(polys, predicate="intersects")
+    keep = i < j
+    i, j = i[keep], j[keep]
+    inter = shapely.intersection(polys[i], polys[j])
+    overlap = np.asarray(shapely.area(inter))
+    if (overlap > AREA_RTOL * dom_area).any():
+        k = int(np.argmax(overlap))
+        raise VerificationError(
+            f"regions {int(i[k])} and {int(j[k])} overlap with area {overlap[k]!r}"
+        )
+    diameter = float(np.hypot(*np.subtract(p.domain.bounds[2:], p.domain.bounds[:2])))
+    shared = np.asarray(shapely.length(inter)) > 1e-9 * diameter
+    same = (p.patterns[i[shared]] == p.patterns[j[shared]]).all(axis=1)
+    if same.any():
+        k = int(np.flatnonzero(same)[0])
+        raise VerificationError(
+            f"adjacent regions {int(i[shared][k])} and {int(j[shared][k])} have the same "
+            "activation pattern"
+        )
+    # 3. forward pass at an interior point
+    pts = p.interior_points()
+    inside = np.asarray(shapely.contains_xy(polys, pts[:, 0], pts[:, 1]))
+    if not inside.all():
+        k = int(np.flatnonzero(~inside)[0])
+        raise VerificationError(f"interior point {pts[k].tolist()} is not inside region {k}")
+    pre, y, grad = _forward(p.network, pts)
+    if len(pre) != len(p.network.hidden):
+        raise VerificationError(
+            f"the forward pass reached {len(pre)} ReLU layers, the network has "
+            f"{len(p.network.hidden)}"
+        )
+    col = 0
+    a = pts
+    for layer, ((w, b), z) in enumerate(zip(p.network.hidden, pre, strict=True)):
+        z = z.reshape(len(pts), -1)
+        scale = np.abs(a) @ np.abs(w).T + np.abs(b)
+        band = PATTERN_RTOL * scale
+        pat = p.patterns[:, col : col + w.shape[0]]
+        wrong = (pat & (z < -band)) | (~pat & (z > band))
+        if wrong.any():
+            rr, kk = np.argwhere(wrong)[0]
+            raise VerificationError(
+                f"region {int(rr)}: neuron {int(kk)} of hidden layer {layer} has "
+                f"pre-activation {z[rr, kk]!r} at interior point {pts[rr].tolist()}, but the "
+                f"pattern says {'active' if pat[rr, kk] else 'inactive'}"
+            )
+        a = np.maximum(z, 0.0)
+        col += w.shape[0]
+    jac, off = p.jacobians, p.offsets
+    pred = np.einsum("rij,rj->ri", jac, pts) + off
+    ref_scale = max(float(np.abs(y).max()), float(np.abs(pred).max()), 1e-300)
+    err = np.abs(pred - y)
+    if (err > CHECK_RTOL * ref_scale).any():
+        k = int(np.argmax(err.max(axis=1)))
+        raise VerificationError(
+            f"region {k}: the affine map gives {pred[k].tolist()} at {pts[k].tolist()}, the "
+            f"forward pass gives {y[k].tolist()}"
+        )
+    gscale = max(float(np.abs(grad).max()), float(np.abs(jac).max()), 1e-300)
+    gerr = np.abs(jac - grad).reshape(len(pts), -1).max(axis=1, initial=0.0)
+    if (gerr > CHECK_RTOL * gscale).any():
+        k = int(np.argmax(gerr))
+        raise VerificationError(
+            f"region {k}: jacobian {jac[k].tolist()} differs from the forward pass's "
+            f"gradient {grad[k].tolist()} at {pts[k].tolist()}"
+        )

@@ -1,0 +1,314 @@
+"""The reference splitter: the regions as shapely polygons, cut neuron by neuron.
+
+This splitter is deliberately independent of :mod:`regions.split` (the fast
+mesh splitter) so that the two can check each other. It shares only the
+tolerance policy of :mod:`regions.tolerance`.
+
+Cells
+    A cell is one shapely ``Polygon`` (holes allowed, convexity not assumed).
+    The splitter starts from the parts of the domain polygon itself, never from
+    its convex hull, so a non-convex domain, a domain with holes and a
+    ``MultiPolygon`` are all cut directly, and every connected piece is a cell.
+
+Affine maps
+    Each cell carries the exact affine map of the current layer's
+    pre-activations, ``z(x) = M[:, :2] @ x + M[:, 2]`` with ``M`` (n_l, 3),
+    composed from the network weights and the cell's activation pattern at the
+    start of every layer (no interpolation of values between vertices).
+
+One neuron ``j``
+    ``z_j`` is evaluated at every vertex of every cell (holes included) and
+    snapped with :func:`~regions.tolerance.snap`, the tolerance coming from
+    :func:`~regions.tolerance.zero_tolerance` with the bound ``max |a|`` of the
+    layer input over the vertices of all cells at the start of the layer (the
+    fast splitter's policy). A cell is split only if some vertex has
+    ``z_j > tol`` and another ``z_j < -tol``; then it is intersected with two
+    large quadrilaterals, one on each side of its line, which share the edge
+    that lies on the line. The results are exploded into their connected parts
+    (a non-convex cell can give several pieces on one side); a piece with no
+    vertex strictly on its own side (``z_j > tol`` for the positive side,
+    ``z_j < -tol`` for the negative one) lies inside the zero band of the line
+    and is dropped as a sliver, and the pieces on the positive side get bit
+    ``True``. A cell that is not split gets bit
+    ``True`` iff some vertex has ``z_j > 0`` after snapping (a neuron that is
+    identically zero on a cell gives ``False``).
+
+Slivers are recognised by the zero tolerance, not by area: a real region can
+be far smaller than ``AREA_RTOL`` times the domain's area (a corner of a few
+lines crossing near the origin of a 1e4-wide box), while clipping noise is
+thinner than the zero band.
+
+All the geometry of one neuron is done by shapely's vectorized functions over
+arrays of cells; Python loops run only over layers and neurons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .domain import Domain, as_domain
+from .network import Network, as_network
+from .tolerance import snap, zero_tolerance
+
+__all__ = ["ShapelyResult", "split_shapely"]
+
+#: shapely type ids of Polygon and of the first multi-part type (MultiPoint).
+_POLYGON_ID = 3
+_FIRST_MULTI_ID = 4
+
+
+@dataclass(frozen=True, eq=False)
+class ShapelyResult:
+    """Regions found by :func:`split_shapely`.
+
+    Parameters
+    ----------
+    polygons : (R,) object array of shapely.Polygon
+        The regions, one connected polygon each (counter-clockwise exterior).
+    patterns : (R, N) bool array
+        Activation pattern of each region (``z > 0``), hidden layers
+        concatenated in order.
+    layer_counts : list of int
+        Number of cells after each hidden layer.
+    """
+
+    polygons: np.ndarray
+    patterns: np.ndarray
+    layer_counts: list[int]
+
+    @property
+    def n_regions(self) -> int:
+        """Number of regions ``R``."""
+        return int(self.polygons.shape[0])
+
+    def areas(self) -> np.ndarray:
+        """Region areas.
+
+        Returns
+        -------
+        areas : (R,) float64 array
+        """
+        import shapely
+
+        return np.asarray(shapely.area(self.polygons), dtype=np.float64)
+
+
+def _polygon_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Explode geometries into their non-empty polygon parts.
+
+    Parameters
+    ----------
+    geoms : (G,) object array of shapely geometries
+        Results of overlays: polygons, multi-polygons or collections (which
+        may also hold lines and points of a degenerate contact).
+
+    Returns
+    -------
+    parts : (P,) object array of shapely.Polygon
+        The polygon parts, in input order.
+    source : (P,) int64 array
+        Index into ``geoms`` of the geometry each part comes from.
+    """
+    import shapely
+
+    source = np.arange(len(geoms), dtype=np.int64)
+    # a collection may hold a multi-polygon: explode until no multi-part is left
+    while True:
+        tid = shapely.get_type_id(geoms)
+        if not (tid >= _FIRST_MULTI_ID).any():
+            break
+        geoms, idx = shapely.get_parts(geoms, return_index=True)
+        source = source[idx]
+    keep = (tid == _POLYGON_ID) & ~shapely.is_empty(geoms)
+    return geoms[keep], source[keep]
+
+
+def _half_planes(
+    bounds: np.ndarray, grad: np.ndarray, const: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Quadrilaterals covering each cell's part on each side of its line.
+
+    Parameters
+    ----------
+    bounds : (K, 4) float64 array
+        ``(xmin, ymin, xmax, ymax)`` of each cell.
+    grad : (K, 2) float64 array
+        Gradient ``g`` of the affine function ``z = g @ x + c`` (nonzero).
+    const : (K,) float64 array
+        Constant ``c``.
+
+    Returns
+    -------
+    positive, negative : (K,) object arrays of shapely.Polygon
+        Rectangles on the ``z >= 0`` and ``z <= 0`` sides. Both have the same
+        edge (same two points) on the line ``z = 0``.
+
+    Notes
+    -----
+    The line crosses the cell, so it passes within ``r`` (half the diagonal
+    of the bounds) of the bounds' centre ``m``; every point of the cell is
+    then within ``2 r`` of ``p0``, the foot of ``m`` on the line, and a
+    rectangle reaching ``4 r`` from ``p0`` along the line and ``4 r`` across
+    it covers the cell's part on that side.
+    """
+    import shapely
+
+    centre = 0.5 * (bounds[:, :2] + bounds[:, 2:])
+    reach = 2.0 * np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
+    norm = np.hypot(grad[:, 0], grad[:, 1])
+    unit = grad / norm[:, None]
+    along = np.stack([-unit[:, 1], unit[:, 0]], axis=1)
+    dist = np.einsum("ij,ij->i", unit, centre) + const / norm
+    foot = centre - dist[:, None] * unit
+    a = foot - reach[:, None] * along
+    b = foot + reach[:, None] * along
+    off = reach[:, None] * unit
+    out = []
+    for sign in (1.0, -1.0):
+        ring = np.stack([a, b, b + sign * off, a + sign * off, a], axis=1)
+        out.append(np.asarray(shapely.polygons(ring)))
+    return out[0], out[1]
+
+
+def _vertex_extrema(
+    geoms: np.ndarray, maps: np.ndarray, owner: np.ndarray, tol: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Extreme values of one affine function over the vertices of each polygon.
+
+    Parameters
+    ----------
+    geoms : (G,) object array of shapely.Polygon
+        Non-empty polygons (holes included).
+    maps : (R, 3) float64 array
+        ``[g | c]`` of ``z = g @ x + c`` on each cell.
+    owner : (G,) int64 array
+        Row of ``maps`` that applies to each polygon.
+    tol : float
+        Zero tolerance: values with ``|z| <= tol`` are snapped to ``0.0``.
+
+    Returns
+    -------
+    zmax, zmin : (G,) float64 arrays
+        Largest and smallest snapped ``z`` over each polygon's vertices.
+    """
+    import shapely
+
+    if len(geoms) == 0:
+        return np.zeros(0), np.zeros(0)
+    xy, idx = shapely.get_coordinates(geoms, return_index=True)
+    m = maps[owner[idx]]
+    z = snap(m[:, 0] * xy[:, 0] + m[:, 1] * xy[:, 1] + m[:, 2], np.asarray(tol))
+    first = np.zeros(len(geoms), dtype=np.int64)
+    np.cumsum(shapely.get_num_coordinates(geoms)[:-1], out=first[1:])
+    return np.maximum.reduceat(z, first), np.minimum.reduceat(z, first)
+
+
+def split_shapely(network: Network, domain: Domain) -> ShapelyResult:
+    """Cut a domain into the linear regions of a ReLU network, with shapely.
+
+    Parameters
+    ----------
+    network : Network
+        The network (a torch model is read with
+        :func:`~regions.network.as_network`).
+    domain : Domain
+        The domain, convex or not, possibly with holes or several parts (a
+        bounding box or a shapely polygon is accepted via
+        :func:`~regions.domain.as_domain`).
+
+    Returns
+    -------
+    ShapelyResult
+        ``polygons`` (R,), ``patterns`` (R, N) and ``layer_counts``. Every
+        connected piece is a region, so a pattern can occur more than once on
+        a non-convex domain.
+
+    Examples
+    --------
+    Three lines through the origin cut the square into six regions (the
+    concurrent point is handled by the zero snapping, leaving no sliver):
+
+    >>> import numpy as np
+    >>> from regions.domain import as_domain
+    >>> from regions.network import Network
+    >>> w = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> net = Network.from_arrays([(w, np.zeros(3))], (np.ones((1, 3)), np.zeros(1)))
+    >>> res = split_shapely(net, as_domain((-1, -1, 1, 1)))
+    >>> res.layer_counts, res.patterns.shape
+    ([6], (6, 3))
+    >>> float(res.areas().sum())
+    4.0
+
+    On an L-shaped domain one line can leave two pieces on one side:
+
+    >>> import shapely
+    >>> ell = shapely.Polygon([(0, 0), (2, 0), (2, 1), (1, 1), (1, 2), (0, 2)])
+    >>> net = Network.from_arrays(
+    ...     [(np.array([[1.0, 1.0]]), np.array([-2.5]))], (np.ones((1, 1)), np.zeros(1))
+    ... )
+    >>> res = split_shapely(net, as_domain(ell))
+    >>> res.layer_counts, sorted(res.patterns[:, 0].tolist())
+    ([3], [False, True, True])
+    """
+    import shapely
+
+    network = as_network(network)
+    domain = as_domain(domain)
+    cells, _ = _polygon_parts(np.array([domain.polygon], dtype=object))
+    cells = cells[shapely.area(cells) > 0]
+    r = len(cells)
+    # affine map of the layer input on each cell: (R, d, 3); layer 0 input is x
+    in_map = np.broadcast_to(np.eye(2, 3), (r, 2, 3))
+    patterns = np.zeros((r, 0), dtype=bool)
+    layer_counts: list[int] = []
+
+    for w, b in network.hidden:
+        n = w.shape[0]
+        # exact pre-activation maps of this layer on each cell: (R, n, 3)
+        pre = np.einsum("ij,rjk->rik", w, in_map)
+        pre[:, :, 2] += b
+        # the tolerance bounds the layer input over the vertices of all cells
+        xy, idx = shapely.get_coordinates(cells, return_index=True)
+        m = in_map[idx]
+        a = m[:, :, 0] * xy[:, :1] + m[:, :, 1] * xy[:, 1:] + m[:, :, 2]
+        tol = zero_tolerance(w, b, float(np.abs(a).max()) if a.size else 0.0)
+        bits = np.zeros((len(cells), n), dtype=bool)
+
+        for j in range(n):
+            zmax, zmin = _vertex_extrema(cells, pre[:, j], np.arange(len(cells)), tol[j])
+            bits[:, j] = zmax > 0
+            split = (zmax > 0) & (zmin < 0)  # snapped: nonzero means beyond tol
+            if not split.any():
+                continue
+
+            s = np.flatnonzero(split)
+            pos, neg = _half_planes(shapely.bounds(cells[s]), pre[s, j, :2], pre[s, j, 2])
+            pieces = shapely.intersection(np.concatenate([cells[s], cells[s]]), np.concatenate([pos, neg]))
+            parts, src = _polygon_parts(pieces)
+            positive = src < len(s)
+            owner = s[src % len(s)]
+            # drop slivers: a piece with no vertex strictly on its own side lies
+            # in the zero band of the line that cut it (an affine z peaks at a
+            # vertex), so it is not a region under the tolerance policy
+            side = np.where(positive, 1.0, -1.0)[:, None] * pre[owner, j]
+            peak, _ = _vertex_extrema(parts, side, np.arange(len(parts)), tol[j])
+            keep = (peak > 0) & (shapely.area(parts) > 0)
+            parts, positive, owner = parts[keep], positive[keep], owner[keep]
+
+            whole = np.flatnonzero(~split)
+            parent = np.concatenate([whole, owner])
+            cells = np.concatenate([cells[whole], parts])
+            pre = pre[parent]
+            patterns = patterns[parent]
+            bits = bits[parent]
+            bits[len(whole) :, j] = positive
+
+        patterns = np.concatenate([patterns, bits], axis=1)
+        in_map = pre * bits[:, :, None]
+        layer_counts.append(len(cells))
+
+    cells = np.asarray(shapely.orient_polygons(cells), dtype=object)
+    return ShapelyResult(cells, patterns, layer_counts)
