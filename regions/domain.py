@@ -133,8 +133,8 @@ def as_domain(bbox: Any) -> Domain:
 def _from_polygon(poly: Any) -> Domain:
     import shapely
 
-    if poly.is_empty or not poly.area > 0:
-        raise DomainError(f"bbox polygon has no area: {poly.wkt[:80]}")
+    if poly.is_empty:
+        raise DomainError("bbox polygon is empty: it has no area")
     coords = shapely.get_coordinates(poly)
     if not np.isfinite(coords).all():
         raise DomainError("bbox polygon has non-finite coordinates")
@@ -143,6 +143,8 @@ def _from_polygon(poly: Any) -> Domain:
             f"bbox polygon is not valid ({shapely.is_valid_reason(poly)}); "
             "try shapely.make_valid"
         )
+    if not poly.area > 0:
+        raise DomainError(f"bbox polygon has no area: {poly.wkt[:80]}")
     hull = poly.convex_hull
     convex = (
         isinstance(poly, shapely.Polygon)

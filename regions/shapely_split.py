@@ -45,7 +45,6 @@ arrays of cells; Python loops run only over layers and neurons.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -276,24 +275,29 @@ def split_shapely(network: Network, domain: Domain) -> ShapelyResult:
         a = m[:, :, 0] * xy[:, :1] + m[:, :, 1] * xy[:, 1:] + m[:, :, 2]
         tol = zero_tolerance(w, b, float(np.abs(a).max()) if a.size else 0.0)
         bits = np.zeros((len(cells), n), dtype=bool)
+        # the map of a cell is that of the cell it lies in at the layer start
+        origin = np.arange(len(cells))
 
         for j in range(n):
-            zmax, zmin = _vertex_extrema(cells, pre[:, j], np.arange(len(cells)), tol[j])
+            zmax, zmin = _vertex_extrema(cells, pre[:, j], origin, tol[j])
             bits[:, j] = zmax > 0
             split = (zmax > 0) & (zmin < 0)  # snapped: nonzero means beyond tol
             if not split.any():
                 continue
 
             s = np.flatnonzero(split)
-            pos, neg = _half_planes(shapely.bounds(cells[s]), pre[s, j, :2], pre[s, j, 2])
-            pieces = shapely.intersection(np.concatenate([cells[s], cells[s]]), np.concatenate([pos, neg]))
+            zmap = pre[origin[s], j]
+            pos, neg = _half_planes(shapely.bounds(cells[s]), zmap[:, :2], zmap[:, 2])
+            pieces = shapely.intersection(
+                np.concatenate([cells[s], cells[s]]), np.concatenate([pos, neg])
+            )
             parts, src = _polygon_parts(pieces)
             positive = src < len(s)
             owner = s[src % len(s)]
             # drop slivers: a piece with no vertex strictly on its own side lies
             # in the zero band of the line that cut it (an affine z peaks at a
             # vertex), so it is not a region under the tolerance policy
-            side = np.where(positive, 1.0, -1.0)[:, None] * pre[owner, j]
+            side = np.where(positive, 1.0, -1.0)[:, None] * zmap[src % len(s)]
             peak, _ = _vertex_extrema(parts, side, np.arange(len(parts)), tol[j])
             keep = (peak > 0) & (shapely.area(parts) > 0)
             parts, positive, owner = parts[keep], positive[keep], owner[keep]
@@ -301,13 +305,12 @@ def split_shapely(network: Network, domain: Domain) -> ShapelyResult:
             whole = np.flatnonzero(~split)
             parent = np.concatenate([whole, owner])
             cells = np.concatenate([cells[whole], parts])
-            pre = pre[parent]
-            patterns = patterns[parent]
+            origin = origin[parent]
             bits = bits[parent]
             bits[len(whole) :, j] = positive
 
-        patterns = np.concatenate([patterns, bits], axis=1)
-        in_map = pre * bits[:, :, None]
+        patterns = np.concatenate([patterns[origin], bits], axis=1)
+        in_map = pre[origin] * bits[:, :, None]
         layer_counts.append(len(cells))
 
     cells = np.asarray(shapely.orient_polygons(cells), dtype=object)

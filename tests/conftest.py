@@ -118,12 +118,17 @@ def _registry() -> dict[str, tuple[list[Any], Any, Any]]:
             _layer([([0, 1, 0], -2), ([0, -1, 0], 2), ([1, 0, 0], 0), ([0, 0, 2], 0)]),
         ],
     )
-    # the second layer meets the first-layer crossing of three concurrent lines
+    # the second layer at the crossing of three concurrent first-layer lines:
+    # relu(x) - relu(y) splits {x, y > 0} only; relu(x) + relu(y) - relu(x + y)
+    # is identically zero on {x, y > 0} and on {x, y < 0}, positive elsewhere
     add(
         "two_layer_concurrent",
         [_layer([(X, 0), (Y, 0), ([1, 1], 0)]), _layer([([1, -1, 0], 0), ([1, 1, -1], 0)])],
     )
-    # a third layer fed by second-layer neurons that are dead on some cells
+    # a third layer fed by second-layer neurons that are dead on some cells:
+    # 4 quadrants, x = y splits the first; in the third layer the second
+    # neuron cuts three cells (along y = 1/4, x + y = 1/2 and y = 1/2) and the
+    # third cuts three (twice along x - y = 1/4, once along x = 1/4): 4, 5, 11
     add(
         "three_layer_dead_chain",
         [
@@ -177,6 +182,8 @@ HAND_COUNTS = {
     "bent_through_offcenter_vertex": 8,
     "second_layer_identically_zero": 5,
     "second_layer_duplicates_first": 4,
+    "two_layer_concurrent": 7,
+    "three_layer_dead_chain": 11,
     "triangle_domain": 3,
     "wide_box_concurrent": 8,
 }

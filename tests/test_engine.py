@@ -1,0 +1,270 @@
+"""The engine: counts with known answers, random nets, invariants after every layer."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import shapely
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import regions
+from regions import Network, Partition, check_partition
+from regions.course import deep_model, mlp, shallow_model
+from regions.domain import as_domain
+from regions.split import split_mesh
+
+
+def one_layer(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    w = rng.normal(size=(n, 2))
+    b = rng.normal(size=n)
+    return w, b
+
+
+def intersections(w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """All pairwise intersection points of the lines w x + b = 0."""
+    i, j = np.triu_indices(len(w), 1)
+    a = np.stack([w[i], w[j]], axis=1)  # (P, 2, 2)
+    rhs = -np.stack([b[i], b[j]], axis=1)
+    return np.linalg.solve(a, rhs[..., None])[..., 0]
+
+
+def net_of(w: np.ndarray, b: np.ndarray) -> Network:
+    return Network.from_arrays([(w, b)], (np.ones((1, len(w))), np.zeros(1)))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 50, 200])
+def test_one_layer_general_position_reaches_the_maximum(n: int) -> None:
+    rng = np.random.default_rng(n)
+    w, b = one_layer(rng, n)
+    pts = intersections(w, b) if n > 1 else np.zeros((1, 2))
+    r = float(np.abs(pts).max()) * 1.5 + 1.0
+    expected = 1 + n + n * (n - 1) // 2
+    assert regions.count_regions(net_of(w, b), (-r, -r, r, r)) == expected
+    if n <= 50:
+        p = regions.linear_regions(net_of(w, b), (-r, -r, r, r), method="shapely")
+        assert len(p) == expected
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_window_formula(seed: int) -> None:
+    """A window cutting an arrangement: 1 + lines meeting it + intersections inside."""
+    rng = np.random.default_rng(100 + seed)
+    n = int(rng.integers(5, 40))
+    w, b = one_layer(rng, n)
+    x0, y0 = rng.uniform(-2, 0, size=2)
+    x1, y1 = x0 + rng.uniform(0.5, 3), y0 + rng.uniform(0.5, 3)
+    pts = intersections(w, b)
+    inside = ((pts[:, 0] > x0) & (pts[:, 0] < x1) & (pts[:, 1] > y0) & (pts[:, 1] < y1)).sum()
+    corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+    vals = corners @ w.T + b
+    meets = ((vals.min(axis=0) < 0) & (vals.max(axis=0) > 0)).sum()
+    expected = 1 + int(meets) + int(inside)
+    assert regions.count_regions(net_of(w, b), (x0, y0, x1, y1)) == expected
+    assert regions.count_regions(net_of(w, b), (x0, y0, x1, y1), method="shapely") == expected
+
+
+def truncated(net: Network, layers: int) -> Network:
+    """The first ``layers`` hidden layers, outputting the last one's activations."""
+    width = net.hidden[layers - 1][0].shape[0]
+    return Network(net.hidden[:layers], (np.eye(width), np.zeros(width)))
+
+
+def check_every_layer(net: Network, bbox: tuple[float, float, float, float]) -> list[int]:
+    domain = as_domain(bbox)
+    counts: list[int] = []
+
+    def on_layer(layer: int, mesh: object) -> None:
+        sub = truncated(net, layer + 1)
+        assert isinstance(mesh, regions.split.Mesh)
+        counts.append(mesh.n_faces)
+        check_partition(Partition(sub, domain, mesh.patterns(), counts, mesh=mesh))
+
+    split_mesh(net.hidden, domain.ring, on_layer)
+    return counts
+
+
+def random_mlp(rng: np.random.Generator, widths: list[int]) -> Network:
+    hidden = []
+    d = 2
+    for n in widths:
+        hidden.append((rng.normal(size=(n, d)) / np.sqrt(d), rng.normal(size=n) * 0.5))
+        d = n
+    return Network.from_arrays(hidden, (rng.normal(size=(2, d)), rng.normal(size=2)))
+
+
+def same_partition(a: Partition, b: Partition) -> None:
+    """Same count, layer counts, patterns and polygons (within tolerance)."""
+    assert len(a) == len(b)
+    assert a.layer_counts == b.layer_counts
+    ka = np.lexsort(a.patterns.T[::-1]) if a.patterns.shape[1] else np.arange(len(a))
+    kb = np.lexsort(b.patterns.T[::-1]) if b.patterns.shape[1] else np.arange(len(b))
+    np.testing.assert_array_equal(a.patterns[ka], b.patterns[kb])
+    # match regions by locating interior points, then compare the polygons
+    idx = b.locate(a.interior_points())
+    assert (idx >= 0).all()
+    np.testing.assert_array_equal(a.patterns, b.patterns[idx])
+    diff = shapely.area(shapely.symmetric_difference(a.polygons, b.polygons[idx]))
+    assert float(np.max(diff)) <= 1e-9 * a.domain.area
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    widths=st.lists(st.integers(1, 16), min_size=1, max_size=4),
+    seed=st.integers(0, 2**32 - 1),
+    centre=st.tuples(st.floats(-5, 5), st.floats(-5, 5)),
+    half=st.floats(0.1, 20),
+)
+def test_random_mlps_verify_and_splitters_agree(
+    widths: list[int], seed: int, centre: tuple[float, float], half: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    net = random_mlp(rng, widths)
+    bbox = (centre[0] - half, centre[1] - half, centre[0] + half, centre[1] + half)
+    counts = check_every_layer(net, bbox)
+    fast = regions.linear_regions(net, bbox)
+    assert fast.layer_counts == counts
+    fast.verify()
+    ref = regions.linear_regions(net, bbox, method="shapely")
+    ref.verify()
+    same_partition(fast, ref)
+
+
+def test_course_models_verify_against_torch_and_shapely() -> None:
+    for model in (shallow_model(), deep_model()):
+        p = regions.linear_regions(model)
+        p.verify()
+        same_partition(p, regions.linear_regions(model, method="shapely"))
+        assert regions.count_regions(model) == len(p)
+
+
+def test_jacobians_match_torch_autograd_and_outputs() -> None:
+    rng = np.random.default_rng(7)
+    model = mlp((2, 16, 16, 3), seed=3)
+    p = regions.linear_regions(model, (-3, -3, 3, 3))
+    x = rng.uniform(-3, 3, size=(500, 2))
+    idx = p.locate(x)
+    xt = torch.tensor(x, dtype=torch.float64)
+    model64 = mlp((2, 16, 16, 3), seed=3).double()
+    with torch.no_grad():
+        y = model64(xt).numpy()
+    pred = np.einsum("pij,pj->pi", p.jacobians[idx], x) + p.offsets[idx]
+    np.testing.assert_allclose(pred, y, rtol=1e-9, atol=1e-9)
+
+
+def test_model_is_not_modified() -> None:
+    model = mlp((2, 8, 8, 1), seed=5).train()
+    model = model.float()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    regions.linear_regions(model).verify()
+    assert model.training
+    for k, v in model.state_dict().items():
+        assert v.dtype == torch.float32
+        assert torch.equal(v, before[k])
+
+
+def test_float32_and_float64_models_give_the_same_partition() -> None:
+    m32 = mlp((2, 12, 12, 1), seed=11)
+    m64 = mlp((2, 12, 12, 1), seed=11).double()
+    a, b = regions.linear_regions(m32), regions.linear_regions(m64)
+    np.testing.assert_array_equal(a.patterns, b.patterns)
+
+
+def test_reused_relu_module_is_applied_each_time() -> None:
+    relu = torch.nn.ReLU()
+    gen = torch.Generator().manual_seed(0)
+    l1, l2, l3 = (torch.nn.Linear(2, 6), torch.nn.Linear(6, 6), torch.nn.Linear(6, 1))
+    for lin in (l1, l2, l3):
+        with torch.no_grad():
+            lin.weight.uniform_(-1, 1, generator=gen)
+    model = torch.nn.Sequential(l1, relu, l2, relu, l3)
+    p = regions.linear_regions(model)
+    assert p.patterns.shape[1] == 12
+    assert len(p.layer_counts) == 2
+    p.verify()
+
+
+def test_nested_sequential_identity_flatten_dropout_eval() -> None:
+    base = mlp((2, 10, 10, 1), seed=2)
+    nested = torch.nn.Sequential(
+        torch.nn.Flatten(),
+        torch.nn.Sequential(base[0], torch.nn.Identity(), base[1]),
+        torch.nn.Dropout(0.5),
+        torch.nn.Sequential(torch.nn.Sequential(base[2]), base[3]),
+        base[4],
+    ).eval()
+    a, b = regions.linear_regions(base), regions.linear_regions(nested)
+    np.testing.assert_array_equal(a.patterns, b.patterns)
+    b.verify()
+
+
+def test_locate_points_and_outside() -> None:
+    rng = np.random.default_rng(3)
+    p = regions.linear_regions(shallow_model())
+    x = rng.uniform(-10, 10, size=(2000, 2))
+    idx = p.locate(x)
+    assert (idx >= 0).all()
+    contains = shapely.contains_xy(p.polygons[idx], x[:, 0], x[:, 1])
+    touches = shapely.intersects_xy(p.polygons[idx], x[:, 0], x[:, 1])
+    assert touches.all() and contains.mean() > 0.99
+    assert (p.locate([[11.0, 0.0], [0.0, -10.5]]) == -1).all()
+
+
+def test_empty_network_is_one_region() -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 1))
+    p = regions.linear_regions(model)
+    assert len(p) == 1 and p.layer_counts == [] and p.patterns.shape == (1, 0)
+    p.verify()
+
+
+def test_relu_on_the_input_directly() -> None:
+    model = torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(2, 1))
+    p = regions.linear_regions(model, (-1, -1, 1, 1))
+    assert len(p) == 4
+    p.verify()
+
+
+def test_nonconvex_domain_disconnected_pieces_count_separately() -> None:
+    # a U shape cut by the horizontal line y = 1 gives three pieces
+    u = shapely.Polygon([(0, 0), (3, 0), (3, 3), (2, 3), (2, 1.5), (1, 1.5), (1, 3), (0, 3)])
+    net = net_of(np.array([[0.0, 1.0]]), np.array([-2.0]))
+    for method in regions.METHODS:
+        p = regions.linear_regions(net, u, method=method)
+        assert len(p) == 3 and p.layer_counts == [3]
+        # two pieces above the line share a pattern
+        assert sorted(p.patterns[:, 0].tolist()) == [False, True, True]
+        p.verify()
+    assert regions.count_regions(net, u) == 3
+
+
+def test_same_counts_as_brute_force_pattern_sampling_lower_bound() -> None:
+    """Sampling a fine grid can never find more patterns than there are regions."""
+    rng = np.random.default_rng(9)
+    net = random_mlp(rng, [6, 6])
+    p = regions.linear_regions(net, (-2, -2, 2, 2))
+    g = np.stack(np.meshgrid(np.linspace(-2, 2, 301), np.linspace(-2, 2, 301)), -1).reshape(-1, 2)
+    pats = np.concatenate([z > 0 for z in net.preactivations(g)], axis=1)
+    sampled = {tuple(r) for r in pats}
+    exact = {tuple(r) for r in p.patterns}
+    assert sampled <= exact
+    assert len(exact) <= len(p)
+
+
+@pytest.mark.parametrize("k", [3, 4, 7])
+def test_k_concurrent_lines(k: int) -> None:
+    ang = np.arange(k) * np.pi / k
+    w = np.stack([np.cos(ang), np.sin(ang)], axis=1)
+    p = regions.linear_regions(net_of(w, -w @ np.array([0.25, 0.5])), (-1, -1, 1, 1))
+    assert len(p) == 2 * k
+    p.verify()
+
+
+def test_every_pair_of_seed_layers_differs() -> None:
+    p = regions.linear_regions(deep_model())
+    for a, b in itertools.pairwise(p.layer_counts):
+        assert b >= a
