@@ -125,10 +125,14 @@ def _polygon_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return geoms[keep], source[keep]
 
 
-def _half_planes(
-    bounds: np.ndarray, grad: np.ndarray, const: np.ndarray
+def _cutters(
+    bounds: np.ndarray,
+    grad: np.ndarray,
+    const: np.ndarray,
+    zero_xy: np.ndarray,
+    zero_cell: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Quadrilaterals covering each cell's part on each side of its line.
+    """Polygons covering each cell's part on each side of its line.
 
     Parameters
     ----------
@@ -138,12 +142,20 @@ def _half_planes(
         Gradient ``g`` of the affine function ``z = g @ x + c`` (nonzero).
     const : (K,) float64 array
         Constant ``c``.
+    zero_xy : (Z, 2) float64 array
+        The cells' vertices where ``z`` was snapped to zero.
+    zero_cell : (Z,) int64 array
+        The cell (row of ``bounds``) of each of them.
 
     Returns
     -------
     positive, negative : (K,) object arrays of shapely.Polygon
-        Rectangles on the ``z >= 0`` and ``z <= 0`` sides. Both have the same
-        edge (same two points) on the line ``z = 0``.
+        Polygons on the ``z >= 0`` and ``z <= 0`` sides. They share their
+        edge on the line: a polyline from far point ``a`` through the cell's
+        zero vertices (exactly, in their order along the line) to far point
+        ``b``, so a vertex on the line lies on the cut itself and not a
+        rounding error away from it (which could leave a thin neck joining two
+        pieces at a reflex vertex, or a sliver).
 
     Notes
     -----
@@ -151,10 +163,13 @@ def _half_planes(
     of the bounds) of the bounds' centre ``m``; every point of the cell is
     then within ``2 r`` of ``p0``, the foot of ``m`` on the line, and a
     rectangle reaching ``4 r`` from ``p0`` along the line and ``4 r`` across
-    it covers the cell's part on that side.
+    it covers the cell's part on that side. The zero vertices lie within the
+    zero band of the line, far closer to it than ``4 r``, so the polyline
+    stays monotone along the line and both polygons are simple.
     """
     import shapely
 
+    k = len(bounds)
     centre = 0.5 * (bounds[:, :2] + bounds[:, 2:])
     reach = 2.0 * np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
     norm = np.hypot(grad[:, 0], grad[:, 1])
@@ -165,17 +180,41 @@ def _half_planes(
     a = foot - reach[:, None] * along
     b = foot + reach[:, None] * along
     off = reach[:, None] * unit
+
+    # zero vertices of each cell in order along the line, repeated points once
+    t = np.einsum("ij,ij->i", zero_xy - foot[zero_cell], along[zero_cell])
+    order = np.lexsort((zero_xy[:, 1], zero_xy[:, 0], t, zero_cell))
+    zero_xy, zero_cell = zero_xy[order], zero_cell[order]
+    new = np.ones(len(zero_cell), dtype=bool)
+    new[1:] = (zero_cell[1:] != zero_cell[:-1]) | (zero_xy[1:] != zero_xy[:-1]).any(axis=1)
+    zero_xy, zero_cell = zero_xy[new], zero_cell[new]
+    n_zero = np.bincount(zero_cell, minlength=k)
+
+    # ring of cell i: a, its zero vertices, b, b + off, a + off (closed by shapely)
+    size = n_zero + 4
+    start = np.zeros(k, dtype=np.int64)
+    np.cumsum(size[:-1], out=start[1:])
+    ring_id = np.repeat(np.arange(k), size)
+    slot_zero = (
+        start[zero_cell] + 1 + (np.arange(len(zero_cell)) - (np.cumsum(n_zero) - n_zero)[zero_cell])
+    )
     out = []
     for sign in (1.0, -1.0):
-        ring = np.stack([a, b, b + sign * off, a + sign * off, a], axis=1)
-        out.append(np.asarray(shapely.polygons(ring)))
+        coords = np.empty((int(size.sum()), 2))
+        coords[start] = a
+        coords[slot_zero] = zero_xy
+        coords[start + size - 3] = b
+        coords[start + size - 2] = b + sign * off
+        coords[start + size - 1] = a + sign * off
+        rings = shapely.linearrings(coords, indices=ring_id)
+        out.append(np.asarray(shapely.polygons(rings)))
     return out[0], out[1]
 
 
-def _vertex_extrema(
+def _vertex_values(
     geoms: np.ndarray, maps: np.ndarray, owner: np.ndarray, tol: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Extreme values of one affine function over the vertices of each polygon.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Values of one affine function at the vertices of each polygon.
 
     Parameters
     ----------
@@ -190,19 +229,25 @@ def _vertex_extrema(
 
     Returns
     -------
+    xy : (V, 2) float64 array
+        The vertices of all polygons (each ring closed), polygon by polygon.
+    idx : (V,) int64 array
+        Polygon of each vertex.
+    z : (V,) float64 array
+        Snapped ``z`` at each vertex.
     zmax, zmin : (G,) float64 arrays
         Largest and smallest snapped ``z`` over each polygon's vertices.
     """
     import shapely
 
-    if len(geoms) == 0:
-        return np.zeros(0), np.zeros(0)
     xy, idx = shapely.get_coordinates(geoms, return_index=True)
     m = maps[owner[idx]]
     z = snap(m[:, 0] * xy[:, 0] + m[:, 1] * xy[:, 1] + m[:, 2], np.asarray(tol))
+    if len(geoms) == 0:
+        return xy, idx, z, np.zeros(0), np.zeros(0)
     first = np.zeros(len(geoms), dtype=np.int64)
     np.cumsum(shapely.get_num_coordinates(geoms)[:-1], out=first[1:])
-    return np.maximum.reduceat(z, first), np.minimum.reduceat(z, first)
+    return xy, idx, z, np.maximum.reduceat(z, first), np.minimum.reduceat(z, first)
 
 
 def split_shapely(network: Network, domain: Domain) -> ShapelyResult:
@@ -279,7 +324,7 @@ def split_shapely(network: Network, domain: Domain) -> ShapelyResult:
         origin = np.arange(len(cells))
 
         for j in range(n):
-            zmax, zmin = _vertex_extrema(cells, pre[:, j], origin, tol[j])
+            xy, idx, z, zmax, zmin = _vertex_values(cells, pre[:, j], origin, tol[j])
             bits[:, j] = zmax > 0
             split = (zmax > 0) & (zmin < 0)  # snapped: nonzero means beyond tol
             if not split.any():
@@ -287,7 +332,11 @@ def split_shapely(network: Network, domain: Domain) -> ShapelyResult:
 
             s = np.flatnonzero(split)
             zmap = pre[origin[s], j]
-            pos, neg = _half_planes(shapely.bounds(cells[s]), zmap[:, :2], zmap[:, 2])
+            rank = np.cumsum(split) - 1  # row in s of each split cell
+            on_line = (z == 0.0) & split[idx]
+            pos, neg = _cutters(
+                shapely.bounds(cells[s]), zmap[:, :2], zmap[:, 2], xy[on_line], rank[idx[on_line]]
+            )
             pieces = shapely.intersection(
                 np.concatenate([cells[s], cells[s]]), np.concatenate([pos, neg])
             )
@@ -298,7 +347,7 @@ def split_shapely(network: Network, domain: Domain) -> ShapelyResult:
             # in the zero band of the line that cut it (an affine z peaks at a
             # vertex), so it is not a region under the tolerance policy
             side = np.where(positive, 1.0, -1.0)[:, None] * zmap[src % len(s)]
-            peak, _ = _vertex_extrema(parts, side, np.arange(len(parts)), tol[j])
+            peak = _vertex_values(parts, side, np.arange(len(parts)), tol[j])[3]
             keep = (peak > 0) & (shapely.area(parts) > 0)
             parts, positive, owner = parts[keep], positive[keep], owner[keep]
 

@@ -349,6 +349,7 @@ def split_mesh(
     hidden: Any,
     ring: np.ndarray,
     on_layer: Callable[[int, Mesh], None] | None = None,
+    zero_rtol: float | None = None,
 ) -> Mesh:
     """Refine a convex polygon by every hidden neuron, layer by layer.
 
@@ -361,6 +362,8 @@ def split_mesh(
     on_layer : callable, optional
         Called as ``on_layer(l, mesh)`` after each hidden layer ``l`` (for the
         invariant checks of the tests and for progress reports).
+    zero_rtol : float, optional
+        Override of :data:`regions.tolerance.ZERO_RTOL`, for tolerance studies.
 
     Returns
     -------
@@ -396,7 +399,7 @@ def split_mesh(
         nv = ar.nv
         z = act @ w.T
         z += b
-        tol = zero_tolerance(w, b, float(np.abs(act).max()) if act.size else 0.0)
+        tol = zero_tolerance(w, b, float(np.abs(act).max()) if act.size else 0.0, zero_rtol)
         snap(z, tol)
         ar.z[:nv] = z
         # which previous-layer cells does each neuron cross?

@@ -63,7 +63,9 @@ CHECK_RTOL: float = 1e-6
 SUM_RTOL: float = 1e-9
 
 
-def zero_tolerance(weight: np.ndarray, bias: np.ndarray, input_max: float) -> np.ndarray:
+def zero_tolerance(
+    weight: np.ndarray, bias: np.ndarray, input_max: float, rtol: float | None = None
+) -> np.ndarray:
     """Per-neuron absolute zero tolerance of a layer.
 
     Parameters
@@ -74,6 +76,9 @@ def zero_tolerance(weight: np.ndarray, bias: np.ndarray, input_max: float) -> np
         Layer bias.
     input_max : float
         Bound on ``max |a_k|`` of the layer input over the points considered.
+    rtol : float, optional
+        Relative tolerance, default :data:`ZERO_RTOL` (other values only for
+        studies such as ``benchmarks/tolerance_scan.py``).
 
     Returns
     -------
@@ -89,7 +94,7 @@ def zero_tolerance(weight: np.ndarray, bias: np.ndarray, input_max: float) -> np
     array([0.])
     """
     scale = np.abs(weight).sum(axis=1) * float(input_max) + np.abs(bias)
-    return ZERO_RTOL * scale
+    return (ZERO_RTOL if rtol is None else float(rtol)) * scale
 
 
 def snap(values: np.ndarray, tol: np.ndarray) -> np.ndarray:

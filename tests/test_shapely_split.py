@@ -237,7 +237,7 @@ def test_multipolygon_domain() -> None:
 
 def _star(rng: np.random.Generator, k: int) -> shapely.Polygon:
     angles = np.sort(rng.uniform(0, 2 * np.pi, size=k))
-    radii = rng.uniform(0.3, 1.0, size=k) * 5
+    radii = np.where(np.arange(k) % 2 == 0, 5.0, 2.0) * rng.uniform(0.8, 1.0, size=k)
     return shapely.Polygon(np.stack([radii * np.cos(angles), radii * np.sin(angles)], axis=1))
 
 
@@ -245,10 +245,7 @@ def _star(rng: np.random.Generator, k: int) -> shapely.Polygon:
 def test_nonconvex_matches_hull_then_clip(seed: int) -> None:
     """On a random star polygon: split_mesh on the hull, clipped and exploded."""
     rng = np.random.default_rng(3000 + seed)
-    poly = _star(rng, int(rng.integers(5, 12)))
-    if not poly.is_valid:
-        poly = shapely.make_valid(poly)
-    dom = as_domain(poly)
+    dom = as_domain(_star(rng, 2 * int(rng.integers(3, 7))))
     assert not dom.convex
     net = _random_net(rng, int(rng.integers(1, 3)), rng.integers(2, 8, size=2))
     res = split_shapely(net, dom)
@@ -257,7 +254,7 @@ def test_nonconvex_matches_hull_then_clip(seed: int) -> None:
     mesh = split_mesh(net.hidden, dom.ring)
     clipped = shapely.intersection(mesh.polygons(), dom.polygon)
     parts, src = shapely.get_parts(clipped, return_index=True)
-    poly_ok = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 1e-9 * dom.area)
+    poly_ok = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
     expected = Counter(_pattern_keys(mesh.patterns()[src[poly_ok]]))
     assert Counter(_pattern_keys(res.patterns)) == expected
 
@@ -272,7 +269,5 @@ def test_accepts_bbox_and_empty_net() -> None:
 
 
 def test_doctest() -> None:
-    rng = np.random.default_rng(0)
-    del rng  # the examples are deterministic
     result = doctest.testmod(shapely_split_module, raise_on_error=False)
     assert result.attempted > 0 and result.failed == 0
