@@ -23,14 +23,16 @@ One neuron ``j``
     layer input over the vertices of all cells at the start of the layer (the
     fast splitter's policy). A cell is split only if some vertex has
     ``z_j > tol`` and another ``z_j < -tol``; then it is intersected with two
-    large quadrilaterals, one on each side of its line, which share the edge
-    that lies on the line. The results are exploded into their connected parts
-    (a non-convex cell can give several pieces on one side); a piece with no
-    vertex strictly on its own side (``z_j > tol`` for the positive side,
-    ``z_j < -tol`` for the negative one) lies inside the zero band of the line
-    and is dropped as a sliver, and the pieces on the positive side get bit
-    ``True``. A cell that is not split gets bit
-    ``True`` iff some vertex has ``z_j > 0`` after snapping (a neuron that is
+    large polygons, one on each side of its line, which share their edge on
+    the line: a polyline through the cell's vertices with ``z_j`` snapped to
+    zero, so that a line through a vertex (concurrent lines, a reflex corner
+    of the domain) passes exactly through it. The results are exploded into
+    their connected parts (a non-convex cell can give several pieces on one
+    side); a piece with no vertex strictly on its own side (``z_j > tol`` on
+    the positive side, ``z_j < -tol`` on the negative one) lies inside the
+    zero band of the line and is dropped as a sliver; the pieces on the
+    positive side get bit ``True``. A cell that is not split gets bit ``True``
+    iff some vertex has ``z_j > 0`` after snapping (so a neuron that is
     identically zero on a cell gives ``False``).
 
 Slivers are recognised by the zero tolerance, not by area: a real region can
@@ -49,8 +51,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .domain import Domain, as_domain
+from .errors import TopologyError
 from .network import Network, as_network
-from .tolerance import snap, zero_tolerance
+from .tolerance import SUM_RTOL, snap, zero_tolerance
 
 __all__ = ["ShapelyResult", "split_shapely"]
 
@@ -195,9 +198,8 @@ def _cutters(
     start = np.zeros(k, dtype=np.int64)
     np.cumsum(size[:-1], out=start[1:])
     ring_id = np.repeat(np.arange(k), size)
-    slot_zero = (
-        start[zero_cell] + 1 + (np.arange(len(zero_cell)) - (np.cumsum(n_zero) - n_zero)[zero_cell])
-    )
+    rank = np.arange(len(zero_cell)) - (np.cumsum(n_zero) - n_zero)[zero_cell]
+    slot_zero = start[zero_cell] + 1 + rank
     out = []
     for sign in (1.0, -1.0):
         coords = np.empty((int(size.sum()), 2))
@@ -270,6 +272,12 @@ def split_shapely(network: Network, domain: Domain) -> ShapelyResult:
         connected piece is a region, so a pattern can occur more than once on
         a non-convex domain.
 
+    Raises
+    ------
+    TopologyError
+        If the pieces of a split cell do not add up to its area (within
+        ``SUM_RTOL`` of the domain's area): a failure of GEOS's overlay.
+
     Examples
     --------
     Three lines through the origin cut the square into six regions (the
@@ -309,7 +317,7 @@ def split_shapely(network: Network, domain: Domain) -> ShapelyResult:
     patterns = np.zeros((r, 0), dtype=bool)
     layer_counts: list[int] = []
 
-    for w, b in network.hidden:
+    for layer, (w, b) in enumerate(network.hidden):
         n = w.shape[0]
         # exact pre-activation maps of this layer on each cell: (R, n, 3)
         pre = np.einsum("ij,rjk->rik", w, in_map)
@@ -350,6 +358,18 @@ def split_shapely(network: Network, domain: Domain) -> ShapelyResult:
             peak = _vertex_values(parts, side, np.arange(len(parts)), tol[j])[3]
             keep = (peak > 0) & (shapely.area(parts) > 0)
             parts, positive, owner = parts[keep], positive[keep], owner[keep]
+            # GEOS overlay can fail silently on nearly coincident linework
+            # (locationtech/jts#1000): the pieces must add up to their cell
+            lost = shapely.area(cells[s]) - np.bincount(
+                np.searchsorted(s, owner), shapely.area(parts), minlength=len(s)
+            )
+            if np.abs(lost).max() > SUM_RTOL * domain.area:
+                bad = int(np.argmax(np.abs(lost)))
+                raise TopologyError(
+                    f"neuron {j} of hidden layer {layer}: the pieces of a cell of area "
+                    f"{shapely.area(cells[s[bad]]):.6g} miss {lost[bad]:.6g} of it "
+                    "(shapely/GEOS overlay failure)"
+                )
 
             whole = np.flatnonzero(~split)
             parent = np.concatenate([whole, owner])

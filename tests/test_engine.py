@@ -112,7 +112,7 @@ def same_partition(a: Partition, b: Partition) -> None:
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 @given(
     widths=st.lists(st.integers(1, 16), min_size=1, max_size=4),
