@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import TextIO
 
 __all__ = ["main", "demo"]
 
 
-def demo(out: object = None) -> int:
+def demo(out: TextIO | None = None) -> int:
     """Print the exact region counts of the course's two MLPs.
 
     Parameters
@@ -33,7 +34,7 @@ def demo(out: object = None) -> int:
     stream = out if out is not None else sys.stdout
 
     def say(*args: object) -> None:
-        print(*args, file=stream)  # type: ignore[call-overload]
+        print(*args, file=stream)
 
     bbox = (-10.0, -10.0, 10.0, 10.0)
     say(f"regions demo: the course exercise's MLPs (torch default init, seed {SEED})")

@@ -10,7 +10,7 @@ from .domain import DEFAULT_BBOX, Domain, as_domain
 from .network import Network, as_network
 from .partition import Partition
 from .split import Mesh, split_mesh
-from .tolerance import AREA_RTOL
+from .tolerance import noise_width
 
 __all__ = ["linear_regions", "count_regions", "METHODS"]
 
@@ -30,7 +30,8 @@ def _clip(polys: np.ndarray, domain: Domain) -> tuple[np.ndarray, np.ndarray]:
 
     clipped = shapely.intersection(polys, domain.polygon)
     parts, idx = shapely.get_parts(clipped, return_index=True)
-    keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > AREA_RTOL * domain.area)
+    noise = noise_width(domain.bounds) * shapely.length(parts)
+    keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > noise)
     return np.asarray(parts[keep]), np.asarray(idx[keep])
 
 

@@ -225,7 +225,7 @@ def _frac(v: Any) -> Fraction:
             raise ValueError(f"weights and coordinates must be finite, got {f}")
         return Fraction(f)
     if isinstance(v, Rational):
-        return Fraction(v.numerator, v.denominator)
+        return Fraction(int(v.numerator), int(v.denominator))
     raise TypeError(f"expected an int, float or rational number, got {type(v).__name__}")
 
 

@@ -14,7 +14,7 @@ from .domain import Domain
 from .errors import InputDimensionError, VerificationError
 from .network import Network
 from .split import Mesh
-from .tolerance import AREA_RTOL, CHECK_RTOL, PATTERN_RTOL, SUM_RTOL
+from .tolerance import AREA_RTOL, CHECK_RTOL, PATTERN_RTOL, SUM_RTOL, noise_width
 
 __all__ = ["Partition", "check_partition"]
 
@@ -309,8 +309,8 @@ def check_partition(p: Partition) -> None:
     if suspect.any():
         # GEOS's floating overlay can fail on neighbours whose shared vertex differs by
         # an ulp (it returned a whole region as the overlap); redo those pairs with
-        # snap-rounding on a grid a hundred ulps wide, and allow the slivers it makes
-        g = 100 * float(np.spacing(max(np.abs(p.domain.bounds))))
+        # snap-rounding on the noise grid, and allow the slivers it makes
+        g = noise_width(p.domain.bounds)
         inter[suspect] = shapely.intersection(polys[i[suspect]], polys[j[suspect]], grid_size=g)
         overlap[suspect] = shapely.area(inter[suspect])
         slack = g * (shapely.length(polys[i]) + shapely.length(polys[j]))

@@ -291,14 +291,15 @@ def raster_components(
     gradients differ by at most ``rtol`` times the largest sampled component
     (plus a rounding floor, ``64 eps max|image| / min(hx, hy)``). Comparing
     neighbours directly avoids the bin edges that rounding the gradient to a
-    grid would put inside a region. A pixel is *flat* when it is equal to all
-    its neighbours. With ``drop_boundary`` (the default) only flat pixels are
-    kept: a pixel whose difference stencil straddles a region boundary gets a
-    mixture of the two gradients that changes from pixel to pixel, and would
-    otherwise count as a thin component of its own (what a naive count of the
-    ``'prism'`` picture does). Components are the connected components
+    grid would put inside a region. Components are the connected components
     (4-connectivity) of the graph of equal neighbours, found with
-    :func:`scipy.sparse.csgraph.connected_components` (a vectorised union-find).
+    :func:`scipy.sparse.csgraph.connected_components` (a vectorised
+    union-find). A pixel is *flat* when it is equal to all its neighbours.
+    With ``drop_boundary`` (the default) only components holding at least one
+    flat pixel are kept: a pixel whose difference stencil straddles a region
+    boundary gets a mixture of the two gradients that changes from pixel to
+    pixel across the boundary, and would otherwise count as a thin component
+    of its own (what a naive count of the ``'prism'`` picture does).
 
     Parameters
     ----------
@@ -306,12 +307,13 @@ def raster_components(
     rtol : float, default 1e-6
         Relative tolerance, in [0, 1).
     drop_boundary : bool, default True
-        Keep only flat pixels.
+        Keep only the components that hold a flat pixel.
 
     Returns
     -------
     components : (H, W) int64 array
-        Component of each pixel, numbered from 0; -1 for dropped pixels.
+        Component of each pixel, numbered from 0 in raster order; -1 for the
+        pixels of dropped components.
     count : int
         Number of components.
 
@@ -323,7 +325,7 @@ def raster_components(
     >>> count
     2
     >>> labels[0].tolist()
-    [0, 0, -1, -1, -1, -1, 1, 1]
+    [0, 0, 0, -1, -1, 1, 1, 1]
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -334,21 +336,24 @@ def raster_components(
     h, w = dx.shape
     eq_h = (np.abs(np.diff(dx, axis=1)) <= tol) & (np.abs(np.diff(dy, axis=1)) <= tol)
     eq_v = (np.abs(np.diff(dx, axis=0)) <= tol) & (np.abs(np.diff(dy, axis=0)) <= tol)
-    keep = np.ones((h, w), dtype=bool)
-    if drop_boundary:
-        keep[:, :-1] &= eq_h
-        keep[:, 1:] &= eq_h
-        keep[:-1, :] &= eq_v
-        keep[1:, :] &= eq_v
+    flat = np.ones((h, w), dtype=bool)
+    flat[:, :-1] &= eq_h
+    flat[:, 1:] &= eq_h
+    flat[:-1, :] &= eq_v
+    flat[1:, :] &= eq_v
     idx = np.arange(h * w).reshape(h, w)
-    use_h = eq_h & keep[:, :-1] & keep[:, 1:]
-    use_v = eq_v & keep[:-1, :] & keep[1:, :]
-    src = np.concatenate([idx[:, :-1][use_h], idx[:-1, :][use_v]])
-    dst = np.concatenate([idx[:, 1:][use_h], idx[1:, :][use_v]])
+    src = np.concatenate([idx[:, :-1][eq_h], idx[:-1, :][eq_v]])
+    dst = np.concatenate([idx[:, 1:][eq_h], idx[1:, :][eq_v]])
     graph = coo_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(h * w, h * w))
-    _, comp = connected_components(graph, directed=False)
+    n_all, comp = connected_components(graph, directed=False)
     comp = comp.reshape(h, w)
-    # renumber the kept pixels' components 0..count-1 in order of first appearance
+    if drop_boundary:
+        has_flat = np.zeros(n_all, dtype=bool)
+        has_flat[comp[flat]] = True
+        keep = has_flat[comp]
+    else:
+        keep = np.ones((h, w), dtype=bool)
+    # renumber the kept components 0..count-1 in order of first appearance
     uniq, first, inv = np.unique(comp[keep], return_index=True, return_inverse=True)
     order = np.argsort(np.argsort(first))
     labels = np.full((h, w), -1, dtype=np.int64)
@@ -364,8 +369,9 @@ def raster_count(
 ) -> int:
     """Number of regions a user of the sampling method would report.
 
-    The number of connected components (4-connectivity) of flat pixels of
-    equal sampled gradient; see :func:`raster_components` for the rule.
+    The number of connected components (4-connectivity) of pixels of equal
+    sampled gradient that hold a pixel equal to all its neighbours; see
+    :func:`raster_components` for the rule.
     Regions narrower than about three pixels have no flat pixel and are not
     counted; adjacent regions with the same gradient are counted once.
 

@@ -26,11 +26,20 @@ Split rule
     another ``z < -tol`` after snapping. The side of a face is ``active`` iff
     some vertex has ``z > 0`` (activation pattern ``z > 0``, strict, as ReLU).
 
-Area and check tolerances (``AREA_RTOL``, ``CHECK_RTOL``)
-    ``AREA_RTOL`` (relative to the domain area) removes the slivers that
-    floating-point polygon clipping leaves in the shapely reference splitter,
-    and bounds the total overlap that :meth:`~regions.Partition.verify`
-    accepts. ``CHECK_RTOL`` is the relative tolerance of the forward-pass check
+Clipping noise (``GRID_ULPS``, :func:`noise_width`)
+    Polygon overlay in floating point (GEOS) can leave slivers along edges
+    that coincide up to rounding. Their width is a few ulps of the largest
+    coordinate, so :func:`noise_width` is ``GRID_ULPS`` ulps of it: a piece of
+    a clipped region whose area is at most ``noise_width * perimeter`` is
+    noise and dropped (non-convex domains), and ``verify`` redoes doubtful
+    overlaps with snap-rounding on that grid. No fixed area threshold is used
+    to drop pieces: real regions of relative area 1e-13 exist in wide boxes.
+
+Check tolerances (``AREA_RTOL``, ``SUM_RTOL``, ``CHECK_RTOL``)
+    ``AREA_RTOL`` (relative to the domain area) bounds the overlap between
+    two regions and the part of a region outside the domain that
+    :meth:`~regions.Partition.verify` accepts; ``SUM_RTOL`` bounds the error
+    of the sum of region areas. ``CHECK_RTOL`` is the relative tolerance of the forward-pass check
     in ``verify`` (affine map against torch). ``PATTERN_RTOL`` is the band,
     relative to the same scale as ``ZERO_RTOL``, inside which ``verify``
     accepts either sign of a pre-activation at a region's interior point.
@@ -41,6 +50,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "GRID_ULPS",
+    "noise_width",
     "ZERO_RTOL",
     "PATTERN_RTOL",
     "AREA_RTOL",
@@ -55,8 +66,10 @@ ZERO_RTOL: float = 1e-12
 #: Relative band (same scale as ``ZERO_RTOL``) inside which ``verify`` accepts
 #: either sign of a pre-activation at a region's interior point.
 PATTERN_RTOL: float = 1e-10
-#: Relative (to the domain's area) area below which a clipped piece is a sliver.
+#: Relative (to the domain's area) overlap or overhang that ``verify`` accepts.
 AREA_RTOL: float = 1e-12
+#: Width, in ulps of the largest coordinate, of the floating-point overlay noise.
+GRID_ULPS: float = 100.0
 #: Relative tolerance of the forward-pass check in ``verify``.
 CHECK_RTOL: float = 1e-6
 #: Relative tolerance on the sum of region areas against the domain area.
@@ -121,3 +134,24 @@ def snap(values: np.ndarray, tol: np.ndarray) -> np.ndarray:
     """
     values[np.abs(values) <= tol] = 0.0
     return values
+
+
+def noise_width(bounds: tuple[float, float, float, float]) -> float:
+    """Width of floating-point overlay noise in a domain: ``GRID_ULPS`` ulps.
+
+    Parameters
+    ----------
+    bounds : (xmin, ymin, xmax, ymax)
+        Bounds of the domain.
+
+    Returns
+    -------
+    float
+        ``GRID_ULPS * spacing(max |bounds|)``.
+
+    Examples
+    --------
+    >>> noise_width((-10.0, -10.0, 10.0, 10.0))
+    1.7763568394002505e-13
+    """
+    return GRID_ULPS * float(np.spacing(max(abs(float(v)) for v in bounds)))

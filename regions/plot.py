@@ -1,0 +1,462 @@
+"""Figures of the exact regions and of the sampling method, with matplotlib.
+
+matplotlib is imported inside the functions only. Every function draws on the
+axes it is given (or on new ones from :func:`matplotlib.pyplot.subplots` when
+``ax``/``axes`` is None), never calls ``show``, and returns its artists, so it
+works headless under the Agg backend.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .domain import DEFAULT_BBOX, as_domain
+from .network import Network, as_network
+from .raster import GradientRaster, pixel_grid
+
+__all__ = [
+    "COLOR_BY",
+    "region_adjacency",
+    "region_colors",
+    "plot_partition",
+    "plot_gradient_raster",
+    "plot_layers",
+    "exact_gradient_image",
+]
+
+#: The values ``plot_partition(color_by=...)`` accepts.
+COLOR_BY: tuple[str, ...] = ("region", "value", "dx", "dy")
+
+
+def _check_partition(partition: Any) -> Any:
+    from .partition import Partition
+
+    if not isinstance(partition, Partition):
+        raise TypeError(
+            f"partition must be a regions.Partition, got {type(partition).__name__}"
+        )
+    return partition
+
+
+def _check_output(output: Any, n_out: int) -> int:
+    if isinstance(output, (bool, np.bool_)) or not isinstance(output, (int, np.integer)):
+        raise ValueError(f"output must be an int, got {output!r}")
+    if not 0 <= output < n_out:
+        raise ValueError(f"output must be in [0, {n_out}), got {output!r}")
+    return int(output)
+
+
+def region_adjacency(partition: Any) -> np.ndarray:
+    """Pairs of regions that share a boundary segment (not just a point).
+
+    Candidate pairs come from one :class:`shapely.STRtree` query; a pair is
+    adjacent when the boundary of one, within a hair (``1e-9`` of the domain's
+    diameter) of the other, is longer than ten hairs. The hair absorbs
+    neighbours whose shared vertex differs in the last bits.
+
+    Parameters
+    ----------
+    partition : Partition
+
+    Returns
+    -------
+    pairs : (E, 2) int64 array
+        ``i < j`` for each adjacent pair ``(i, j)``.
+
+    Examples
+    --------
+    >>> import regions
+    >>> from regions.network import Network
+    >>> net = Network.from_arrays([([[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0])], ([[1.0, 1.0]], [0.0]))
+    >>> p = regions.linear_regions(net, (-1, -1, 1, 1))
+    >>> len(p), len(region_adjacency(p))
+    (4, 4)
+    """
+    import shapely
+
+    p = _check_partition(partition)
+    polys = p.polygons
+    xmin, ymin, xmax, ymax = p.domain.bounds
+    hair = 1e-9 * float(np.hypot(xmax - xmin, ymax - ymin))
+    i, j = shapely.STRtree(polys).query(polys, predicate="dwithin", distance=hair)
+    keep = i < j
+    i, j = i[keep], j[keep]
+    near = shapely.intersection(
+        shapely.boundary(polys[i]), shapely.buffer(polys[j], hair, quad_segs=1)
+    )
+    shared = np.asarray(shapely.length(near)) > 10 * hair
+    return np.column_stack([i[shared], j[shared]]).astype(np.int64).reshape(-1, 2)
+
+
+def region_colors(partition: Any, seed: int = 0) -> np.ndarray:
+    """A proper colouring of the regions: adjacent regions get different colours.
+
+    Parallel greedy colouring (Jones-Plassmann) over the adjacency graph, all
+    in arrays: each round, every uncoloured region whose random priority beats
+    all its uncoloured neighbours takes the smallest colour none of its
+    coloured neighbours has. Those regions are pairwise non-adjacent, so the
+    rounds never create a conflict; at most ``max degree + 1`` colours are used.
+
+    Parameters
+    ----------
+    partition : Partition
+    seed : int, default 0
+        Seed of the local RNG giving the priorities (deterministic result).
+
+    Returns
+    -------
+    colors : (R,) int64 array
+        Colour index of each region, from 0.
+
+    Examples
+    --------
+    >>> import regions
+    >>> from regions.course import shallow_model
+    >>> p = regions.linear_regions(shallow_model())
+    >>> c = region_colors(p)
+    >>> e = region_adjacency(p)
+    >>> bool((c[e[:, 0]] != c[e[:, 1]]).all()), int(c.max()) < 10
+    (True, True)
+    """
+    p = _check_partition(partition)
+    n = len(p)
+    pairs = region_adjacency(p)
+    src = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    dst = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    prio = np.random.default_rng(seed).permutation(n)
+    colors = np.full(n, -1, dtype=np.int64)
+    width = int(np.bincount(src, minlength=n).max(initial=0)) + 1
+    while (colors < 0).any():
+        open_ = colors < 0
+        # the best priority among each region's uncoloured neighbours
+        best = np.full(n, -1, dtype=np.int64)
+        live = open_[dst]
+        np.maximum.at(best, src[live], prio[dst[live]])
+        pick = open_ & (prio > best)
+        used = np.zeros((n, width + 1), dtype=bool)
+        done = pick[src] & (colors[dst] >= 0)
+        used[src[done], colors[dst[done]]] = True
+        colors[pick] = np.argmin(used[pick], axis=1)
+    return colors
+
+
+def _paths(polys: Any) -> list[Any]:
+    """One matplotlib Path per polygon, holes included, built from flat arrays."""
+    import shapely
+    from matplotlib.path import Path
+
+    _, coords, (ring_off, poly_off) = shapely.to_ragged_array(polys)
+    coords = np.asarray(coords, dtype=np.float64)
+    codes = np.full(len(coords), Path.LINETO, dtype=Path.code_type)
+    codes[ring_off[:-1]] = Path.MOVETO
+    codes[ring_off[1:] - 1] = Path.CLOSEPOLY
+    cut = ring_off[poly_off[1:-1]]
+    return [
+        Path(v, c) for v, c in zip(np.split(coords, cut), np.split(codes, cut), strict=True)
+    ]
+
+
+def _new_axes(n: int, size: float = 4.0) -> Any:
+    import matplotlib.pyplot as plt
+
+    _, axes = plt.subplots(1, n, figsize=(size * n, size), squeeze=False, layout="constrained")
+    return list(axes[0])
+
+
+def plot_partition(
+    partition: Any,
+    ax: Any = None,
+    color_by: str = "region",
+    edgecolor: Any = "black",
+    cmap: Any = None,
+    *,
+    linewidth: float = 0.4,
+    output: int = 0,
+    vmin: float | None = None,
+    vmax: float | None = None,
+) -> Any:
+    """Draw the exact regions, filled, with their edges.
+
+    All polygons go into one :class:`matplotlib.collections.PathCollection`
+    (a polygon collection that also draws holes).
+
+    Parameters
+    ----------
+    partition : Partition
+    ax : matplotlib Axes, optional
+        Where to draw; new axes if None.
+    color_by : {"region", "value", "dx", "dy"}, default "region"
+        ``"region"``: a qualitative colour per region, different for adjacent
+        regions (:func:`region_colors`). ``"value"``: the output at the region's
+        interior point. ``"dx"``/``"dy"``: that component of the region's
+        exact gradient, with ``'prism'`` by default as in the exercise.
+    edgecolor : matplotlib colour, default "black"
+        Colour of the region edges (``"none"`` to hide them).
+    cmap : str or Colormap, optional
+        Default ``"tab10"``/``"tab20"`` for ``"region"``, ``"viridis"`` for
+        ``"value"``, ``"prism"`` for ``"dx"``/``"dy"``.
+    linewidth : float, default 0.4
+    output : int, default 0
+        The output whose value or gradient colours the regions.
+    vmin, vmax : float, optional
+        Colour limits for ``"value"``, ``"dx"``, ``"dy"`` (e.g. those of the
+        raster image, so the colours match).
+
+    Returns
+    -------
+    matplotlib.collections.PathCollection
+        The filled regions; for ``color_by != "region"`` it is a mappable for
+        ``colorbar``.
+
+    Raises
+    ------
+    ValueError
+        If ``color_by`` or ``output`` is invalid.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt, regions
+    >>> from regions.course import deep_model
+    >>> p = regions.linear_regions(deep_model())
+    >>> fig, ax = plt.subplots()
+    >>> coll = plot_partition(p, ax, color_by="dx")
+    >>> len(coll.get_paths()) == len(p)
+    True
+    >>> plt.close(fig)
+    """
+    from matplotlib.collections import PathCollection
+
+    p = _check_partition(partition)
+    if color_by not in COLOR_BY:
+        raise ValueError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
+    o = _check_output(output, p.network.n_out)
+    if ax is None:
+        ax = _new_axes(1)[0]
+    coll = PathCollection(_paths(p.polygons), edgecolors=edgecolor, linewidths=linewidth)
+    if color_by == "region":
+        import matplotlib
+
+        colors = region_colors(p)
+        name = cmap if cmap is not None else ("tab10" if colors.max(initial=0) < 10 else "tab20")
+        cm = matplotlib.colormaps[name] if isinstance(name, str) else name
+        n_col = int(getattr(cm, "N", 256))
+        coll.set_facecolor(cm(colors % n_col if n_col < 256 else colors / max(colors.max(), 1)))
+    else:
+        if color_by == "value":
+            pts = p.interior_points()
+            values = np.einsum("rj,rj->r", p.jacobians[:, o, :], pts) + p.offsets[:, o]
+        else:
+            values = p.jacobians[:, o, 0 if color_by == "dx" else 1]
+        coll.set_array(values)
+        coll.set_cmap(cmap if cmap is not None else ("viridis" if color_by == "value" else "prism"))
+        coll.set_clim(vmin, vmax)
+    ax.add_collection(coll)
+    xmin, ymin, xmax, ymax = p.domain.bounds
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_aspect("equal")
+    return coll
+
+
+def plot_gradient_raster(
+    raster: GradientRaster, axes: Any = None, cmap: Any = "prism"
+) -> list[Any]:
+    """Show both components of a :func:`numpy.gradient` raster, side by side (exercise 3c).
+
+    Parameters
+    ----------
+    raster : GradientRaster
+        From :func:`regions.raster.gradient_raster` (or :func:`exact_gradient_image`).
+    axes : sequence of two matplotlib Axes, optional
+        New axes side by side if None.
+    cmap : str or Colormap, default "prism"
+
+    Returns
+    -------
+    list of two matplotlib.image.AxesImage
+        ``dx`` and ``dy``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from regions.course import shallow_model
+    >>> from regions.raster import gradient_raster
+    >>> ims = plot_gradient_raster(gradient_raster(shallow_model(), resolution=50))
+    >>> [im.get_array().shape for im in ims]
+    [(50, 50), (50, 50)]
+    >>> plt.close("all")
+    """
+    if not isinstance(raster, GradientRaster):
+        raise TypeError(f"raster must be a GradientRaster, got {type(raster).__name__}")
+    if axes is None:
+        axes = _new_axes(2)
+    axes = list(axes)
+    if len(axes) != 2:
+        raise ValueError(f"axes must be two matplotlib Axes, got {len(axes)}")
+    images = []
+    for ax, data, name in zip(axes, (raster.dx, raster.dy), ("x", "y"), strict=True):
+        images.append(
+            ax.imshow(
+                data, origin="lower", extent=raster.extent, cmap=cmap, interpolation="nearest"
+            )
+        )
+        ax.set_title(f"∂f/∂{name}")
+    return images
+
+
+def _truncated(net: Network, k: int) -> Network:
+    """The network's first ``k`` hidden layers, with the identity as output."""
+    width = net.widths[k - 1]
+    return Network(net.hidden[:k], (np.eye(width), np.zeros(width)))
+
+
+def plot_layers(
+    model: Any,
+    bbox: Any = DEFAULT_BBOX,
+    axes: Any = None,
+    *,
+    color_by: str = "region",
+    edgecolor: Any = "black",
+    linewidth: float = 0.4,
+) -> list[Any]:
+    """The refinement figure: the regions after each hidden layer, side by side.
+
+    The partition after layer ``k`` is that of the network cut after its
+    ``k``-th hidden layer (identity output), so panel ``k`` has
+    ``layer_counts[k - 1]`` regions.
+
+    Parameters
+    ----------
+    model : Partition, torch.nn.Module or Network
+        A partition (its network and domain are used, ``bbox`` is ignored) or
+        a model.
+    bbox : (xmin, ymin, xmax, ymax) or shapely Polygon, default (-10, -10, 10, 10)
+    axes : sequence of matplotlib Axes, optional
+        One per hidden layer; new axes side by side if None.
+    color_by : {"region", "value", "dx", "dy"}, default "region"
+        As :func:`plot_partition`; "value", "dx" and "dy" use the first
+        neuron of that layer.
+    edgecolor : matplotlib colour, default "black"
+    linewidth : float, default 0.4
+
+    Returns
+    -------
+    list of matplotlib.collections.PathCollection
+        One per hidden layer.
+
+    Raises
+    ------
+    ValueError
+        If the network has no hidden layer, or ``axes`` has the wrong length.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from regions.course import deep_model
+    >>> colls = plot_layers(deep_model())
+    >>> [len(c.get_paths()) for c in colls]
+    [15, 42, 69, 81]
+    >>> plt.close("all")
+    """
+    from .engine import linear_regions
+    from .partition import Partition
+
+    if isinstance(model, Partition):
+        net, domain = model.network, model.domain
+    else:
+        net, domain = as_network(model), bbox
+    n_layers = len(net.hidden)
+    if n_layers == 0:
+        raise ValueError("model has no hidden layer: there is nothing to refine")
+    if color_by not in COLOR_BY:
+        raise ValueError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
+    parts = [linear_regions(_truncated(net, k), domain) for k in range(1, n_layers + 1)]
+    if axes is None:
+        axes = _new_axes(n_layers)
+    axes = list(axes)
+    if len(axes) != n_layers:
+        raise ValueError(
+            f"axes must hold one Axes per hidden layer ({n_layers}), got {len(axes)}"
+        )
+    out = []
+    for k, (ax, part) in enumerate(zip(axes, parts, strict=True), start=1):
+        out.append(
+            plot_partition(part, ax, color_by, edgecolor, linewidth=linewidth)
+        )
+        ax.set_title(f"after layer {k}: {len(part)} regions")
+    return out
+
+
+def exact_gradient_image(
+    partition: Any,
+    resolution: int = 500,
+    bbox: Any = None,
+    *,
+    output: int = 0,
+) -> GradientRaster:
+    """Rasterise the partition: each pixel gets its region's exact value and gradient.
+
+    The same pixel-centre grid as :func:`regions.raster.gradient_raster`
+    (``xs[j] = xmin + (j + 0.5) * (xmax - xmin) / resolution``), so the two
+    can be shown side by side with :func:`plot_gradient_raster`. All pixel
+    centres are located at once with :meth:`Partition.locate`.
+
+    Parameters
+    ----------
+    partition : Partition
+    resolution : int, default 500
+        Pixels per side, at least 2.
+    bbox : (xmin, ymin, xmax, ymax), optional
+        Default: the bounds of the partition's domain.
+    output : int, default 0
+
+    Returns
+    -------
+    GradientRaster
+        ``image`` holds the affine map of the pixel's region evaluated at the
+        pixel centre, ``dx`` and ``dy`` the region's exact gradient; NaN at
+        pixel centres outside the domain.
+
+    Examples
+    --------
+    >>> import numpy as np, regions
+    >>> from regions.course import shallow_model
+    >>> from regions.raster import gradient_raster
+    >>> model = shallow_model()
+    >>> ex = exact_gradient_image(regions.linear_regions(model), 64)
+    >>> sampled = gradient_raster(model, resolution=64)
+    >>> bool(np.allclose(ex.image, sampled.image, rtol=1e-9, atol=1e-9))
+    True
+    """
+    p = _check_partition(partition)
+    o = _check_output(output, p.network.n_out)
+    box = p.domain.bounds if bbox is None else bbox
+    xs, ys = pixel_grid(box, resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    pts = np.column_stack([gx.ravel(), gy.ravel()])
+    reg = p.locate(pts)
+    inside = reg >= 0
+    jac = p.jacobians[:, o, :]
+    grad = np.full((len(pts), 2), np.nan)
+    grad[inside] = jac[reg[inside]]
+    value = np.full(len(pts), np.nan)
+    value[inside] = np.einsum("pj,pj->p", grad[inside], pts[inside]) + p.offsets[reg[inside], o]
+    n = len(xs)
+    box4 = as_domain(box).bounds  # validated by pixel_grid
+    return GradientRaster(
+        value.reshape(n, n),
+        grad[:, 0].reshape(n, n),
+        grad[:, 1].reshape(n, n),
+        xs,
+        ys,
+        box4,
+        o,
+    )
