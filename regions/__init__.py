@@ -23,6 +23,15 @@ from .errors import (
 )
 from .network import SUPPORTED_LAYERS, Network, as_network
 from .partition import Partition, check_partition
+from .plot import exact_gradient_image, plot_gradient_raster, plot_layers, plot_partition
+from .raster import (
+    GradientRaster,
+    RasterReport,
+    compare_raster,
+    gradient_raster,
+    raster_count,
+    resolution_study,
+)
 
 __version__ = "0.1.0"
 
@@ -31,6 +40,8 @@ __all__ = [
     "METHODS",
     "SUPPORTED_LAYERS",
     "Domain",
+    "GradientRaster",
+    "RasterReport",
     "DomainError",
     "InputDimensionError",
     "Network",
@@ -46,6 +57,14 @@ __all__ = [
     "as_domain",
     "as_network",
     "check_partition",
+    "compare_raster",
     "count_regions",
+    "exact_gradient_image",
+    "gradient_raster",
     "linear_regions",
+    "plot_gradient_raster",
+    "plot_layers",
+    "plot_partition",
+    "raster_count",
+    "resolution_study",
 ]

@@ -3,6 +3,7 @@
 Commands
     ``regions demo``: the course exercise's two MLPs, exact region counts in
     [-10, 10]^2, each result verified.
+    ``regions count MODEL``: the exact region count of a model file.
 """
 
 from __future__ import annotations
@@ -54,6 +55,50 @@ def demo(out: TextIO | None = None) -> int:
     return 0
 
 
+def count(args: argparse.Namespace) -> int:
+    """Print the exact region count of a model file (``regions count``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status (0).
+    """
+    import json
+
+    from .engine import linear_regions
+    from .io import load_model
+
+    arch = [int(v) for v in args.arch.split(",")] if args.arch else None
+    model = load_model(args.model, arch=arch, trust_pickle=args.trust_pickle)
+    t0 = time.perf_counter()
+    p = linear_regions(model, tuple(args.bbox), method=args.method)
+    dt = time.perf_counter() - t0
+    if args.verify:
+        p.verify()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "model": str(args.model),
+                    "bbox": list(args.bbox),
+                    "regions": len(p),
+                    "layer_counts": p.layer_counts,
+                    "method": args.method,
+                    "seconds": round(dt, 6),
+                    "verified": bool(args.verify),
+                }
+            )
+        )
+    else:
+        print(len(p))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -72,6 +117,37 @@ def _parser() -> argparse.ArgumentParser:
         epilog="example: regions demo",
     )
     d.set_defaults(func=lambda _a: demo())
+    c = sub.add_parser(
+        "count",
+        help="exact region count of a model file",
+        description="Count the linear regions of a model file exactly. MODEL is a state_dict "
+        "(.pt/.pth, read with weights_only=True; the MLP is inferred from the linear layers or "
+        "given with --arch), a .safetensors file, or a TorchScript archive.",
+        epilog="examples:\n  regions count model.pt\n"
+        "  regions count model.pt --bbox -20 -20 20 20 --json\n"
+        "  regions count weights.pt --arch 2,20,1",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    c.add_argument("model", help="model file")
+    c.add_argument(
+        "--bbox",
+        nargs=4,
+        type=float,
+        default=[-10.0, -10.0, 10.0, 10.0],
+        metavar=("XMIN", "YMIN", "XMAX", "YMAX"),
+        help="domain (default: -10 -10 10 10)",
+    )
+    c.add_argument("--arch", help="layer widths of a state_dict, e.g. 2,20,1")
+    c.add_argument("--method", choices=["fast", "shapely"], default="fast")
+    c.add_argument("--json", action="store_true", help="print a JSON object")
+    c.add_argument("--verify", action="store_true", help="check the partition's invariants")
+    c.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="allow a pickled nn.Module (unpickling runs code from the file)",
+    )
+    c.set_defaults(func=count)
+    ap.add_argument("--debug", action="store_true", help="show tracebacks")
     return ap
 
 
@@ -95,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # one line, no traceback
+        if args.debug:
+            raise
         print(f"regions: error: {exc}", file=sys.stderr)
         return 1
 

@@ -14,7 +14,14 @@ from .domain import Domain
 from .errors import InputDimensionError, VerificationError
 from .network import Network
 from .split import Mesh
-from .tolerance import AREA_RTOL, CHECK_RTOL, PATTERN_RTOL, SUM_RTOL, noise_width
+from .tolerance import (
+    AREA_RTOL,
+    CHECK_RTOL,
+    EDGE_RTOL,
+    PATTERN_RTOL,
+    SUM_RTOL,
+    noise_width,
+)
 
 __all__ = ["Partition", "check_partition"]
 
@@ -180,6 +187,25 @@ class Partition:
             return np.asarray(sums / sizes[:, None])
         return np.asarray(shapely.get_coordinates(shapely.point_on_surface(self.polygons)))
 
+    # ------------------------------------------------------------ views
+    def plot(self, ax: Any = None, color_by: str = "region", **kwargs: Any) -> Any:
+        """Draw the regions; see :func:`regions.plot_partition` (returns its artists)."""
+        from .plot import plot_partition
+
+        return plot_partition(self, ax=ax, color_by=color_by, **kwargs)
+
+    def compare_raster(self, resolution: int = 500, **kwargs: Any) -> Any:
+        """Check ``numpy.gradient`` on a grid against the exact gradients.
+
+        See :func:`regions.compare_raster`; the raster is
+        :func:`regions.gradient_raster` of this partition's network over the
+        domain's bounds.
+        """
+        from .raster import compare_raster, gradient_raster
+
+        raster = gradient_raster(self.network, self.domain.bounds, resolution)
+        return compare_raster(self, raster, **kwargs)
+
     # ------------------------------------------------------------ checks
     def verify(self) -> None:
         """Check every invariant of the partition; raise if one fails.
@@ -321,7 +347,7 @@ def check_partition(p: Partition) -> None:
             f"regions {int(i[k])} and {int(j[k])} overlap with area {overlap[k]!r}"
         )
     diameter = float(np.hypot(*np.subtract(p.domain.bounds[2:], p.domain.bounds[:2])))
-    shared = np.asarray(shapely.length(inter)) > 1e-9 * diameter
+    shared = np.asarray(shapely.length(inter)) > EDGE_RTOL * diameter
     same = (p.patterns[i[shared]] == p.patterns[j[shared]]).all(axis=1)
     if same.any():
         k = int(np.flatnonzero(same)[0])

@@ -15,6 +15,7 @@ import numpy as np
 from .domain import DEFAULT_BBOX, as_domain
 from .network import Network, as_network
 from .raster import GradientRaster, pixel_grid
+from .tolerance import EDGE_RTOL
 
 __all__ = [
     "COLOR_BY",
@@ -34,9 +35,7 @@ def _check_partition(partition: Any) -> Any:
     from .partition import Partition
 
     if not isinstance(partition, Partition):
-        raise TypeError(
-            f"partition must be a regions.Partition, got {type(partition).__name__}"
-        )
+        raise TypeError(f"partition must be a regions.Partition, got {type(partition).__name__}")
     return partition
 
 
@@ -52,7 +51,7 @@ def region_adjacency(partition: Any) -> np.ndarray:
     """Pairs of regions that share a boundary segment (not just a point).
 
     Candidate pairs come from one :class:`shapely.STRtree` query; a pair is
-    adjacent when the boundary of one, within a hair (``1e-9`` of the domain's
+    adjacent when the boundary of one, within a hair (``EDGE_RTOL`` of the domain's
     diameter) of the other, is longer than ten hairs. The hair absorbs
     neighbours whose shared vertex differs in the last bits.
 
@@ -79,7 +78,7 @@ def region_adjacency(partition: Any) -> np.ndarray:
     p = _check_partition(partition)
     polys = p.polygons
     xmin, ymin, xmax, ymax = p.domain.bounds
-    hair = 1e-9 * float(np.hypot(xmax - xmin, ymax - ymin))
+    hair = EDGE_RTOL * float(np.hypot(xmax - xmin, ymax - ymin))
     i, j = shapely.STRtree(polys).query(polys, predicate="dwithin", distance=hair)
     keep = i < j
     i, j = i[keep], j[keep]
@@ -153,9 +152,7 @@ def _paths(polys: Any) -> list[Any]:
     codes[ring_off[:-1]] = Path.MOVETO
     codes[ring_off[1:] - 1] = Path.CLOSEPOLY
     cut = ring_off[poly_off[1:-1]]
-    return [
-        Path(v, c) for v, c in zip(np.split(coords, cut), np.split(codes, cut), strict=True)
-    ]
+    return [Path(v, c) for v, c in zip(np.split(coords, cut), np.split(codes, cut), strict=True)]
 
 
 def _new_axes(n: int, size: float = 4.0) -> Any:
@@ -383,14 +380,10 @@ def plot_layers(
         axes = _new_axes(n_layers)
     axes = list(axes)
     if len(axes) != n_layers:
-        raise ValueError(
-            f"axes must hold one Axes per hidden layer ({n_layers}), got {len(axes)}"
-        )
+        raise ValueError(f"axes must hold one Axes per hidden layer ({n_layers}), got {len(axes)}")
     out = []
     for k, (ax, part) in enumerate(zip(axes, parts, strict=True), start=1):
-        out.append(
-            plot_partition(part, ax, color_by, edgecolor, linewidth=linewidth)
-        )
+        out.append(plot_partition(part, ax, color_by, edgecolor, linewidth=linewidth))
         ax.set_title(f"after layer {k}: {len(part)} regions")
     return out
 

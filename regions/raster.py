@@ -28,6 +28,7 @@ import numpy as np
 from .domain import DEFAULT_BBOX, as_domain
 from .errors import DomainError
 from .network import Network, as_network
+from .tolerance import RASTER_RTOL
 
 __all__ = [
     "GradientRaster",
@@ -40,8 +41,6 @@ __all__ = [
     "resolution_study",
 ]
 
-#: Default relative tolerance under which two sampled gradients count as equal.
-RASTER_RTOL: float = 1e-6
 
 #: Points evaluated in one forward pass (bounds memory on wide networks).
 _BATCH = 65536
@@ -97,9 +96,7 @@ class GradientRaster:
 
 
 def _check_resolution(resolution: Any, name: str = "resolution") -> int:
-    if isinstance(resolution, (bool, np.bool_)) or not isinstance(
-        resolution, (int, np.integer)
-    ):
+    if isinstance(resolution, (bool, np.bool_)) or not isinstance(resolution, (int, np.integer)):
         raise ValueError(f"{name} must be an int >= 2, got {resolution!r}")
     if resolution < 2:
         raise ValueError(f"{name} must be an int >= 2, got {resolution!r}")
@@ -108,11 +105,15 @@ def _check_resolution(resolution: Any, name: str = "resolution") -> int:
 
 def _check_box(bbox: Any) -> tuple[float, float, float, float]:
     domain = as_domain(bbox)
-    if not domain.convex or len(domain.ring) != 4 or not np.isclose(
-        domain.area,
-        (domain.bounds[2] - domain.bounds[0]) * (domain.bounds[3] - domain.bounds[1]),
-        rtol=1e-12,
-        atol=0.0,
+    if (
+        not domain.convex
+        or len(domain.ring) != 4
+        or not np.isclose(
+            domain.area,
+            (domain.bounds[2] - domain.bounds[0]) * (domain.bounds[3] - domain.bounds[1]),
+            rtol=1e-12,
+            atol=0.0,
+        )
     ):
         raise DomainError(
             f"bbox must be an axis-aligned box (xmin, ymin, xmax, ymax) for a raster, got {bbox!r}"
@@ -248,6 +249,12 @@ def gradient_raster(
     return GradientRaster(image, dx, dy, xs, ys, box, int(output))
 
 
+def _absmax(a: np.ndarray) -> float:
+    """Largest finite ``|a|`` (0 if none): NaN marks pixels outside a domain."""
+    finite = np.abs(a[np.isfinite(a)])
+    return float(finite.max()) if finite.size else 0.0
+
+
 def _tolerance(raster: GradientRaster, rtol: float, scale: float | None = None) -> float:
     """Absolute tolerance on a sampled gradient component.
 
@@ -256,8 +263,8 @@ def _tolerance(raster: GradientRaster, rtol: float, scale: float | None = None) 
     ``64 eps max|image| / min(hx, hy)``.
     """
     if scale is None:
-        scale = float(max(np.abs(raster.dx).max(), np.abs(raster.dy).max()))
-    roundoff = 64 * np.finfo(np.float64).eps * float(np.abs(raster.image).max())
+        scale = max(_absmax(raster.dx), _absmax(raster.dy))
+    roundoff = 64 * np.finfo(np.float64).eps * _absmax(raster.image)
     return float(rtol) * scale + roundoff / min(raster.spacing)
 
 
@@ -535,9 +542,7 @@ def compare_raster(
     from .partition import Partition
 
     if not isinstance(partition, Partition):
-        raise TypeError(
-            f"partition must be a regions.Partition, got {type(partition).__name__}"
-        )
+        raise TypeError(f"partition must be a regions.Partition, got {type(partition).__name__}")
     raster = _check_raster(raster)
     rtol = _check_rtol(rtol)
     o = raster.output
@@ -642,6 +647,4 @@ def resolution_study(
     res = [_check_resolution(r, "resolutions") for r in resolutions]
     if not res:
         raise ValueError("resolutions must not be empty")
-    return {
-        n: raster_count(gradient_raster(model, bbox, n, output=output), rtol) for n in res
-    }
+    return {n: raster_count(gradient_raster(model, bbox, n, output=output), rtol) for n in res}

@@ -1,7 +1,7 @@
 """The one tolerance policy of :mod:`regions`.
 
-All geometry is done in float64. Three named tolerances exist, and this module
-is the only place that defines them.
+All geometry is done in float64. Every tolerance of the package is named here,
+and this module is the only place that defines them.
 
 Zero test (``ZERO_RTOL``)
     A neuron's pre-activation ``z`` at a vertex is treated as exactly zero when
@@ -35,14 +35,22 @@ Clipping noise (``GRID_ULPS``, :func:`noise_width`)
     overlaps with snap-rounding on that grid. No fixed area threshold is used
     to drop pieces: real regions of relative area 1e-13 exist in wide boxes.
 
-Check tolerances (``AREA_RTOL``, ``SUM_RTOL``, ``CHECK_RTOL``)
+Check tolerances (``AREA_RTOL``, ``SUM_RTOL``, ``CHECK_RTOL``, ``PATTERN_RTOL``, ``EDGE_RTOL``)
     ``AREA_RTOL`` (relative to the domain area) bounds the overlap between
     two regions and the part of a region outside the domain that
     :meth:`~regions.Partition.verify` accepts; ``SUM_RTOL`` bounds the error
-    of the sum of region areas. ``CHECK_RTOL`` is the relative tolerance of the forward-pass check
-    in ``verify`` (affine map against torch). ``PATTERN_RTOL`` is the band,
-    relative to the same scale as ``ZERO_RTOL``, inside which ``verify``
-    accepts either sign of a pre-activation at a region's interior point.
+    of the sum of region areas. ``CHECK_RTOL`` is the relative tolerance of
+    the forward-pass check in ``verify`` (affine map and gradient against
+    torch). ``PATTERN_RTOL`` is the band, relative to the same scale as
+    ``ZERO_RTOL``, inside which ``verify`` accepts either sign of a
+    pre-activation at a region's interior point. ``EDGE_RTOL`` (relative to
+    the domain's diameter) is the shortest shared boundary that makes two
+    regions neighbours rather than regions touching at a point.
+
+Raster tolerance (``RASTER_RTOL``)
+    Two sampled ``numpy.gradient`` values are equal when they differ by at
+    most ``RASTER_RTOL`` times the largest sampled gradient component, plus
+    the rounding floor of the finite differences (``regions.raster``).
 """
 
 from __future__ import annotations
@@ -57,6 +65,8 @@ __all__ = [
     "AREA_RTOL",
     "CHECK_RTOL",
     "SUM_RTOL",
+    "EDGE_RTOL",
+    "RASTER_RTOL",
     "zero_tolerance",
     "snap",
 ]
@@ -68,6 +78,10 @@ ZERO_RTOL: float = 1e-12
 PATTERN_RTOL: float = 1e-10
 #: Relative (to the domain's area) overlap or overhang that ``verify`` accepts.
 AREA_RTOL: float = 1e-12
+#: Shortest shared boundary, relative to the domain's diameter, of two neighbours.
+EDGE_RTOL: float = 1e-9
+#: Relative tolerance under which two sampled gradients count as equal.
+RASTER_RTOL: float = 1e-6
 #: Width, in ulps of the largest coordinate, of the floating-point overlay noise.
 GRID_ULPS: float = 100.0
 #: Relative tolerance of the forward-pass check in ``verify``.

@@ -1,0 +1,205 @@
+"""Load models from files, safely.
+
+* A ``state_dict`` (``.pt``/``.pth``) is read with ``torch.load(weights_only=True)``; the MLP
+  architecture is inferred from the 2-D ``*.weight`` tensors in key order (a ReLU between
+  consecutive linear layers), or checked against ``arch`` such as ``(2, 20, 1)``.
+* ``.safetensors`` files, when the ``safetensors`` package is installed.
+* TorchScript archives (``torch.jit.save``) of an ``nn.Sequential`` of supported layers.
+* A whole pickled ``nn.Module`` only with ``trust_pickle=True``: unpickling runs code.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import zipfile
+from typing import Any
+
+from .errors import RegionsError, ShapeMismatchError, UnsupportedLayerError
+
+__all__ = ["ModelFileError", "load_model", "mlp_from_state_dict"]
+
+
+class ModelFileError(RegionsError, ValueError):
+    """A model file that is missing, unreadable, unsafe or of an unknown format."""
+
+
+def mlp_from_state_dict(state: dict[str, Any], arch: Any = None) -> Any:
+    """Build an ``nn.Sequential`` MLP from a state_dict of linear layers.
+
+    Parameters
+    ----------
+    state : dict of str to Tensor
+        ``*.weight`` (out, in) and optional ``*.bias`` (out,) tensors, in layer order.
+    arch : sequence of int, optional
+        Expected widths from input to output, e.g. ``(2, 20, 1)``.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        ``Linear, ReLU, ..., Linear`` in eval mode, float64.
+
+    Raises
+    ------
+    ShapeMismatchError
+        If the layers do not chain or do not match ``arch``.
+
+    Examples
+    --------
+    >>> from regions.course import shallow_model
+    >>> m = mlp_from_state_dict(shallow_model().state_dict(), arch=(2, 20, 1))
+    >>> [type(x).__name__ for x in m]
+    ['Linear', 'ReLU', 'Linear']
+    """
+    import torch
+    from torch import nn
+
+    if not isinstance(state, dict) or not state:
+        raise ModelFileError("the file does not hold a state_dict of tensors")
+    prefixes = []
+    for key, t in state.items():
+        if not isinstance(t, torch.Tensor):
+            raise ModelFileError(f"state_dict entry {key!r} is not a tensor")
+        if key.endswith(".weight") or key == "weight":
+            if t.ndim != 2:
+                raise UnsupportedLayerError(
+                    f"state_dict entry {key!r} has shape {tuple(t.shape)}: only linear layers "
+                    "(2-D weights) can be inferred; build the model in Python instead"
+                )
+            prefixes.append(key[: -len("weight")])
+        elif not (key.endswith(".bias") or key == "bias"):
+            raise UnsupportedLayerError(
+                f"state_dict entry {key!r} is neither a weight nor a bias of a linear layer"
+            )
+    if not prefixes:
+        raise ModelFileError("the state_dict holds no linear-layer weights")
+    widths = [int(state[prefixes[0] + "weight"].shape[1])]
+    layers: list[nn.Module] = []
+    for i, p in enumerate(prefixes):
+        w = state[p + "weight"]
+        if int(w.shape[1]) != widths[-1]:
+            raise ShapeMismatchError(
+                f"state_dict layer {p + 'weight'!r} has shape {tuple(w.shape)}: it takes "
+                f"{int(w.shape[1])} inputs, but the layer before has width {widths[-1]}"
+            )
+        b = state.get(p + "bias")
+        lin = nn.Linear(int(w.shape[1]), int(w.shape[0]), bias=b is not None).double()
+        with torch.no_grad():
+            lin.weight.copy_(w)
+            if b is not None:
+                if tuple(b.shape) != (int(w.shape[0]),):
+                    raise ShapeMismatchError(
+                        f"state_dict entry {p + 'bias'!r} has shape {tuple(b.shape)}, "
+                        f"expected ({int(w.shape[0])},)"
+                    )
+                lin.bias.copy_(b)
+        if i:
+            layers.append(nn.ReLU())
+        layers.append(lin)
+        widths.append(int(w.shape[0]))
+    if arch is not None and list(arch) != widths:
+        raise ShapeMismatchError(
+            f"arch={','.join(map(str, arch))} does not match the file, whose layers are "
+            f"{','.join(map(str, widths))}"
+        )
+    return nn.Sequential(*layers).eval()
+
+
+def load_model(path: Any, *, arch: Any = None, trust_pickle: bool = False) -> Any:
+    """Load a model file into an ``nn.Module`` that :func:`regions.linear_regions` takes.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A state_dict (``.pt``, ``.pth``), ``.safetensors``, TorchScript archive, or (with
+        ``trust_pickle``) a pickled ``nn.Module``.
+    arch : sequence of int, optional
+        Expected layer widths for a state_dict, e.g. ``(2, 20, 1)``.
+    trust_pickle : bool
+        Allow unpickling a whole module. Unpickling runs code from the file: only for files
+        you trust.
+
+    Returns
+    -------
+    torch.nn.Module
+
+    Raises
+    ------
+    ModelFileError
+        Missing or unreadable file, unknown format, or a pickle without ``trust_pickle``.
+    """
+    import torch
+
+    p = pathlib.Path(path)
+    if not p.is_file():
+        raise ModelFileError(f"model file {str(p)!r} does not exist")
+    if p.suffix == ".safetensors":
+        try:
+            from safetensors.torch import load_file
+        except ImportError:
+            raise ModelFileError(
+                "reading .safetensors needs the safetensors package: pip install safetensors"
+            ) from None
+        return mlp_from_state_dict(load_file(str(p)), arch)
+    if zipfile.is_zipfile(p):
+        with zipfile.ZipFile(p) as z:
+            scripted = any(n.split("/")[1:2] == ["code"] for n in z.namelist())
+        if scripted:
+            import warnings
+
+            with warnings.catch_warnings():  # torch marks TorchScript as deprecated
+                warnings.simplefilter("ignore", DeprecationWarning)
+                return _from_torchscript(torch.jit.load(str(p), map_location="cpu"))
+    try:
+        obj = torch.load(str(p), map_location="cpu", weights_only=not trust_pickle)
+    except Exception as exc:
+        msg = str(exc)
+        if not trust_pickle and "Unsupported global" in msg:
+            raise ModelFileError(
+                f"{str(p)!r} holds a pickled Python object, not just tensors; loading a pickle "
+                "runs code from the file, so it is refused. Save model.state_dict() instead, or "
+                "pass --trust-pickle (trust_pickle=True) if you trust the file"
+            ) from None
+        raise ModelFileError(
+            f"cannot read {str(p)!r}: it is not a state_dict, a TorchScript archive or a "
+            f"torch file ({type(exc).__name__})"
+        ) from None
+    if isinstance(obj, torch.nn.Module):
+        return obj
+    if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
+        obj = obj["state_dict"]
+    if isinstance(obj, dict):
+        return mlp_from_state_dict(obj, arch)
+    raise ModelFileError(f"{str(p)!r} holds a {type(obj).__name__}, not a model or state_dict")
+
+
+def _from_torchscript(sm: Any) -> Any:
+    """Rebuild an ``nn.Sequential`` from a scripted one (Linear, ReLU, Identity, Flatten)."""
+    import torch
+    from torch import nn
+
+    if getattr(sm, "original_name", "") != "Sequential":
+        raise UnsupportedLayerError(
+            f"TorchScript module {getattr(sm, 'original_name', type(sm).__name__)}: only a "
+            "scripted nn.Sequential of supported layers can be read"
+        )
+    layers: list[nn.Module] = []
+    for name, child in sm.named_children():
+        kind = getattr(child, "original_name", type(child).__name__)
+        if kind == "Linear":
+            w = child.weight.detach()
+            b = getattr(child, "bias", None)
+            lin = nn.Linear(w.shape[1], w.shape[0], bias=b is not None).to(w.dtype)
+            with torch.no_grad():
+                lin.weight.copy_(w)
+                if b is not None:
+                    lin.bias.copy_(b.detach())
+            layers.append(lin)
+        elif kind == "ReLU":
+            layers.append(nn.ReLU())
+        elif kind in ("Identity", "Dropout"):
+            layers.append(nn.Identity())
+        elif kind == "Flatten":
+            layers.append(nn.Flatten())
+        else:
+            raise UnsupportedLayerError(f"unsupported layer nn.{kind} at index {name}")
+    return nn.Sequential(*layers).eval()

@@ -1,0 +1,200 @@
+"""Figures of the regions and of the sampling method, headless under Agg."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import io
+from collections.abc import Iterator
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import shapely
+from matplotlib.collections import PathCollection
+from matplotlib.image import AxesImage
+
+import regions
+from regions.course import deep_model, mlp, shallow_model
+from regions.network import Network
+from regions.plot import (
+    COLOR_BY,
+    exact_gradient_image,
+    plot_gradient_raster,
+    plot_layers,
+    plot_partition,
+    region_adjacency,
+    region_colors,
+)
+from regions.raster import compare_raster, gradient_raster, raster_components
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    yield
+    plt.close("all")
+
+
+def _draw(fig: object) -> None:
+    fig.savefig(io.BytesIO(), format="png", dpi=30)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("color_by", COLOR_BY)
+def test_plot_partition_every_coloring(color_by: str) -> None:
+    p = regions.linear_regions(shallow_model())
+    fig, ax = plt.subplots()
+    coll = plot_partition(p, ax, color_by=color_by)
+    assert isinstance(coll, PathCollection)
+    assert coll in ax.collections
+    assert len(coll.get_paths()) == len(p)
+    assert ax.get_xlim() == (-10.0, 10.0)
+    if color_by == "dx":
+        np.testing.assert_array_equal(coll.get_array(), p.jacobians[:, 0, 0])
+        assert coll.get_cmap().name == "prism"
+    if color_by == "dy":
+        np.testing.assert_array_equal(coll.get_array(), p.jacobians[:, 0, 1])
+    if color_by == "value":
+        pts = p.interior_points()
+        np.testing.assert_allclose(
+            coll.get_array(), p.network.forward(pts)[:, 0], rtol=1e-9, atol=1e-9
+        )
+    _draw(fig)
+
+
+def test_plot_partition_new_axes_and_paths_match_polygons() -> None:
+    p = regions.linear_regions(deep_model())
+    coll = plot_partition(p, edgecolor="none")
+    for path, poly in zip(coll.get_paths()[:5], p.polygons[:5], strict=False):
+        np.testing.assert_allclose(path.vertices, np.asarray(poly.exterior.coords))
+    _draw(coll.figure)
+
+
+def test_region_colors_differ_across_edges() -> None:
+    for model in (shallow_model(), deep_model(), mlp((2, 9, 6, 1), 2)):
+        p = regions.linear_regions(model)
+        pairs = region_adjacency(p)
+        colors = region_colors(p)
+        assert colors.shape == (len(p),) and colors.min() == 0
+        assert len(pairs) >= len(p) - 1  # a partition of a square is connected
+        assert (colors[pairs[:, 0]] != colors[pairs[:, 1]]).all()
+        # the face colours drawn follow the colouring
+        coll = plot_partition(p)
+        face = coll.get_facecolor()
+        assert (np.abs(face[pairs[:, 0]] - face[pairs[:, 1]]).sum(axis=1) > 0).all()
+
+
+def test_region_adjacency_ignores_corner_contacts() -> None:
+    net = Network.from_arrays([([[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0])], ([[1.0, 1.0]], [0.0]))
+    p = regions.linear_regions(net, (-1, -1, 1, 1))
+    pairs = region_adjacency(p)
+    # four quadrants: each touches two along an edge, the opposite one at a point
+    assert len(pairs) == 4
+    assert np.bincount(pairs.ravel(), minlength=4).tolist() == [2, 2, 2, 2]
+    colors = region_colors(p)
+    assert len(set(colors.tolist())) == 2
+
+
+def test_plot_partition_with_hole() -> None:
+    ring = shapely.box(-5, -5, 5, 5).difference(shapely.box(-1, -1, 1, 1))
+    # lines x = 3 and y = -3 miss the hole: the region around it keeps it
+    net = Network.from_arrays([([[1.0, 0.0], [0.0, 1.0]], [-3.0, 3.0])], ([[1.0, 2.0]], [0.0]))
+    p = regions.linear_regions(net, ring)
+    holes = shapely.get_num_interior_rings(p.polygons)
+    assert holes.sum() == 1
+    coll = plot_partition(p, color_by="value")
+    assert len(coll.get_paths()) == len(p)
+    n_moveto = [int((path.codes == path.MOVETO).sum()) for path in coll.get_paths()]
+    assert n_moveto == (1 + holes).tolist()
+    _draw(coll.figure)
+
+
+def test_plot_gradient_raster() -> None:
+    r = gradient_raster(shallow_model(), resolution=60)
+    ims = plot_gradient_raster(r)
+    assert len(ims) == 2 and all(isinstance(im, AxesImage) for im in ims)
+    np.testing.assert_array_equal(ims[0].get_array(), r.dx)
+    np.testing.assert_array_equal(ims[1].get_array(), r.dy)
+    assert ims[0].get_cmap().name == "prism"
+    assert ims[0].get_extent() == [-10.0, 10.0, -10.0, 10.0]
+    _draw(ims[0].figure)
+    _fig, axes = plt.subplots(1, 2)
+    ims = plot_gradient_raster(r, axes, cmap="viridis")
+    assert [im.axes for im in ims] == list(axes)
+
+
+def test_plot_layers_counts_match_layer_counts() -> None:
+    model = deep_model()
+    p = regions.linear_regions(model)
+    colls = plot_layers(p)
+    assert [len(c.get_paths()) for c in colls] == p.layer_counts
+    fig, axes = plt.subplots(1, len(p.layer_counts))
+    colls = plot_layers(model, axes=axes, color_by="dx")
+    assert [len(c.get_paths()) for c in colls] == p.layer_counts
+    _draw(fig)
+    tri = shapely.Polygon([(-6, -6), (6, -6), (-6, 6)])
+    pt = regions.linear_regions(mlp((2, 4, 4, 1), 1), tri)
+    assert [len(c.get_paths()) for c in plot_layers(pt)] == pt.layer_counts
+
+
+def test_exact_gradient_image_matches_sampled_where_checked() -> None:
+    model = deep_model()
+    p = regions.linear_regions(model)
+    sampled = gradient_raster(model, resolution=120)
+    exact = exact_gradient_image(p, 120)
+    np.testing.assert_array_equal(exact.xs, sampled.xs)
+    np.testing.assert_array_equal(exact.ys, sampled.ys)
+    assert exact.bbox == sampled.bbox
+    np.testing.assert_allclose(exact.image, sampled.image, rtol=1e-9, atol=1e-9)
+    rep = compare_raster(p, sampled)
+    pad = np.pad(rep.regions, 1, mode="edge")
+    same = [pad[:-2, 1:-1], pad[2:, 1:-1], pad[1:-1, :-2], pad[1:-1, 2:]]
+    checked = np.logical_and.reduce([s == rep.regions for s in same])
+    assert checked.sum() == rep.n_checked
+    np.testing.assert_allclose(exact.dx[checked], sampled.dx[checked], rtol=1e-6, atol=rep.atol)
+    np.testing.assert_allclose(exact.dy[checked], sampled.dy[checked], rtol=1e-6, atol=rep.atol)
+    assert not np.allclose(exact.dx, sampled.dx)  # they differ at the boundaries
+    ims = plot_gradient_raster(exact)
+    assert len(ims) == 2
+
+
+def test_exact_gradient_image_nan_outside_domain() -> None:
+    tri = shapely.Polygon([(0, 0), (4, 0), (0, 4)])
+    p = regions.linear_regions(mlp((2, 5, 1), 3), tri)
+    ex = exact_gradient_image(p, 20)
+    assert ex.bbox == (0.0, 0.0, 4.0, 4.0)
+    gx, gy = np.meshgrid(ex.xs, ex.ys)
+    outside = gx + gy > 4
+    assert np.isnan(ex.dx[outside]).all() and np.isnan(ex.image[outside]).all()
+    assert np.isfinite(ex.dx[gx + gy < 4]).all()
+    # the NaN pixels are dropped, the exact regions of a raster still count
+    labels, count = raster_components(ex)
+    assert (labels[outside] == -1).all()
+    assert 1 <= count <= len(p)
+
+
+# ------------------------------------------------------------------ errors
+def test_plot_errors_name_the_parameter() -> None:
+    p = regions.linear_regions(shallow_model())
+    with pytest.raises(ValueError, match="color_by"):
+        plot_partition(p, color_by="colour")
+    with pytest.raises(ValueError, match="output"):
+        plot_partition(p, output=1)
+    with pytest.raises(TypeError, match="partition"):
+        plot_partition(shallow_model())
+    with pytest.raises(TypeError, match="raster"):
+        plot_gradient_raster(p)  # type: ignore[arg-type]
+    _fig, axes = plt.subplots(1, 3)
+    with pytest.raises(ValueError, match="axes"):
+        plot_gradient_raster(gradient_raster(shallow_model(), resolution=10), axes)
+    with pytest.raises(ValueError, match="axes"):
+        plot_layers(deep_model(), axes=axes)
+    with pytest.raises(ValueError, match="color_by"):
+        plot_layers(deep_model(), color_by="nope")
+    with pytest.raises(ValueError, match="hidden layer"):
+        plot_layers(Network.from_arrays([], ([[1.0, 1.0]], [0.0])))
+    with pytest.raises(ValueError, match="resolution"):
+        exact_gradient_image(p, 1)
+    with pytest.raises(regions.DomainError, match="bbox"):
+        exact_gradient_image(p, 10, bbox=(1, 1, 0, 0))
