@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 
 from .errors import TopologyError
-from .tolerance import snap, zero_tolerance
+from .tolerance import ZERO_RTOL, snap, zero_tolerance
 
-__all__ = ["Mesh", "split_mesh", "face_reduce"]
+__all__ = ["Mesh", "split_mesh", "refine_layer", "count_faces", "face_reduce"]
 
 
 @dataclass(eq=False)
@@ -146,7 +146,7 @@ def face_reduce(
     face_ptr : (F + 1,) int64 array
     face_verts : (S,) int64 array
     ufunc : numpy ufunc
-        For example ``np.maximum``.
+        A binary ufunc such as ``np.maximum``.
     chunk : int
         Approximate number of gathered entries per block (bounds memory).
 
@@ -154,30 +154,52 @@ def face_reduce(
     -------
     out : (F, n) array
         ``ufunc.reduce`` of ``values[face]`` for each face.
+
+    Notes
+    -----
+    Combines the ``k``-th vertex of every face of degree ``> k`` at once, for
+    ``k = 0, 1, ...``: a few passes over whole arrays, since faces have few
+    vertices (``ufunc.reduceat`` along axis 0 is several times slower).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> vals = np.array([[1.0], [5.0], [3.0], [-2.0]])
+    >>> face_reduce(vals, np.array([0, 3, 6]), np.array([0, 1, 2, 1, 2, 3]), np.maximum)
+    array([[5.],
+           [5.]])
     """
     f = face_ptr.shape[0] - 1
     n = values.shape[1]
     out = np.empty((f, n), dtype=values.dtype)
     step = max(1, chunk // max(n, 1))
-    s = 0
-    while s < f:
-        # take whole faces until about `step` slots are gathered
-        e = int(np.searchsorted(face_ptr, face_ptr[s] + step, side="right")) - 1
-        e = min(max(e, s + 1), f)
-        lo, hi = face_ptr[s], face_ptr[e]
-        out[s:e] = ufunc.reduceat(values[face_verts[lo:hi]], face_ptr[s:e] - lo, axis=0)
-        s = e
+    for s in range(0, f, step):
+        e = min(f, s + step)
+        start = face_ptr[s:e]
+        deg = face_ptr[s + 1 : e + 1] - start
+        acc = values[face_verts[start]]
+        for k in range(1, int(deg.min())):
+            ufunc(acc, values[face_verts[start + k]], out=acc)
+        active = np.arange(e - s)
+        for k in range(max(1, int(deg.min())), int(deg.max())):
+            active = active[deg[active] > k]
+            acc[active] = ufunc(acc[active], values[face_verts[start[active] + k]])
+        out[s:e] = acc
     return out
 
 
 class _Arena:
     """Growable storage for vertices, their layer values and face loops."""
 
-    def __init__(self, xy: np.ndarray, width: int) -> None:
+    def __init__(self, xy: np.ndarray, z: np.ndarray, scale: np.ndarray, cap: int = 0) -> None:
         self.nv = len(xy)
-        self.xy = np.empty((max(64, 2 * self.nv), 2))
+        cap = max(64, self.nv, cap)
+        self.xy = np.empty((cap, 2))
         self.xy[: self.nv] = xy
-        self.z = np.empty((self.xy.shape[0], width))
+        self.z = np.empty((cap, z.shape[1]))
+        self.z[: self.nv] = z
+        self.scale = np.empty(cap)
+        self.scale[: self.nv] = scale
         self.pool = np.empty(0, dtype=np.int64)
         self.np_ = 0
         self.start = np.empty(0, dtype=np.int64)
@@ -199,23 +221,20 @@ class _Arena:
         self.pool[: len(verts)] = verts
         self.np_ = len(verts)
 
-    def set_width(self, width: int) -> None:
-        if self.z.shape[1] != width:
-            self.z = np.empty((self.xy.shape[0], width))
-
-    def add_vertices(self, xy: np.ndarray, z: np.ndarray) -> np.ndarray:
+    def add_vertices(self, xy: np.ndarray, z: np.ndarray, scale: np.ndarray) -> np.ndarray:
         k = len(xy)
         need = self.nv + k
         if need > self.xy.shape[0]:
             cap = max(need, 2 * self.xy.shape[0])
-            nxy = np.empty((cap, 2))
-            nxy[: self.nv] = self.xy[: self.nv]
-            nz = np.empty((cap, self.z.shape[1]))
-            nz[: self.nv] = self.z[: self.nv]
-            self.xy, self.z = nxy, nz
+            for name in ("xy", "z", "scale"):
+                old = getattr(self, name)
+                new = np.empty((cap, *old.shape[1:]))
+                new[: self.nv] = old[: self.nv]
+                setattr(self, name, new)
         ids = np.arange(self.nv, need, dtype=np.int64)
         self.xy[self.nv : need] = xy
         self.z[self.nv : need] = z
+        self.scale[self.nv : need] = scale
         self.nv = need
         return ids
 
@@ -253,6 +272,13 @@ class _Arena:
         return ptr, self.pool[idx]
 
 
+def _sign_bits(z: np.ndarray) -> np.ndarray:
+    """Per entry: bit 0 set iff ``z > 0``, bit 1 set iff ``z < 0`` (uint8)."""
+    bits = (z > 0).view(np.uint8)
+    bits |= (z < 0).view(np.uint8) << 1
+    return bits
+
+
 def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """Concatenation of ``arange(s, s + n)`` for each start ``s`` and size ``n``."""
     total = int(sizes.sum())
@@ -263,12 +289,22 @@ def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + shift
 
 
-def _split_neuron(ar: _Arena, j: int, cand: np.ndarray, tol: np.ndarray) -> int:
-    """Split the candidate faces by neuron ``j``; return the number of faces split."""
+def _split_neuron(ar: _Arena, j: int, cand: np.ndarray, w1: float, b1: float, rtol: float) -> int:
+    """Split the candidate faces by neuron ``j``; return the number of faces split.
+
+    Values of column ``j`` at the candidates' vertices are snapped here (the
+    rows of new vertices are not snapped when they are made): ``|z| <= rtol *
+    (w1 * scale + b1)`` becomes exactly zero.
+    """
     sizes = ar.size[cand]
     slots = _ranges(ar.start[cand], sizes)
     verts = ar.pool[slots]
-    sg = np.sign(ar.z[verts, j]).astype(np.int8)
+    vals = ar.z[verts, j]
+    small = np.abs(vals) <= rtol * (w1 * ar.scale[verts] + b1)
+    if small.any():
+        ar.z[verts[small], j] = 0.0
+        vals[small] = 0.0
+    sg = np.sign(vals).astype(np.int8)
     lptr = np.zeros(len(cand) + 1, dtype=np.int64)
     np.cumsum(sizes, out=lptr[1:])
     first = lptr[:-1]
@@ -316,10 +352,14 @@ def _split_neuron(ar: _Arena, j: int, cand: np.ndarray, tol: np.ndarray) -> int:
     zb = ar.z[b, j]
     t = za / (za - zb)
     new_xy = ar.xy[a] + t[:, None] * (ar.xy[b] - ar.xy[a])
-    new_z = ar.z[a] + t[:, None] * (ar.z[b] - ar.z[a])
-    snap(new_z, tol)
+    new_z = ar.z[b]
+    za_rows = ar.z[a]
+    new_z -= za_rows
+    new_z *= t[:, None]
+    new_z += za_rows
+    new_s = np.maximum(ar.scale[a], ar.scale[b])
     new_z[:, j] = 0.0
-    new_ids = ar.add_vertices(new_xy, new_z)
+    new_ids = ar.add_vertices(new_xy, new_z, new_s)
     w = np.full(len(verts), -1, dtype=np.int64)
     w[cross] = new_ids[inv.ravel()]
 
@@ -389,36 +429,13 @@ def split_mesh(
     k = len(ring)
     ptr = np.array([0, k], dtype=np.int64)
     verts = np.arange(k, dtype=np.int64)
-    ar = _Arena(ring, 2)
-    ar.set_faces(ptr, verts)
     mesh = Mesh(ring.copy(), ptr, verts)
     act = ring.copy()  # layer input at the vertices
     for layer, (w, b) in enumerate(hidden):
-        n = w.shape[0]
-        ar.set_width(n)
-        nv = ar.nv
-        z = act @ w.T
-        z += b
-        tol = zero_tolerance(w, b, float(np.abs(act).max()) if act.size else 0.0, zero_rtol)
-        snap(z, tol)
-        ar.z[:nv] = z
-        # which previous-layer cells does each neuron cross?
-        straddle = (face_reduce(z, ptr, verts, np.minimum) < 0) & (
-            face_reduce(z, ptr, verts, np.maximum) > 0
-        )
-        straddle_t = np.ascontiguousarray(straddle.T)
-        for j in range(n):
-            cells = straddle_t[j]
-            if not cells.any():
-                continue
-            cand = np.flatnonzero(cells[ar.cell[: ar.nf]])
-            _split_neuron(ar, j, cand, tol)
-        ptr, verts = ar.compact()
-        parents = ar.cell[: ar.nf].copy()
-        zl = ar.z[: ar.nv]
-        pattern = face_reduce(zl, ptr, verts, np.maximum) > 0
+        xy, z, ptr, verts, parents = refine_layer(mesh.xy, act, ptr, verts, w, b, zero_rtol)
+        pattern = face_reduce(z > 0, ptr, verts, np.bitwise_or)
         mesh = Mesh(
-            ar.xy[: ar.nv].copy(),
+            xy,
             ptr,
             verts,
             [*mesh.layer_patterns, pattern],
@@ -426,6 +443,131 @@ def split_mesh(
         )
         if on_layer is not None:
             on_layer(layer, mesh)
-        act = np.maximum(zl, 0.0)
-        ar.set_faces(ptr, verts)
+        act = np.maximum(z, 0.0, out=z)
     return mesh
+
+
+def refine_layer(
+    xy: np.ndarray,
+    act: np.ndarray,
+    face_ptr: np.ndarray,
+    face_verts: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray,
+    zero_rtol: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split every face of a mesh by every neuron of one layer.
+
+    Parameters
+    ----------
+    xy : (V, 2) float64 array
+        Vertices.
+    act : (V, d) float64 array
+        The layer input at each vertex (continuous, affine on each face).
+    face_ptr : (F + 1,) int64 array
+    face_verts : (S,) int64 array
+        Counter-clockwise convex faces.
+    weight : (n, d) float64 array
+    bias : (n,) float64 array
+    zero_rtol : float, optional
+        Override of :data:`regions.tolerance.ZERO_RTOL`.
+
+    Returns
+    -------
+    xy : (V', 2) float64 array
+        The old vertices followed by the new ones.
+    z : (V', n) float64 array
+        The layer's pre-activations at every vertex (snapped, see
+        :mod:`regions.tolerance`).
+    face_ptr : (F' + 1,) int64 array
+    face_verts : (S',) int64 array
+        The refined faces.
+    parents : (F',) int64 array
+        The input face that contains each refined face.
+    """
+    z = act @ weight.T
+    z += bias
+    scale = np.abs(act).max(axis=1) if act.shape[1] else np.zeros(len(act))
+
+    snap(z, zero_tolerance(weight, bias, scale, zero_rtol))
+    # which input faces does each neuron cross?
+    straddle = face_reduce(_sign_bits(z), face_ptr, face_verts, np.bitwise_or) == 3
+    # each crossing makes about two vertices: reserve room to avoid regrowing
+    ar = _Arena(xy, z, scale, cap=len(xy) + 3 * int(np.count_nonzero(straddle)))
+    del z
+    ar.set_faces(face_ptr, face_verts)
+    if straddle.any():
+        rtol = ZERO_RTOL if zero_rtol is None else float(zero_rtol)
+        w1 = np.abs(weight).sum(axis=1)
+        b1 = np.abs(bias)
+        straddle_t = np.ascontiguousarray(straddle.T)
+        for j in np.flatnonzero(straddle_t.any(axis=1)):
+            cand = np.flatnonzero(straddle_t[j][ar.cell[: ar.nf]])
+            _split_neuron(ar, int(j), cand, float(w1[j]), float(b1[j]), rtol)
+    ptr, verts = ar.compact()
+    return ar.xy[: ar.nv], ar.z[: ar.nv], ptr, verts, ar.cell[: ar.nf].copy()
+
+
+def count_faces(
+    hidden: Any,
+    ring: np.ndarray,
+    chunk_faces: int = 20000,
+    zero_rtol: float | None = None,
+) -> list[int]:
+    """Number of faces after each layer, streaming: memory bounded by a chunk.
+
+    Refines the faces of each layer in chunks of at most ``chunk_faces``
+    faces, depth first, and keeps no finished layer. The zero tolerance is
+    local to each vertex (:mod:`regions.tolerance`), so the counts equal
+    ``split_mesh(hidden, ring).layer_counts``.
+
+    Parameters
+    ----------
+    hidden : sequence of (W, b)
+        Hidden layers as (n_l, d_{l-1}) and (n_l,) float64 arrays.
+    ring : (K, 2) float64 array
+        Counter-clockwise vertices of the convex starting polygon.
+    chunk_faces : int
+        Faces refined together (larger is faster, smaller uses less memory).
+    zero_rtol : float, optional
+        Override of :data:`regions.tolerance.ZERO_RTOL`.
+
+    Returns
+    -------
+    list of int
+        Faces after each hidden layer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sq = np.array([[-1.0, -1], [1, -1], [1, 1], [-1, 1]])
+    >>> layers = [(np.array([[1.0, 0], [0, 1]]), np.zeros(2)), (np.ones((1, 2)), np.array([-0.5]))]
+    >>> count_faces(layers, sq, chunk_faces=1) == split_mesh(layers, sq).layer_counts
+    True
+    """
+    if chunk_faces < 1:
+        raise ValueError(f"chunk_faces must be >= 1, got {chunk_faces}")
+    hidden = list(hidden)
+    counts = [0] * len(hidden)
+    ring = np.asarray(ring, dtype=np.float64)
+    k = len(ring)
+
+    def visit(
+        layer: int, xy: np.ndarray, act: np.ndarray, ptr: np.ndarray, verts: np.ndarray
+    ) -> None:
+        w, b = hidden[layer]
+        xy, z, ptr, verts, _ = refine_layer(xy, act, ptr, verts, w, b, zero_rtol)
+        f = len(ptr) - 1
+        counts[layer] += f
+        if layer + 1 == len(hidden):
+            return
+        np.maximum(z, 0.0, out=z)
+        for s in range(0, f, chunk_faces):
+            e = min(f, s + chunk_faces)
+            sub = verts[ptr[s] : ptr[e]]
+            used, local = np.unique(sub, return_inverse=True)
+            visit(layer + 1, xy[used], z[used], ptr[s : e + 1] - ptr[s], local.ravel())
+
+    if hidden:
+        visit(0, ring, ring.copy(), np.array([0, k], dtype=np.int64), np.arange(k, dtype=np.int64))
+    return counts
