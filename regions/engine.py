@@ -9,7 +9,7 @@ import numpy as np
 from .domain import DEFAULT_BBOX, Domain, as_domain
 from .network import Network, as_network
 from .partition import Partition
-from .split import Mesh, split_mesh
+from .split import Mesh, count_faces, split_mesh
 from .tolerance import noise_width
 
 __all__ = ["linear_regions", "count_regions", "METHODS"]
@@ -35,7 +35,7 @@ def _clip(polys: np.ndarray, domain: Domain) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(parts[keep]), np.asarray(idx[keep])
 
 
-def _fast(network: Network, domain: Domain) -> Partition:
+def _fast(network: Network, domain: Domain, max_regions: int | None) -> Partition:
     counts: list[int] = []
 
     def on_layer(_layer: int, mesh: Mesh) -> None:
@@ -44,7 +44,7 @@ def _fast(network: Network, domain: Domain) -> Partition:
         else:
             counts.append(len(_clip(mesh.polygons(), domain)[0]))
 
-    mesh = split_mesh(network.hidden, domain.ring, on_layer)
+    mesh = split_mesh(network.hidden, domain.ring, on_layer, max_faces=max_regions)
     patterns = mesh.patterns()
     if domain.convex:
         return Partition(network, domain, patterns, counts, mesh=mesh, method="fast")
@@ -59,6 +59,7 @@ def linear_regions(
     bbox: Any = DEFAULT_BBOX,
     *,
     method: str = "fast",
+    max_regions: int | None = 5_000_000,
 ) -> Partition:
     """Exact linear regions of a ReLU network over a 2-D domain.
 
@@ -80,6 +81,10 @@ def linear_regions(
     method : {"fast", "shapely"}
         ``"fast"``: the array mesh splitter. ``"shapely"``: the reference
         splitter on shapely polygons (slower, same result).
+    max_regions : int or None, default 5,000,000
+        Fail early, with :class:`~regions.errors.RegionLimitError`, when the
+        partition grows past this many regions (the fast splitter checks after
+        every neuron), instead of exhausting memory. ``None``: no limit.
 
     Returns
     -------
@@ -108,8 +113,10 @@ def linear_regions(
     network = as_network(model)
     domain = as_domain(bbox)
     method = _check_method(method)
+    if max_regions is not None and (not isinstance(max_regions, int) or max_regions < 1):
+        raise ValueError(f"max_regions must be a positive int or None, got {max_regions!r}")
     if method == "fast":
-        return _fast(network, domain)
+        return _fast(network, domain, max_regions)
     from .shapely_split import split_shapely
 
     res = split_shapely(network, domain)
@@ -130,7 +137,9 @@ def count_regions(
     the domain by the zero sets of all hidden neurons, taken layer by layer:
     the cells of the activation-pattern partition, where two disconnected
     pieces with the same pattern count as two. See :func:`linear_regions`
-    for the parameters and for the :class:`Partition` behind the count.
+    for the parameters and for the :class:`Partition` behind the count. With
+    the fast splitter on a convex domain the count streams: finished faces
+    are dropped, so memory stays bounded by a chunk of the mesh.
 
     Parameters
     ----------
@@ -164,5 +173,7 @@ def count_regions(
     domain = as_domain(bbox)
     method = _check_method(method)
     if method == "fast" and domain.convex:
-        return split_mesh(network.hidden, domain.ring).n_faces
+        # streaming: memory bounded by a chunk of faces, no polygons kept
+        counts = count_faces(network.hidden, domain.ring)
+        return counts[-1] if counts else 1
     return len(linear_regions(network, domain, method=method))

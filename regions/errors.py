@@ -18,6 +18,7 @@ __all__ = [
     "DomainError",
     "VerificationError",
     "TopologyError",
+    "RegionLimitError",
 ]
 
 
@@ -55,3 +56,7 @@ class VerificationError(RegionsError, AssertionError):
 
 class TopologyError(RegionsError, RuntimeError):
     """The splitter met a configuration it cannot resolve (an internal invariant failed)."""
+
+
+class RegionLimitError(RegionsError, ValueError):
+    """The partition grew past ``max_regions``; raised before memory runs out."""

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import TopologyError
+from .errors import RegionLimitError, TopologyError
 from .tolerance import ZERO_RTOL, snap, zero_tolerance
 
 __all__ = ["Mesh", "split_mesh", "refine_layer", "count_faces", "face_reduce"]
@@ -390,6 +390,7 @@ def split_mesh(
     ring: np.ndarray,
     on_layer: Callable[[int, Mesh], None] | None = None,
     zero_rtol: float | None = None,
+    max_faces: int | None = None,
 ) -> Mesh:
     """Refine a convex polygon by every hidden neuron, layer by layer.
 
@@ -404,6 +405,9 @@ def split_mesh(
         invariant checks of the tests and for progress reports).
     zero_rtol : float, optional
         Override of :data:`regions.tolerance.ZERO_RTOL`, for tolerance studies.
+    max_faces : int, optional
+        Raise :class:`~regions.errors.RegionLimitError` as soon as the mesh has
+        more faces (checked after every neuron).
 
     Returns
     -------
@@ -432,7 +436,9 @@ def split_mesh(
     mesh = Mesh(ring.copy(), ptr, verts)
     act = ring.copy()  # layer input at the vertices
     for layer, (w, b) in enumerate(hidden):
-        xy, z, ptr, verts, parents = refine_layer(mesh.xy, act, ptr, verts, w, b, zero_rtol)
+        xy, z, ptr, verts, parents = refine_layer(
+            mesh.xy, act, ptr, verts, w, b, zero_rtol, max_faces, layer
+        )
         pattern = face_reduce(z > 0, ptr, verts, np.bitwise_or)
         mesh = Mesh(
             xy,
@@ -455,6 +461,8 @@ def refine_layer(
     weight: np.ndarray,
     bias: np.ndarray,
     zero_rtol: float | None = None,
+    max_faces: int | None = None,
+    layer: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split every face of a mesh by every neuron of one layer.
 
@@ -471,6 +479,10 @@ def refine_layer(
     bias : (n,) float64 array
     zero_rtol : float, optional
         Override of :data:`regions.tolerance.ZERO_RTOL`.
+    max_faces : int, optional
+        Raise :class:`~regions.errors.RegionLimitError` when there are more faces.
+    layer : int
+        Index of the layer, for messages.
 
     Returns
     -------
@@ -504,6 +516,12 @@ def refine_layer(
         for j in np.flatnonzero(straddle_t.any(axis=1)):
             cand = np.flatnonzero(straddle_t[j][ar.cell[: ar.nf]])
             _split_neuron(ar, int(j), cand, float(w1[j]), float(b1[j]), rtol)
+            if max_faces is not None and ar.nf > max_faces:
+                raise RegionLimitError(
+                    f"more than max_regions={max_faces} regions after neuron {int(j)} of "
+                    f"hidden layer {layer}; raise max_regions, shrink the domain, or use "
+                    "count_regions (it streams and keeps no polygons)"
+                )
     ptr, verts = ar.compact()
     return ar.xy[: ar.nv], ar.z[: ar.nv], ptr, verts, ar.cell[: ar.nf].copy()
 

@@ -268,3 +268,14 @@ def test_every_pair_of_seed_layers_differs() -> None:
     p = regions.linear_regions(deep_model())
     for a, b in itertools.pairwise(p.layer_counts):
         assert b >= a
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 100])
+def test_streaming_count_equals_full_mesh(chunk: int) -> None:
+    from regions.split import count_faces
+
+    rng = np.random.default_rng(chunk)
+    net = random_mlp(rng, [12, 10, 8])
+    ring = as_domain((-3, -3, 3, 3)).ring
+    full = split_mesh(net.hidden, ring).layer_counts
+    assert count_faces(net.hidden, ring, chunk_faces=chunk) == full

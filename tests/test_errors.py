@@ -178,3 +178,13 @@ def test_verify_reports_a_broken_partition() -> None:
     )
     with pytest.raises(regions.VerificationError, match="areas sum to"):
         dropped.verify()
+
+
+def test_max_regions_fails_early() -> None:
+    model = mlp((2, 30, 30, 1), seed=0)
+    n = regions.count_regions(model)
+    with pytest.raises(regions.RegionLimitError, match=r"more than max_regions=50 regions"):
+        regions.linear_regions(model, max_regions=50)
+    assert len(regions.linear_regions(model, max_regions=n)) == n
+    with pytest.raises(ValueError, match="max_regions must be a positive int or None, got 0"):
+        regions.linear_regions(model, max_regions=0)
