@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from .bounds import montufar_lower_bound, one_layer_max, serra_upper_bound
 from .domain import DEFAULT_BBOX, Domain, as_domain
 from .engine import METHODS, count_regions, linear_regions
 from .errors import (
@@ -22,6 +23,7 @@ from .errors import (
     UnsupportedLayerError,
     VerificationError,
 )
+from .merge import count_function_regions, merge_regions
 from .network import SUPPORTED_LAYERS, Network, as_network
 from .partition import Partition, check_partition
 from .plot import exact_gradient_image, plot_gradient_raster, plot_layers, plot_partition
@@ -60,13 +62,18 @@ __all__ = [
     "as_network",
     "check_partition",
     "compare_raster",
+    "count_function_regions",
     "count_regions",
     "exact_gradient_image",
     "gradient_raster",
     "linear_regions",
+    "merge_regions",
+    "montufar_lower_bound",
+    "one_layer_max",
     "plot_gradient_raster",
     "plot_layers",
     "plot_partition",
     "raster_count",
     "resolution_study",
+    "serra_upper_bound",
 ]

@@ -1,28 +1,84 @@
 """The ``regions`` command line, thin over the public API.
 
 Commands
-    ``regions demo``: the course exercise's two MLPs, exact region counts in
-    [-10, 10]^2, each result verified.
+    ``regions demo [-o DIR]``: the course exercise's two MLPs: exact region
+    counts in [-10, 10]^2, each verified; the ``numpy.gradient`` raster
+    checked against the exact regions; figures written to ``DIR``.
     ``regions count MODEL``: the exact region count of a model file.
+    ``regions plot MODEL -o FIG``: a figure of the exact regions (and the raster).
+    ``regions export MODEL -o FILE``: the regions as GeoJSON or ``.npz``.
+    ``regions bench``: the benchmark suite (ships with the source repository).
+
+Exit status: 0 success, 1 error (one line ``regions: error: ...``; a traceback
+with ``--debug``), 2 usage error, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import pathlib
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
-__all__ = ["main", "demo"]
+from .errors import RegionsError
+
+__all__ = ["main", "demo", "CommandError", "DEMO_DIR", "BENCH_SUITE_ENV"]
+
+#: Where ``regions demo`` writes its figures unless ``-o`` says otherwise.
+DEMO_DIR = "regions-demo-out"
+#: Environment variable that overrides the path of the benchmark suite script.
+BENCH_SUITE_ENV = "REGIONS_BENCH_SUITE"
+#: Figure formats ``regions plot`` writes (by the output file's suffix).
+FIGURE_FORMATS: tuple[str, ...] = (".png", ".pdf", ".svg")
+#: Export formats ``regions export`` writes (by the output file's suffix).
+EXPORT_FORMATS: tuple[str, ...] = (".geojson", ".json", ".npz")
 
 
-def demo(out: TextIO | None = None) -> int:
-    """Print the exact region counts of the course's two MLPs.
+class CommandError(RegionsError, RuntimeError):
+    """A command that cannot run as asked (bad output path, missing benchmark suite, ...)."""
+
+
+def _pyplot() -> Any:
+    """matplotlib.pyplot on the headless Agg backend (imported lazily)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _output_path(value: str, formats: tuple[str, ...], what: str) -> pathlib.Path:
+    """Check an output file's suffix and that its directory exists."""
+    out = pathlib.Path(value)
+    if out.suffix.lower() not in formats:
+        raise CommandError(
+            f"-o {value}: unknown {what} format {out.suffix or '(no suffix)'!r}; "
+            f"use one of {', '.join(formats)}"
+        )
+    if not out.parent.is_dir():
+        raise CommandError(f"-o {value}: directory {str(out.parent)!r} does not exist")
+    return out
+
+
+# --------------------------------------------------------------------------- demo
+def demo(out: TextIO | None = None, outdir: Any = None, resolution: int = 500) -> int:
+    """Print the exact region counts of the course's two MLPs, compare the raster, draw.
 
     Parameters
     ----------
     out : file-like, optional
         Where to print (default ``sys.stdout``).
+    outdir : str or path-like, optional
+        Directory for the figures (created if missing): per model
+        ``<name>-gradient.png`` (the ``numpy.gradient`` images, ``'prism'``
+        colours, as in the exercise) and ``<name>-exact.png`` (the exact
+        polygons with their count, and the exact gradient in the same colours).
+        None: print only.
+    resolution : int, default 500
+        Pixels per side of the raster.
 
     Returns
     -------
@@ -31,17 +87,19 @@ def demo(out: TextIO | None = None) -> int:
     """
     from .course import SEED, deep_model, shallow_model
     from .engine import linear_regions
+    from .raster import compare_raster, gradient_raster
 
     stream = out if out is not None else sys.stdout
 
     def say(*args: object) -> None:
-        print(*args, file=stream)
+        print(*args, file=stream, flush=True)
 
     bbox = (-10.0, -10.0, 10.0, 10.0)
     say(f"regions demo: the course exercise's MLPs (torch default init, seed {SEED})")
     say(f"domain: [{bbox[0]:g}, {bbox[2]:g}] x [{bbox[1]:g}, {bbox[3]:g}]")
     say("")
     say(f"{'model':<16}{'params':>8}{'regions':>9}  {'after each layer':<24}{'seconds':>9}  verify")
+    parts = []
     for name, model in (("2-20-1", shallow_model()), ("2-5-5-5-5-1", deep_model())):
         params = sum(p.numel() for p in model.parameters())
         t0 = time.perf_counter()
@@ -50,11 +108,99 @@ def demo(out: TextIO | None = None) -> int:
         p.verify()
         layers = ", ".join(str(c) for c in p.layer_counts)
         say(f"{name:<16}{params:>8}{len(p):>9}  {layers:<24}{dt:>9.3f}  ok")
+        parts.append((name, p))
     say("")
     say("One hidden layer of n neurons has at most 1 + n + n(n-1)/2 regions: 211 for n = 20.")
+
+    directory = pathlib.Path(outdir) if outdir is not None else None
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, p in parts:
+        raster = gradient_raster(p.network, p.domain.bounds, resolution)
+        report = compare_raster(p, raster)
+        say("")
+        say(
+            f"{name}: numpy.gradient on a {resolution} x {resolution} grid against the exact "
+            "regions"
+        )
+        for line in report.summary().splitlines():
+            say(f"  {line}")
+        if directory is not None:
+            written += _demo_figures(directory, name, p, raster)
+    if written:
+        say("")
+        say(f"figures written to {directory}: {', '.join(f.name for f in written)}")
     return 0
 
 
+def _demo_figures(directory: pathlib.Path, name: str, p: Any, raster: Any) -> list[pathlib.Path]:
+    """The demo's two figures of one model; return the files written."""
+    from .plot import plot_gradient_raster
+
+    plt = _pyplot()
+    files = []
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+    try:
+        plot_gradient_raster(raster, axes)
+        fig.suptitle(
+            f"{name}: numpy.gradient on a {raster.dx.shape[0]} x {raster.dx.shape[1]} grid"
+        )
+        files.append(directory / f"{name}-gradient.png")
+        fig.savefig(files[-1], dpi=100)
+    finally:
+        plt.close(fig)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+    try:
+        p.plot(axes[0], color_by="region", linewidth=0.3)
+        axes[0].set_title(f"exact: {len(p)} regions")
+        lo, hi = float(raster.dx.min()), float(raster.dx.max())
+        p.plot(axes[1], color_by="dx", linewidth=0.3, vmin=lo, vmax=hi)
+        axes[1].set_title("exact ∂f/∂x")
+        fig.suptitle(f"{name}: exact linear regions")
+        files.append(directory / f"{name}-exact.png")
+        fig.savefig(files[-1], dpi=100)
+    finally:
+        plt.close(fig)
+    return files
+
+
+def _demo_command(args: argparse.Namespace) -> int:
+    return demo(outdir=None if args.no_figures else args.output)
+
+
+# --------------------------------------------------------------------------- shared
+def _load(args: argparse.Namespace) -> Any:
+    """The model named on the command line (see :func:`regions.io.load_model`)."""
+    from .io import load_model
+
+    arch = None
+    if args.arch:
+        try:
+            arch = [int(v) for v in args.arch.split(",")]
+        except ValueError:
+            raise CommandError(
+                f"--arch {args.arch}: give layer widths as integers, e.g. 2,20,1"
+            ) from None
+    return load_model(args.model, arch=arch, trust_pickle=args.trust_pickle)
+
+
+def _domain(args: argparse.Namespace) -> Any:
+    """The domain from the options of :func:`_add_domain_arguments`.
+
+    The one place that turns domain options into what
+    :func:`regions.linear_regions` takes; ``--whole-plane`` / ``--plane`` go here.
+    """
+    return tuple(args.bbox)
+
+
+def _partition(args: argparse.Namespace, method: str = "fast") -> Any:
+    from .engine import linear_regions
+
+    return linear_regions(_load(args), _domain(args), method=method)
+
+
+# --------------------------------------------------------------------------- count
 def count(args: argparse.Namespace) -> int:
     """Print the exact region count of a model file (``regions count``).
 
@@ -70,84 +216,340 @@ def count(args: argparse.Namespace) -> int:
     """
     import json
 
-    from .engine import linear_regions
-    from .io import load_model
-
-    arch = [int(v) for v in args.arch.split(",")] if args.arch else None
-    model = load_model(args.model, arch=arch, trust_pickle=args.trust_pickle)
     t0 = time.perf_counter()
-    p = linear_regions(model, tuple(args.bbox), method=args.method)
+    p = _partition(args, args.method)
     dt = time.perf_counter() - t0
     if args.verify:
         p.verify()
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "model": str(args.model),
-                    "bbox": list(args.bbox),
-                    "regions": len(p),
-                    "layer_counts": p.layer_counts,
-                    "method": args.method,
-                    "seconds": round(dt, 6),
-                    "verified": bool(args.verify),
-                }
+    merged = None
+    if args.merge:
+        if not hasattr(p, "merged"):
+            raise CommandError(
+                "--merge needs Partition.merged(), which this version of regions does not have"
             )
-        )
+        merged = len(p.merged())
+    if args.json:
+        record: dict[str, Any] = {
+            "model": str(args.model),
+            "bbox": list(args.bbox),
+            "regions": len(p),
+            "layer_counts": p.layer_counts,
+            "method": args.method,
+            "seconds": round(dt, 6),
+            "verified": bool(args.verify),
+        }
+        if merged is not None:
+            record["merged_regions"] = merged
+        print(json.dumps(record))
     else:
-        print(len(p))
+        print(merged if merged is not None else len(p))
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    from . import __version__
+# --------------------------------------------------------------------------- plot
+def plot(args: argparse.Namespace) -> int:
+    """Draw the exact regions of a model file, optionally beside the raster (``regions plot``).
 
-    ap = argparse.ArgumentParser(
-        prog="regions",
-        description="Exact linear regions of ReLU networks over a 2-D domain.",
-        epilog="example: regions demo",
-    )
-    ap.add_argument("--version", action="version", version=f"regions {__version__}")
-    sub = ap.add_subparsers(dest="command", required=True)
-    d = sub.add_parser(
-        "demo",
-        help="exact region counts of the course exercise's two MLPs",
-        description="Build the course's 2-20-1 and 2-5-5-5-5-1 MLPs (fixed seed) and print "
-        "their exact region counts in [-10, 10]^2, each verified.",
-        epilog="example: regions demo",
-    )
-    d.set_defaults(func=lambda _a: demo())
-    c = sub.add_parser(
-        "count",
-        help="exact region count of a model file",
-        description="Count the linear regions of a model file exactly. MODEL is a state_dict "
-        "(.pt/.pth, read with weights_only=True; the MLP is inferred from the linear layers or "
-        "given with --arch), a .safetensors file, or a TorchScript archive.",
-        epilog="examples:\n  regions count model.pt\n"
-        "  regions count model.pt --bbox -20 -20 20 20 --json\n"
-        "  regions count weights.pt --arch 2,20,1",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    c.add_argument("model", help="model file")
-    c.add_argument(
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status (0).
+    """
+    from .raster import gradient_raster
+
+    out = _output_path(args.output, FIGURE_FORMATS, "figure")
+    if args.resolution < 2:
+        raise CommandError(f"--resolution must be at least 2, got {args.resolution}")
+    p = _partition(args)
+    raster = gradient_raster(p.network, p.domain.bounds, args.resolution) if args.raster else None
+    plt = _pyplot()
+    n = 3 if raster is not None else 1
+    fig, axes = plt.subplots(1, n, figsize=(4.8 * n, 4.6), squeeze=False)
+    try:
+        ax = axes[0, 0]
+        lim: dict[str, float] = {}
+        if raster is not None and args.color_by in ("dx", "dy"):
+            img = raster.dx if args.color_by == "dx" else raster.dy
+            lim = {"vmin": float(img.min()), "vmax": float(img.max())}
+        coll = p.plot(ax, color_by=args.color_by, linewidth=0.3, **lim)
+        if args.color_by != "region" and raster is None:
+            fig.colorbar(coll, ax=ax, shrink=0.8)
+        colour = "" if args.color_by == "region" else f", colour: {args.color_by}"
+        ax.set_title(f"exact: {len(p)} regions{colour}")
+        if raster is not None:
+            from .plot import plot_gradient_raster
+
+            ims = plot_gradient_raster(raster, axes[0, 1:])
+            for im, name in zip(ims, ("x", "y"), strict=True):
+                im.axes.set_title(
+                    f"numpy.gradient ∂f/∂{name}, {args.resolution} x {args.resolution}"
+                )
+        fig.savefig(out, dpi=args.dpi, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    print(f"{len(p)} regions; wrote {out}")
+    return 0
+
+
+# --------------------------------------------------------------------------- export
+def export(args: argparse.Namespace) -> int:
+    """Write the regions of a model file as GeoJSON or ``.npz`` (``regions export``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status (0).
+    """
+    from .export import save_npz, write_geojson
+
+    out = _output_path(args.output, EXPORT_FORMATS, "export")
+    p = _partition(args)
+    if out.suffix.lower() == ".npz":
+        written = save_npz(p, out)
+    else:
+        written = write_geojson(p, out)
+    print(f"{len(p)} regions; wrote {written}")
+    return 0
+
+
+# --------------------------------------------------------------------------- bench
+def bench_suite_path() -> pathlib.Path:
+    """Where the benchmark suite script is looked for.
+
+    ``$REGIONS_BENCH_SUITE`` if set, else ``benchmarks/suite.py`` next to the
+    package directory (present in a source checkout, absent from a wheel).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    env = os.environ.get(BENCH_SUITE_ENV)
+    if env:
+        return pathlib.Path(env)
+    from . import __file__ as pkg
+
+    return pathlib.Path(pkg).resolve().parent.parent / "benchmarks" / "suite.py"
+
+
+def bench(args: argparse.Namespace) -> int:
+    """Run the benchmark suite of the source repository (``regions bench``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The suite's exit status.
+    """
+    import importlib.util
+    import subprocess
+
+    suite = bench_suite_path()
+    if not suite.is_file():
+        raise CommandError(
+            f"benchmark suite not found at {str(suite)!r}: it ships with the source "
+            "repository, not with the installed package; clone the repository and install it "
+            "with pip install -e '.[bench]'"
+        )
+    if importlib.util.find_spec("regioncam") is None:
+        raise CommandError(
+            "the benchmark suite compares against regioncam, which is not installed: "
+            "pip install regioncam (or pip install -e '.[bench]')"
+        )
+    cmd = [sys.executable, str(suite), *(["--quick"] if args.quick else [])]
+    print(f"running {' '.join(cmd)}", flush=True)
+    return subprocess.run(cmd, check=False).returncode
+
+
+# --------------------------------------------------------------------------- parser
+def _add_domain_arguments(parser: argparse.ArgumentParser) -> None:
+    """The domain options every computing command shares; read them with :func:`_domain`.
+
+    The place to add ``--whole-plane`` and ``--plane`` (mutually exclusive
+    with ``--bbox``).
+    """
+    g = parser.add_argument_group("domain")
+    g.add_argument(
         "--bbox",
         nargs=4,
         type=float,
         default=[-10.0, -10.0, 10.0, 10.0],
         metavar=("XMIN", "YMIN", "XMAX", "YMAX"),
-        help="domain (default: -10 -10 10 10)",
+        help="the box to partition (default: -10 -10 10 10)",
     )
-    c.add_argument("--arch", help="layer widths of a state_dict, e.g. 2,20,1")
-    c.add_argument("--method", choices=["fast", "shapely"], default="fast")
-    c.add_argument("--json", action="store_true", help="print a JSON object")
-    c.add_argument("--verify", action="store_true", help="check the partition's invariants")
-    c.add_argument(
+
+
+def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "model",
+        help="model file: a state_dict (.pt/.pth), .safetensors or TorchScript archive",
+    )
+    parser.add_argument("--arch", help="layer widths of a state_dict, e.g. 2,20,1")
+    parser.add_argument(
         "--trust-pickle",
         action="store_true",
         help="allow a pickled nn.Module (unpickling runs code from the file)",
     )
-    c.set_defaults(func=count)
+
+
+_MODEL_HELP = (
+    "MODEL is a state_dict (.pt/.pth, read with weights_only=True; the MLP is inferred from "
+    "the linear layers or given with --arch), a .safetensors file, or a TorchScript archive. "
+    "A whole pickled nn.Module is refused unless --trust-pickle."
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    # --debug on the main parser and on every command, so it goes before or after the
+    # command; SUPPRESS on the commands keeps `regions --debug count m` from being reset
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
+    )
+    raw = argparse.RawDescriptionHelpFormatter
+    ap = argparse.ArgumentParser(
+        prog="regions",
+        description="Exact linear regions of ReLU networks over a 2-D domain.",
+        epilog="examples:\n  regions demo\n  regions count model.pt --json\n"
+        "  regions plot model.pt -o regions.png --raster\n"
+        "  regions export model.pt -o regions.geojson\n"
+        "run 'regions COMMAND --help' for a command's options",
+        formatter_class=raw,
+    )
+    ap.add_argument("--version", action="version", version=f"regions {__version__}")
     ap.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    d = sub.add_parser(
+        "demo",
+        parents=[debug],
+        help="the course exercise's two MLPs: counts, raster check, figures",
+        description="Build the course's 2-20-1 and 2-5-5-5-5-1 MLPs (fixed seed), print their "
+        "exact region counts in [-10, 10]^2 (each verified) and how numpy.gradient on a "
+        "500 x 500 grid compares with the exact regions, and write the figures: per model "
+        "the prism gradient images and the exact polygons with their count.",
+        epilog=f"examples:\n  regions demo                 # figures into ./{DEMO_DIR}\n"
+        "  regions demo -o figures\n  regions demo --no-figures",
+        formatter_class=raw,
+    )
+    d.add_argument(
+        "-o",
+        "--output",
+        default=DEMO_DIR,
+        metavar="DIR",
+        help=f"directory for the figures (default: ./{DEMO_DIR})",
+    )
+    d.add_argument("--no-figures", action="store_true", help="print only, write no files")
+    d.set_defaults(func=_demo_command)
+
+    c = sub.add_parser(
+        "count",
+        parents=[debug],
+        help="exact region count of a model file",
+        description="Count the linear regions of a model file exactly. " + _MODEL_HELP,
+        epilog="examples:\n  regions count model.pt\n"
+        "  regions count model.pt --bbox -20 -20 20 20 --json\n"
+        "  regions count weights.pt --arch 2,20,1\n"
+        "  regions count model.pt --merge    # regions with distinct affine maps",
+        formatter_class=raw,
+    )
+    _add_model_arguments(c)
+    _add_domain_arguments(c)
+    c.add_argument("--method", choices=["fast", "shapely"], default="fast")
+    c.add_argument("--json", action="store_true", help="print a JSON object")
+    c.add_argument("--verify", action="store_true", help="check the partition's invariants")
+    c.add_argument(
+        "--merge",
+        action="store_true",
+        help="count regions with distinct affine maps (adjacent regions with the same map merged)",
+    )
+    c.set_defaults(func=count)
+
+    pl = sub.add_parser(
+        "plot",
+        parents=[debug],
+        help="figure of the exact regions (and the numpy.gradient raster)",
+        description="Draw the exact polygons of a model file's linear regions; with --raster "
+        "also the numpy.gradient images of a sampled grid beside them, as in the exercise. "
+        "The format follows the suffix of -o (" + ", ".join(FIGURE_FORMATS) + "). " + _MODEL_HELP,
+        epilog="examples:\n  regions plot model.pt -o regions.png\n"
+        "  regions plot model.pt -o regions.png --raster --color-by dx\n"
+        "  regions plot model.pt -o zoom.pdf --bbox -1 -1 1 1 --raster --resolution 200",
+        formatter_class=raw,
+    )
+    _add_model_arguments(pl)
+    _add_domain_arguments(pl)
+    pl.add_argument("-o", "--output", required=True, metavar="FILE", help="figure file")
+    pl.add_argument(
+        "--color-by",
+        choices=["region", "value", "dx", "dy"],
+        default="region",
+        help="region: a colour per region; value: the output; dx, dy: the exact gradient "
+        "(prism colours) (default: region)",
+    )
+    pl.add_argument("--raster", action="store_true", help="add the numpy.gradient images")
+    pl.add_argument(
+        "--resolution",
+        type=int,
+        default=500,
+        metavar="N",
+        help="raster pixels per side (default: 500)",
+    )
+    pl.add_argument("--dpi", type=int, default=120, help="resolution of a PNG (default: 120)")
+    pl.set_defaults(func=plot)
+
+    e = sub.add_parser(
+        "export",
+        parents=[debug],
+        help="write the regions as GeoJSON or .npz",
+        description="Write the exact regions of a model file: polygon, activation pattern, "
+        "gradient, offset, area and the layer of the last split of each region. .geojson "
+        "(or .json): an RFC 7946 FeatureCollection, one Feature per region; coordinates are "
+        "the network's input-plane coordinates, not longitude/latitude. .npz: flat arrays "
+        "(see regions.export.save_npz). " + _MODEL_HELP,
+        epilog="examples:\n  regions export model.pt -o regions.geojson\n"
+        "  regions export model.pt -o regions.npz --bbox -1 -1 1 1",
+        formatter_class=raw,
+    )
+    _add_model_arguments(e)
+    _add_domain_arguments(e)
+    e.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="output file: " + ", ".join(EXPORT_FORMATS),
+    )
+    e.set_defaults(func=export)
+
+    b = sub.add_parser(
+        "bench",
+        parents=[debug],
+        help="run the benchmark suite (source checkout only)",
+        description="Run benchmarks/suite.py of the source repository: the fast splitter, the "
+        "shapely reference, regioncam and the raster method, timed in fresh subprocesses. It "
+        "ships with the source repository, not with the installed package, and needs "
+        f"regioncam. ${BENCH_SUITE_ENV} overrides the script's path.",
+        epilog="examples:\n  regions bench --quick   # the two smaller nets\n  regions bench",
+        formatter_class=raw,
+    )
+    b.add_argument("--quick", action="store_true", help="only the two smaller nets")
+    b.set_defaults(func=bench)
     return ap
 
 
@@ -173,7 +575,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # one line, no traceback
         if args.debug:
             raise
-        print(f"regions: error: {exc}", file=sys.stderr)
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"regions: error: {msg}", file=sys.stderr)
         return 1
 
 

@@ -130,6 +130,7 @@ def count_regions(
     bbox: Any = DEFAULT_BBOX,
     *,
     method: str = "fast",
+    merge: bool = False,
 ) -> int:
     """Number of linear regions of a ReLU network in a 2-D domain.
 
@@ -146,6 +147,10 @@ def count_regions(
     model : torch.nn.Module or Network
     bbox : (xmin, ymin, xmax, ymax) or shapely Polygon, default (-10, -10, 10, 10)
     method : {"fast", "shapely"}
+    merge : bool, default False
+        Count the regions of the function instead: adjacent regions with the
+        same affine map merged (what a gradient image can see). The default,
+        ``False``, counts activation regions.
 
     Returns
     -------
@@ -169,6 +174,8 @@ def count_regions(
     >>> regions.count_regions(model, bbox=(-5, -5, 5, 5))
     6
     """
+    if merge:
+        return len(linear_regions(model, bbox, method=method).merged())
     network = as_network(model)
     domain = as_domain(bbox)
     method = _check_method(method)

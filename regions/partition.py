@@ -50,6 +50,10 @@ class Partition:
         The polygons, when not given by ``mesh``.
     method : str
         Name of the splitter that produced it.
+    members : (R0,) int64 array, optional
+        Only for function regions (:func:`regions.merge.merge_regions`): the
+        merged region holding each of the ``R0`` activation regions it was
+        merged from. A merged region stores its first member's pattern.
 
     Attributes
     ----------
@@ -58,6 +62,7 @@ class Partition:
     patterns : (R, N) bool array
     layer_counts : list of int
     method : str
+    members : (R0,) int64 array or None
     """
 
     def __init__(
@@ -70,6 +75,7 @@ class Partition:
         mesh: Mesh | None = None,
         polygons: np.ndarray | None = None,
         method: str = "fast",
+        members: np.ndarray | None = None,
     ) -> None:
         if (mesh is None) == (polygons is None):
             raise TypeError("give exactly one of mesh or polygons")
@@ -78,6 +84,7 @@ class Partition:
         self.patterns = np.asarray(patterns, dtype=bool)
         self.layer_counts = list(layer_counts)
         self.method = method
+        self.members = members
         self._mesh = mesh
         self._polygons = polygons
         self._affine: tuple[np.ndarray, np.ndarray] | None = None
@@ -93,6 +100,11 @@ class Partition:
             f"<Partition: {len(self)} regions of a {widths} network over "
             f"{tuple(round(v, 6) for v in self.domain.bounds)}, method={self.method!r}>"
         )
+
+    @property
+    def is_merged(self) -> bool:
+        """True for function regions (:meth:`merged`): adjacent maps differ, not patterns."""
+        return self.members is not None
 
     @property
     def mesh(self) -> Mesh | None:
@@ -187,6 +199,15 @@ class Partition:
             return np.asarray(sums / sizes[:, None])
         return np.asarray(shapely.get_coordinates(shapely.point_on_surface(self.polygons)))
 
+    def merged(self) -> Partition:
+        """The function regions: adjacent regions with equal affine maps merged.
+
+        See :func:`regions.merge.merge_regions`.
+        """
+        from .merge import merge_regions
+
+        return merge_regions(self)
+
     # ------------------------------------------------------------ views
     def plot(self, ax: Any = None, color_by: str = "region", **kwargs: Any) -> Any:
         """Draw the regions; see :func:`regions.plot_partition` (returns its artists)."""
@@ -215,7 +236,8 @@ class Partition:
         interiors, that each region's pattern and affine map equal a forward
         pass (through torch when the network was read from a torch model) at
         an interior point (relative ``CHECK_RTOL``), and that adjacent regions
-        have different patterns.
+        have different patterns (merged partitions: different affine maps,
+        relative ``MERGE_RTOL``, and no pattern check).
 
         Raises
         ------
@@ -299,7 +321,7 @@ def check_partition(p: Partition) -> None:
         raise VerificationError(
             f"patterns have shape {p.patterns.shape}, expected ({r}, {p.network.n_neurons})"
         )
-    if p.layer_counts and p.layer_counts[-1] != r:
+    if p.layer_counts and p.layer_counts[-1] != r and not p.is_merged:
         raise VerificationError(f"layer_counts[-1]={p.layer_counts[-1]} but there are {r} regions")
     polys = p.polygons
     if len(polys) != r:
@@ -348,12 +370,18 @@ def check_partition(p: Partition) -> None:
         )
     diameter = float(np.hypot(*np.subtract(p.domain.bounds[2:], p.domain.bounds[:2])))
     shared = np.asarray(shapely.length(inter)) > EDGE_RTOL * diameter
-    same = (p.patterns[i[shared]] == p.patterns[j[shared]]).all(axis=1)
+    pairs = np.column_stack([i[shared], j[shared]])
+    if p.is_merged:
+        from .merge import same_maps
+
+        same = same_maps(p.jacobians, p.offsets, pairs, p.domain.bounds)
+    else:
+        same = (p.patterns[pairs[:, 0]] == p.patterns[pairs[:, 1]]).all(axis=1)
     if same.any():
         k = int(np.flatnonzero(same)[0])
         raise VerificationError(
-            f"adjacent regions {int(i[shared][k])} and {int(j[shared][k])} have the same "
-            "activation pattern"
+            f"adjacent regions {int(pairs[k, 0])} and {int(pairs[k, 1])} have the same "
+            + ("affine map" if p.is_merged else "activation pattern")
         )
     # 3. forward pass at an interior point
     pts = p.interior_points()
@@ -375,7 +403,7 @@ def check_partition(p: Partition) -> None:
         band = PATTERN_RTOL * scale
         pat = p.patterns[:, col : col + w.shape[0]]
         wrong = (pat & (z < -band)) | (~pat & (z > band))
-        if wrong.any():
+        if wrong.any() and not p.is_merged:  # a merged region has no single pattern
             rr, kk = np.argwhere(wrong)[0]
             raise VerificationError(
                 f"region {int(rr)}: neuron {int(kk)} of hidden layer {layer} has "

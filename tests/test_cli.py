@@ -2,30 +2,74 @@
 
 from __future__ import annotations
 
+import argparse
+import importlib.util
 import json
+import os
 import pathlib
+import struct
 import subprocess
 import sys
 import warnings
+from typing import Any
 
+import pytest
 import torch
 
 import regions
+from regions import cli
 from regions.course import mlp, shallow_model
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+
+def run(
+    *args: str, cwd: pathlib.Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "regions", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "regions", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env=None if env is None else {**os.environ, **env},
     )
 
 
-def test_demo_prints_verified_counts() -> None:
-    res = run("demo")
+def png_size(path: pathlib.Path) -> tuple[int, int]:
+    """Width and height of a PNG file (from its IHDR chunk)."""
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    return int(width), int(height)
+
+
+def test_demo_prints_verified_counts_and_writes_figures(tmp_path: pathlib.Path) -> None:
+    res = run("demo", "-o", "figs", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     for name, model in (("2-20-1", shallow_model()), ("2-5-5-5-5-1", regions.course.deep_model())):
         line = next(ln for ln in res.stdout.splitlines() if ln.startswith(name))
-        assert f" {regions.count_regions(model)} " in line and line.endswith("ok")
+        n = regions.count_regions(model)
+        assert f" {n} " in line and line.endswith("ok")
+        # the raster comparison, one block per model
+        k = res.stdout.index(f"{name}: numpy.gradient on a 500 x 500 grid")
+        assert f"exact regions: {n}, raster components:" in res.stdout[k:]
+        for kind in ("gradient", "exact"):
+            f = tmp_path / "figs" / f"{name}-{kind}.png"
+            assert f.is_file(), res.stdout
+            w, h = png_size(f)
+            assert w > 300 and h > 200
+    assert "gradient mismatches: 0" in res.stdout
+    assert "figures written to figs" in res.stdout
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == sorted(
+        f"{m}-{k}.png" for m in ("2-20-1", "2-5-5-5-5-1") for k in ("gradient", "exact")
+    )
+
+
+def test_demo_defaults() -> None:
+    args = cli._parser().parse_args(["demo"])
+    assert args.output == cli.DEMO_DIR and not args.no_figures
+    assert cli._parser().parse_args(["demo", "--no-figures"]).no_figures
 
 
 def test_count_state_dict(tmp_path: pathlib.Path) -> None:
@@ -109,3 +153,174 @@ def test_usage_error_exit_code() -> None:
     assert res.returncode == 2
     res = run("frobnicate")
     assert res.returncode == 2
+
+
+# ------------------------------------------------------------------ count --merge
+def test_count_merge(tmp_path: pathlib.Path) -> None:
+    model = mlp((2, 8, 8, 1), seed=6)
+    f = tmp_path / "m.pt"
+    torch.save(model.state_dict(), f)
+    res = run("count", str(f), "--merge", "--json")
+    if not hasattr(regions.Partition, "merged"):
+        assert res.returncode == 1 and "Partition.merged()" in res.stderr
+        return
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    p = regions.linear_regions(model)
+    assert out["regions"] == len(p)
+    assert out["merged_regions"] == len(p.merged())
+    assert 1 <= out["merged_regions"] <= out["regions"]
+    res = run("count", str(f), "--merge")
+    assert res.stdout.strip() == str(len(p.merged()))
+
+
+# ------------------------------------------------------------------ plot
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, Any]:
+    model = mlp((2, 10, 10, 1), seed=5)
+    f = tmp_path_factory.mktemp("model") / "m.pt"
+    torch.save(model.state_dict(), f)
+    return f, model
+
+
+def test_plot_png(tmp_path: pathlib.Path, model_file: tuple[pathlib.Path, Any]) -> None:
+    f, model = model_file
+    out = tmp_path / "r.png"
+    res = run("plot", str(f), "-o", str(out), "--bbox", "-5", "-5", "5", "5")
+    assert res.returncode == 0, res.stderr
+    n = regions.count_regions(model, (-5, -5, 5, 5))
+    assert f"{n} regions; wrote {out}" in res.stdout
+    w1, h1 = png_size(out)
+    assert w1 > 200 and h1 > 200
+    # --raster puts the two numpy.gradient images beside the polygons
+    out2 = tmp_path / "r2.png"
+    res = run("plot", str(f), "-o", str(out2), "--raster", "--resolution", "60", "--color-by", "dx")
+    assert res.returncode == 0, res.stderr
+    w2, h2 = png_size(out2)
+    assert w2 > 2.5 * w1 and abs(h2 - h1) < 0.3 * h1
+
+
+def test_plot_other_formats(tmp_path: pathlib.Path, model_file: tuple[pathlib.Path, Any]) -> None:
+    f, _ = model_file
+    out = tmp_path / "r.svg"
+    res = run("plot", str(f), "-o", str(out), "--color-by", "value")
+    assert res.returncode == 0, res.stderr
+    assert out.read_text().lstrip().startswith("<?xml") and "<svg" in out.read_text()
+
+
+def test_plot_errors(tmp_path: pathlib.Path, model_file: tuple[pathlib.Path, Any]) -> None:
+    f, _ = model_file
+    res = run("plot", str(f), "-o", str(tmp_path / "r.gif"))
+    assert res.returncode == 1 and "unknown figure format '.gif'" in res.stderr
+    res = run("plot", str(f), "-o", str(tmp_path / "r.png"), "--resolution", "1")
+    assert res.returncode == 1 and "--resolution must be at least 2, got 1" in res.stderr
+    res = run("plot", str(f), "-o", str(tmp_path / "r.png"), "--color-by", "rainbow")
+    assert res.returncode == 2 and "rainbow" in res.stderr
+    res = run("plot", str(f))
+    assert res.returncode == 2
+    assert not list(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------------ bench
+def test_bench_without_suite(tmp_path: pathlib.Path) -> None:
+    res = run("bench", "--quick", env={cli.BENCH_SUITE_ENV: str(tmp_path / "suite.py")})
+    assert res.returncode == 1
+    assert "ships with the source repository" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_bench_runs_the_suite(tmp_path: pathlib.Path) -> None:
+    # a stand-in suite: records its arguments and exits 3, which bench passes on
+    suite = tmp_path / "suite.py"
+    suite.write_text(
+        "import sys, pathlib\n"
+        "pathlib.Path(sys.argv[0]).with_name('argv.txt').write_text(' '.join(sys.argv[1:]))\n"
+        "sys.exit(3)\n"
+    )
+    res = run("bench", "--quick", env={cli.BENCH_SUITE_ENV: str(suite)})
+    if importlib.util.find_spec("regioncam") is None:
+        assert res.returncode == 1 and "regioncam" in res.stderr
+        return
+    assert res.returncode == 3, res.stderr
+    assert (tmp_path / "argv.txt").read_text() == "--quick"
+
+
+def test_bench_finds_the_repository_suite() -> None:
+    path = cli.bench_suite_path()
+    assert path.name == "suite.py" and path.parent.name == "benchmarks"
+    repo = pathlib.Path(__file__).resolve().parent.parent
+    if (repo / "benchmarks" / "suite.py").is_file():
+        assert path == repo / "benchmarks" / "suite.py"
+
+
+# ------------------------------------------------------------------ help, --debug, Ctrl-C
+@pytest.mark.parametrize("command", ["demo", "count", "plot", "export", "bench"])
+def test_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main([command, "--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    assert "examples:" in text and f"regions {command}" in text and "--debug" in text
+    if command in ("count", "plot", "export"):
+        assert "--bbox XMIN YMIN XMAX YMAX" in text and "--trust-pickle" in text
+
+
+def test_debug_shows_traceback_before_or_after_the_command() -> None:
+    for args in (("--debug", "count", "no-such.pt"), ("count", "no-such.pt", "--debug")):
+        res = run(*args)
+        assert res.returncode == 1
+        assert "Traceback" in res.stderr and "ModelFileError" in res.stderr
+    res = run("count", "no-such.pt")
+    assert "Traceback" not in res.stderr
+    assert res.stderr.strip().splitlines() == [
+        "regions: error: model file 'no-such.pt' does not exist"
+    ]
+
+
+def test_debug_flag_parsing() -> None:
+    ap = cli._parser()
+    assert ap.parse_args(["--debug", "count", "m.pt"]).debug is True
+    assert ap.parse_args(["count", "m.pt", "--debug"]).debug is True
+    assert ap.parse_args(["count", "m.pt"]).debug is False
+
+
+def test_interrupt_exits_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(_args: argparse.Namespace) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "count", interrupted)
+    assert cli.main(["count", "m.pt"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ more mistakes
+def test_arch_not_integers(tmp_path: pathlib.Path) -> None:
+    f = tmp_path / "m.pt"
+    torch.save(mlp((2, 6, 1)).state_dict(), f)
+    res = run("count", str(f), "--arch", "2-6-1")
+    assert res.returncode == 1 and "--arch 2-6-1" in res.stderr and "2,20,1" in res.stderr
+
+
+def test_convolution_state_dict(tmp_path: pathlib.Path) -> None:
+    f = tmp_path / "m.pt"
+    torch.save(torch.nn.Conv2d(2, 4, 3).state_dict(), f)
+    res = run("export", str(f), "-o", str(tmp_path / "r.npz"))
+    assert res.returncode == 1 and "only linear layers" in res.stderr
+    assert not (tmp_path / "r.npz").exists()
+
+
+def test_non_finite_weights(tmp_path: pathlib.Path) -> None:
+    state = mlp((2, 4, 1)).state_dict()
+    state["0.weight"][1, 0] = float("nan")
+    f = tmp_path / "m.pt"
+    torch.save(state, f)
+    res = run("plot", str(f), "-o", str(tmp_path / "r.png"))
+    assert res.returncode == 1 and "NaN" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_empty_file(tmp_path: pathlib.Path) -> None:
+    f = tmp_path / "m.pth"
+    f.write_bytes(b"")
+    res = run("count", str(f))
+    assert res.returncode == 1 and "cannot read" in res.stderr

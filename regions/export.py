@@ -1,0 +1,293 @@
+"""Write a :class:`~regions.Partition` to GeoJSON or to a NumPy ``.npz`` archive.
+
+Coordinates are the network's **input-plane coordinates** ``(x, y)``, not
+geographic longitude/latitude: GeoJSON is used as a widespread polygon
+container (QGIS, shapely, geopandas, web viewers read it), and a tool that
+assumes WGS 84 will place the regions at those "degrees". RFC 7946 has no
+``crs`` member, so none is written.
+
+Both formats carry, per region, its polygon, activation pattern, affine map
+(jacobian and offset), area and :func:`last_split_layer`.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from typing import Any
+
+import numpy as np
+
+__all__ = ["last_split_layer", "to_geojson", "write_geojson", "save_npz"]
+
+
+def _check_partition(partition: Any) -> Any:
+    from .partition import Partition
+
+    if not isinstance(partition, Partition):
+        raise TypeError(f"partition must be a regions.Partition, got {type(partition).__name__}")
+    return partition
+
+
+def last_split_layer(partition: Any) -> np.ndarray:
+    """The last hidden layer that split each region's ancestor cell.
+
+    The regions are built layer by layer: the cells after hidden layer
+    ``l - 1`` (for ``l = 0``: the domain) are cut by the neurons of layer
+    ``l``. Region ``r``'s ancestor at layer ``l - 1`` is the cell it lies in
+    after layer ``l - 1``; it was *split at layer* ``l`` when layer ``l`` cut
+    that cell into two or more cells. The result is the largest such ``l``:
+    every later layer left the region's cell whole. ``-1`` means no layer
+    split it (the network has no hidden layer, or no neuron's zero set crosses
+    the domain).
+
+    With the fast splitter on a convex domain this is read from the mesh's
+    ``layer_parents``; otherwise from the patterns: layer ``l`` split the
+    ancestor of ``r`` iff some region has the same pattern as ``r`` on the
+    layers before ``l`` and a different one on layer ``l`` (in a convex domain
+    the cells after each layer are convex, so the two readings agree).
+
+    Parameters
+    ----------
+    partition : Partition
+
+    Returns
+    -------
+    layers : (R,) int64 array
+        Hidden-layer index (0-based) of the last split, or -1.
+
+    Examples
+    --------
+    >>> import regions
+    >>> from regions.course import deep_model
+    >>> p = regions.linear_regions(deep_model())
+    >>> layer = last_split_layer(p)
+    >>> p.layer_counts
+    [15, 42, 69, 81]
+    >>> [int((layer == l).sum()) for l in range(4)]
+    [2, 22, 33, 24]
+    """
+    p = _check_partition(partition)
+    r = len(p)
+    n_layers = len(p.network.hidden)
+    out = np.full(r, -1, dtype=np.int64)
+    if n_layers == 0 or r == 0:
+        return out
+    mesh = p.mesh
+    if mesh is not None and len(mesh.layer_parents) == n_layers and mesh.n_faces == r:
+        idx = np.arange(r, dtype=np.int64)
+        n_before = 1
+        children = []
+        for par in mesh.layer_parents:
+            children.append(np.bincount(par, minlength=n_before))
+            n_before = len(par)
+        for layer in range(n_layers - 1, -1, -1):
+            par = mesh.layer_parents[layer][idx]
+            hit = (out < 0) & (children[layer][par] > 1)
+            out[hit] = layer
+            idx = par
+        return out
+    widths = [int(w.shape[0]) for w, _b in p.network.hidden]
+    bounds = np.concatenate([[0], np.cumsum(widths)])
+    for layer in range(n_layers - 1, -1, -1):
+        _, prefix = np.unique(p.patterns[:, : bounds[layer]], axis=0, return_inverse=True)
+        _, cell = np.unique(p.patterns[:, : bounds[layer + 1]], axis=0, return_inverse=True)
+        prefix = np.asarray(prefix).reshape(-1)
+        cell = np.asarray(cell).reshape(-1)
+        # number of distinct layer-`layer` cells inside each prefix cell
+        pairs = np.unique(np.column_stack([prefix, cell]), axis=0)
+        n_children = np.bincount(pairs[:, 0], minlength=int(prefix.max()) + 1)
+        hit = (out < 0) & (n_children[prefix] > 1)
+        out[hit] = layer
+    return out
+
+
+def _oriented(partition: Any) -> np.ndarray:
+    """Polygons with RFC 7946 orientation (exterior counter-clockwise, holes clockwise)."""
+    import shapely
+
+    return np.asarray(shapely.orient_polygons(partition.polygons, exterior_cw=False))
+
+
+def _ring(coords: np.ndarray) -> list[list[float]]:
+    """A closed GeoJSON linear ring (first position == last) from shapely coordinates."""
+    pts = np.asarray(coords, dtype=np.float64)
+    if len(pts) == 0 or not np.array_equal(pts[0], pts[-1]):
+        pts = np.vstack([pts, pts[:1]])
+    return [[float(x), float(y)] for x, y in pts]
+
+
+def to_geojson(partition: Any) -> dict[str, Any]:
+    """The regions as an RFC 7946 GeoJSON FeatureCollection (a JSON-ready dict).
+
+    Coordinates are input-plane coordinates, not longitude/latitude; there is
+    no ``crs`` member. Each exterior ring is counter-clockwise, each hole
+    clockwise, and every ring is closed (first position == last).
+
+    Parameters
+    ----------
+    partition : Partition
+
+    Returns
+    -------
+    dict
+        ``{"type": "FeatureCollection", "bbox": [xmin, ymin, xmax, ymax],
+        "features": [...], "regions": {...}}`` with one ``Feature`` per region
+        ``r`` (in partition order) whose geometry is a ``Polygon`` and whose
+        ``properties`` are
+
+        * ``region``: ``r``;
+        * ``pattern``: the activation pattern, a string of ``"0"``/``"1"``
+          of length N (hidden neurons in layer order);
+        * ``gradient``: ``jacobians[r]``, n_out rows of ``[d/dx, d/dy]``;
+        * ``offset``: ``offsets[r]``, n_out numbers
+          (``model(x) = gradient @ x + offset`` in the region);
+        * ``area``: the polygon's area;
+        * ``last_split_layer``: see :func:`last_split_layer`.
+
+        The foreign member ``regions`` holds ``hidden_widths``, ``n_out``,
+        ``layer_counts`` and ``coordinates: "input plane, not geographic"``.
+
+    Examples
+    --------
+    >>> import regions
+    >>> from regions.course import deep_model
+    >>> fc = to_geojson(regions.linear_regions(deep_model()))
+    >>> fc["type"], len(fc["features"])
+    ('FeatureCollection', 81)
+    >>> sorted(fc["features"][0]["properties"])
+    ['area', 'gradient', 'last_split_layer', 'offset', 'pattern', 'region']
+    """
+    import shapely
+
+    p = _check_partition(partition)
+    polys = _oriented(p)
+    jac, off, areas = p.jacobians, p.offsets, p.areas
+    last = last_split_layer(p)
+    pats = p.patterns.astype(np.uint8) + ord("0")
+    features = []
+    for r, poly in enumerate(polys):
+        rings = [_ring(shapely.get_coordinates(poly.exterior))]
+        rings += [_ring(shapely.get_coordinates(h)) for h in poly.interiors]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": rings},
+                "properties": {
+                    "region": r,
+                    "pattern": pats[r].tobytes().decode("ascii"),
+                    "gradient": jac[r].tolist(),
+                    "offset": off[r].tolist(),
+                    "area": float(areas[r]),
+                    "last_split_layer": int(last[r]),
+                },
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "bbox": [float(v) for v in p.domain.bounds],
+        "regions": {
+            "coordinates": "input plane, not geographic",
+            "hidden_widths": [int(w.shape[0]) for w, _b in p.network.hidden],
+            "n_out": int(p.network.n_out),
+            "layer_counts": [int(c) for c in p.layer_counts],
+        },
+        "features": features,
+    }
+
+
+def write_geojson(partition: Any, path: Any) -> pathlib.Path:
+    """Write :func:`to_geojson` of a partition to a file.
+
+    Parameters
+    ----------
+    partition : Partition
+    path : str or path-like
+        The output file (conventionally ``.geojson``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    out = pathlib.Path(path)
+    data = to_geojson(partition)
+    with out.open("w", encoding="utf-8") as f:
+        json.dump(data, f, allow_nan=False)
+    return out
+
+
+def save_npz(partition: Any, path: Any) -> pathlib.Path:
+    """Write a partition's arrays to a compressed ``.npz`` archive.
+
+    Polygons are ragged, so their rings are stored flat: region ``r`` has
+    rings ``region_ptr[r]`` to ``region_ptr[r + 1] - 1``, the first its
+    exterior (counter-clockwise) and the others holes (clockwise); ring ``k``
+    is ``vertices[ring_ptr[k]:ring_ptr[k + 1]]``, not closed (the first vertex
+    is not repeated). On a convex domain every region has exactly one ring.
+    Coordinates are input-plane coordinates.
+
+    Parameters
+    ----------
+    partition : Partition
+    path : str or path-like
+        The output file; numpy appends ``.npz`` if it is missing.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Notes
+    -----
+    The archive holds (R regions, N hidden neurons, K rings, S vertices):
+
+    ``vertices`` (S, 2) float64, ``ring_ptr`` (K + 1,) int64,
+    ``region_ptr`` (R + 1,) int64, ``patterns`` (R, N) bool,
+    ``jacobians`` (R, n_out, 2) float64, ``offsets`` (R, n_out) float64,
+    ``areas`` (R,) float64, ``last_split_layer`` (R,) int64,
+    ``layer_counts`` (L,) int64, ``hidden_widths`` (L,) int64,
+    ``bbox`` (4,) float64 ``(xmin, ymin, xmax, ymax)``.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np, regions
+    >>> from regions.course import deep_model
+    >>> p = regions.linear_regions(deep_model())
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     f = save_npz(p, d + "/regions.npz")
+    ...     z = np.load(f)
+    ...     z["region_ptr"].shape, z["patterns"].shape, z["jacobians"].shape
+    ((82,), (81, 20), (81, 1, 2))
+    """
+    import shapely
+
+    p = _check_partition(partition)
+    polys = _oriented(p)
+    rings: list[np.ndarray] = []
+    per_region = np.zeros(len(polys), dtype=np.int64)
+    for r, poly in enumerate(polys):
+        parts = [poly.exterior, *poly.interiors]
+        per_region[r] = len(parts)
+        for ring in parts:
+            rings.append(np.asarray(shapely.get_coordinates(ring))[:-1])  # drop closing vertex
+    sizes = np.array([len(c) for c in rings], dtype=np.int64)
+    vertices = np.concatenate(rings) if rings else np.zeros((0, 2))
+    out = pathlib.Path(path)
+    if out.suffix != ".npz":
+        out = out.with_name(out.name + ".npz")
+    np.savez_compressed(
+        out,
+        vertices=np.asarray(vertices, dtype=np.float64),
+        ring_ptr=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+        region_ptr=np.concatenate([[0], np.cumsum(per_region)]).astype(np.int64),
+        patterns=p.patterns,
+        jacobians=p.jacobians,
+        offsets=p.offsets,
+        areas=np.asarray(p.areas, dtype=np.float64),
+        last_split_layer=last_split_layer(p),
+        layer_counts=np.asarray(p.layer_counts, dtype=np.int64),
+        hidden_widths=np.asarray([w.shape[0] for w, _b in p.network.hidden], dtype=np.int64),
+        bbox=np.asarray(p.domain.bounds, dtype=np.float64),
+    )
+    return out
