@@ -54,6 +54,35 @@ def _fast(network: Network, domain: Domain, max_regions: int | None) -> Partitio
     return Partition(network, domain, patterns[idx], counts, polygons=polys, method="fast")
 
 
+def _whole_plane(network: Network, max_regions: int | None) -> Partition:
+    counts: list[int] = []
+    mesh = split_mesh(
+        network.hidden, None, lambda _l, m: counts.append(m.n_faces), max_faces=max_regions
+    )
+    frame = _frame(mesh)
+    polys = mesh.clipped_polygons(frame)
+    return Partition(
+        network,
+        as_domain(frame),
+        mesh.patterns(),
+        counts,
+        mesh=mesh,
+        polygons=polys,
+        method="fast",
+        whole_plane=True,
+    )
+
+
+def _frame(mesh: Mesh) -> tuple[float, float, float, float]:
+    """A box strictly containing every finite vertex (so it meets every region)."""
+    fin = mesh.xy[~mesh.ideal_mask]
+    if not len(fin):
+        return (-1.0, -1.0, 1.0, 1.0)
+    lo, hi = fin.min(axis=0), fin.max(axis=0)
+    pad = 0.05 * float(max(hi - lo)) + 1e-3 * float(np.abs(fin).max()) + 1.0
+    return (float(lo[0] - pad), float(lo[1] - pad), float(hi[0] + pad), float(hi[1] + pad))
+
+
 def linear_regions(
     model: Any,
     bbox: Any = DEFAULT_BBOX,
@@ -75,9 +104,13 @@ def linear_regions(
     model : torch.nn.Module or Network
         An ``nn.Sequential`` of supported layers (see
         :data:`regions.SUPPORTED_LAYERS`) with 2-D input. It is not modified.
-    bbox : (xmin, ymin, xmax, ymax) or shapely Polygon, default (-10, -10, 10, 10)
+    bbox : (xmin, ymin, xmax, ymax), shapely Polygon or None, default (-10, -10, 10, 10)
         The domain: a box in the order of shapely's ``bounds``, or a polygon,
-        convex or not.
+        convex or not. ``None``: the whole plane, unbounded regions included,
+        exactly (no radius is guessed: points at infinity are vertices of the
+        mesh). Then ``Partition.extent()`` is the box holding every vertex,
+        ``Partition.bounded`` flags the bounded regions, and ``polygons`` are
+        clipped to a frame box around the extent.
     method : {"fast", "shapely"}
         ``"fast"``: the array mesh splitter. ``"shapely"``: the reference
         splitter on shapely polygons (slower, same result).
@@ -111,10 +144,14 @@ def linear_regions(
     True
     """
     network = as_network(model)
-    domain = as_domain(bbox)
     method = _check_method(method)
     if max_regions is not None and (not isinstance(max_regions, int) or max_regions < 1):
         raise ValueError(f"max_regions must be a positive int or None, got {max_regions!r}")
+    if bbox is None:
+        if method != "fast":
+            raise ValueError("bbox=None (the whole plane) needs method='fast'")
+        return _whole_plane(network, max_regions)
+    domain = as_domain(bbox)
     if method == "fast":
         return _fast(network, domain, max_regions)
     from .shapely_split import split_shapely
@@ -145,7 +182,8 @@ def count_regions(
     Parameters
     ----------
     model : torch.nn.Module or Network
-    bbox : (xmin, ymin, xmax, ymax) or shapely Polygon, default (-10, -10, 10, 10)
+    bbox : (xmin, ymin, xmax, ymax), shapely Polygon or None, default (-10, -10, 10, 10)
+        ``None``: the whole plane, exactly.
     method : {"fast", "shapely"}
     merge : bool, default False
         Count the regions of the function instead: adjacent regions with the
@@ -173,12 +211,18 @@ def count_regions(
     ...     _ = layer.bias.zero_()
     >>> regions.count_regions(model, bbox=(-5, -5, 5, 5))
     6
+    >>> regions.count_regions(model, bbox=None)  # the whole plane
+    6
     """
     if merge:
         return len(linear_regions(model, bbox, method=method).merged())
     network = as_network(model)
-    domain = as_domain(bbox)
     method = _check_method(method)
+    if bbox is None:
+        if method != "fast":
+            raise ValueError("bbox=None (the whole plane) needs method='fast'")
+        return split_mesh(network.hidden, None).n_faces
+    domain = as_domain(bbox)
     if method == "fast" and domain.convex:
         # streaming: memory bounded by a chunk of faces, no polygons kept
         counts = count_faces(network.hidden, domain.ring)

@@ -54,6 +54,11 @@ class Partition:
         Only for function regions (:func:`regions.merge.merge_regions`): the
         merged region holding each of the ``R0`` activation regions it was
         merged from. A merged region stores its first member's pattern.
+    whole_plane : bool
+        The partition of all of R^2 (``bbox=None``). Then ``mesh`` holds the
+        exact regions (unbounded ones with ideal vertices), ``domain`` is a
+        frame box that strictly contains every finite vertex, and
+        ``polygons`` are the regions clipped to the frame.
 
     Attributes
     ----------
@@ -76,9 +81,13 @@ class Partition:
         polygons: np.ndarray | None = None,
         method: str = "fast",
         members: np.ndarray | None = None,
+        whole_plane: bool = False,
     ) -> None:
-        if (mesh is None) == (polygons is None):
-            raise TypeError("give exactly one of mesh or polygons")
+        if mesh is None and polygons is None:
+            raise TypeError("give mesh or polygons")
+        if whole_plane and (mesh is None or polygons is None):
+            raise TypeError("a whole-plane partition needs both its mesh and clipped polygons")
+        self.whole_plane = bool(whole_plane)
         self.network = network
         self.domain = domain
         self.patterns = np.asarray(patterns, dtype=bool)
@@ -121,12 +130,55 @@ class Partition:
 
     @property
     def areas(self) -> np.ndarray:
-        """(R,) float64 array of region areas."""
-        if self._mesh is not None:
+        """(R,) float64 array of region areas (``inf`` for unbounded regions)."""
+        if self._mesh is not None and (self._polygons is None or self.whole_plane):
             return self._mesh.areas()
         import shapely
 
         return np.asarray(shapely.area(self.polygons), dtype=np.float64)
+
+    @property
+    def bounded(self) -> np.ndarray:
+        """(R,) bool array: which regions are bounded (all, unless ``whole_plane``)."""
+        if self.whole_plane:
+            assert self._mesh is not None
+            return self._mesh.bounded()
+        return np.ones(len(self), dtype=bool)
+
+    @property
+    def recession(self) -> np.ndarray:
+        """(R,) object array: each region's directions at infinity, (k, 2) unit vectors.
+
+        Empty for a bounded region. For an unbounded region, the directions of
+        its ideal vertices in counter-clockwise boundary order: the region's
+        recession cone is spanned by the arc from the first to the last.
+        """
+        if self.whole_plane:
+            assert self._mesh is not None
+            return self._mesh.recession()
+        out = np.empty(len(self), dtype=object)
+        out[:] = [np.zeros((0, 2))] * len(self)
+        return out
+
+    def extent(self) -> tuple[float, float, float, float] | None:
+        """Smallest box holding every vertex where region boundaries meet.
+
+        The answer to "how far do I have to zoom out to see all the
+        structure": with ``bbox=None`` every vertex of the arrangement is
+        found, so a box a little larger than this one holds every bounded
+        region and a piece of every unbounded one. ``None`` if no two
+        boundaries meet (e.g. only parallel lines). For a bounded domain the
+        vertices on the domain's boundary count too.
+
+        Returns
+        -------
+        (xmin, ymin, xmax, ymax) or None
+        """
+        if self._mesh is not None:
+            return self._mesh.extent()
+        import shapely
+
+        return tuple(float(v) for v in shapely.total_bounds(self.polygons))  # type: ignore[return-value]
 
     def _maps(self) -> tuple[np.ndarray, np.ndarray]:
         if self._affine is None:
@@ -191,7 +243,7 @@ class Partition:
         """
         import shapely
 
-        if self._mesh is not None:
+        if self._mesh is not None and not self.whole_plane and self._polygons is None:
             # vertex mean of a convex polygon is interior
             m = self._mesh
             sizes = np.diff(m.face_ptr)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -52,6 +52,11 @@ class Mesh:
     layer_parents : list of (F_l,) int64 arrays
         For each layer's faces, the index of the face of the layer before that
         contains it (for layer 0: zeros, the domain).
+    ideal : (V,) bool array, optional
+        Ideal vertices: points at infinity, whose ``xy`` is a unit direction.
+        Between two consecutive ideal vertices of a loop runs an arc at
+        infinity; between a finite and an ideal one, a ray. Default: none
+        (a bounded mesh).
     """
 
     xy: np.ndarray
@@ -59,6 +64,123 @@ class Mesh:
     face_verts: np.ndarray
     layer_patterns: list[np.ndarray] = field(default_factory=list)
     layer_parents: list[np.ndarray] = field(default_factory=list)
+    ideal: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.ideal is None:
+            self.ideal = np.zeros(len(self.xy), dtype=bool)
+
+    @property
+    def ideal_mask(self) -> np.ndarray:
+        """(V,) bool array: which vertices are ideal."""
+        assert self.ideal is not None
+        return self.ideal
+
+    def bounded(self) -> np.ndarray:
+        """(F,) bool array: faces with no ideal vertex."""
+        if not self.ideal_mask.any():
+            return np.ones(self.n_faces, dtype=bool)
+        return face_reduce(self.ideal_mask[:, None], self.face_ptr, self.face_verts,
+                           np.bitwise_or)[:, 0] == 0
+
+    def recession(self) -> np.ndarray:
+        """Directions at infinity of each face, in loop order.
+
+        Returns
+        -------
+        directions : (F,) object array of (k, 2) float64 arrays
+            The unit directions of the face's ideal vertices; empty (0, 2)
+            for a bounded face. The recession cone of the face is spanned by
+            the arc from the first to the last of them.
+        """
+        ideal = self.ideal_mask[self.face_verts]
+        owner = np.repeat(np.arange(self.n_faces), np.diff(self.face_ptr))
+        dirs = self.xy[self.face_verts[ideal]]
+        cuts = np.searchsorted(owner[ideal], np.arange(1, self.n_faces))
+        out = np.empty(self.n_faces, dtype=object)
+        out[:] = np.split(dirs, cuts)
+        return out
+
+    def vertex_faces(self) -> np.ndarray:
+        """(V,) int64 array: the number of faces each vertex belongs to."""
+        return np.bincount(self.face_verts, minlength=len(self.xy))
+
+    def extent(self) -> tuple[float, float, float, float] | None:
+        """Smallest box holding every finite vertex where three or more faces meet.
+
+        Degree-2 vertices (anchors on a line, points where a line only passes
+        by) are not where region boundaries meet and are left out. ``None``
+        when there is no such vertex (for example parallel lines only).
+
+        Returns
+        -------
+        (xmin, ymin, xmax, ymax) or None
+        """
+        keep = (self.vertex_faces() >= 3) & ~self.ideal_mask
+        if not keep.any():
+            return None
+        pts = self.xy[keep]
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
+
+    def clipped_polygons(self, bounds: tuple[float, float, float, float]) -> np.ndarray:
+        """Faces intersected with a box; unbounded faces are truncated far away first.
+
+        An unbounded face is first cut by a disk of radius ``L`` far beyond
+        the box and every finite vertex: each ray from a finite vertex ``u``
+        in direction ``d`` ends where it meets the circle, and an ideal vertex
+        between two arcs becomes the point ``L d``. All those points lie on
+        the circle in counter-clockwise order, so the truncated face is a
+        convex polygon, exact inside the box.
+
+        Parameters
+        ----------
+        bounds : (xmin, ymin, xmax, ymax)
+
+        Returns
+        -------
+        polygons : (F,) object array of shapely geometries
+            ``face ∩ box``; empty where a face misses the box.
+        """
+        import shapely
+
+        ideal = self.ideal_mask
+        fin = self.xy[~ideal]
+        reach = max(
+            float(np.abs(np.asarray(bounds, dtype=float)).max()),
+            float(np.abs(fin).max()) if len(fin) else 0.0,
+            1.0,
+        )
+        big = 1e3 * reach
+        verts = self.face_verts
+        nxt = _next_slot(self.face_ptr)
+        prv = np.empty_like(nxt)
+        prv[nxt] = np.arange(len(nxt))
+        isid = ideal[verts]
+        d = self.xy[verts]
+        pu, pw = verts[prv], verts[nxt]
+        u_fin = isid & ~ideal[pu]
+        w_fin = isid & ~ideal[pw]
+
+        def on_circle(p: np.ndarray) -> np.ndarray:
+            # p + s d with |p + s d| = big, s > 0
+            pd = np.einsum("ij,ij->i", p, d)
+            s = -pd + np.sqrt(np.maximum(pd * pd - np.einsum("ij,ij->i", p, p) + big * big, 0))
+            return p + s[:, None] * d
+
+        first = np.where(u_fin[:, None], on_circle(self.xy[pu]), big * d)
+        first = np.where(isid[:, None], first, d)  # a finite vertex stands for itself
+        last = on_circle(self.xy[pw])
+        # per slot: [first] always except for an ideal vertex between a finite
+        # neighbour after it and an ideal one before it; [last] when w is finite
+        emit_first = ~isid | u_fin | (isid & ~w_fin)
+        emit_last = w_fin
+        pts = np.stack([first, last], axis=1).reshape(-1, 2)
+        emit = np.stack([emit_first, emit_last], axis=1).ravel()
+        owner = np.repeat(np.repeat(np.arange(self.n_faces), np.diff(self.face_ptr)), 2)[emit]
+        rings = shapely.linearrings(pts[emit], indices=owner)
+        polys = shapely.polygons(rings)
+        return np.asarray(shapely.intersection(polys, shapely.box(*bounds)))
 
     @property
     def n_faces(self) -> int:
@@ -86,8 +208,9 @@ class Mesh:
             idx = par[idx]
         return np.concatenate(cols[::-1], axis=1)
 
+
     def areas(self) -> np.ndarray:
-        """Face areas by the shoelace formula.
+        """Face areas by the shoelace formula (``inf`` for unbounded faces).
 
         Returns
         -------
@@ -97,7 +220,11 @@ class Mesh:
         p = self.xy[self.face_verts]
         q = p[nxt]
         cross = p[:, 0] * q[:, 1] - p[:, 1] * q[:, 0]
-        return 0.5 * np.add.reduceat(cross, self.face_ptr[:-1]) if len(cross) else np.zeros(0)
+        if not len(cross):
+            return np.zeros(0)
+        out = 0.5 * np.add.reduceat(cross, self.face_ptr[:-1])
+        out[~self.bounded()] = np.inf
+        return out
 
     def polygons(self) -> np.ndarray:
         """Faces as shapely Polygons.
@@ -120,6 +247,17 @@ class Mesh:
         ring_ids = np.repeat(np.arange(self.n_faces), sizes + 1)
         rings = shapely.linearrings(self.xy[order], indices=ring_ids)
         return np.asarray(shapely.polygons(rings))
+
+
+class Refined(NamedTuple):
+    """A mesh after one layer (see :func:`refine_layer`)."""
+
+    xy: np.ndarray
+    z: np.ndarray
+    face_ptr: np.ndarray
+    face_verts: np.ndarray
+    parents: np.ndarray
+    ideal: np.ndarray
 
 
 def _next_slot(ptr: np.ndarray) -> np.ndarray:
@@ -200,6 +338,7 @@ class _Arena:
         self.z[: self.nv] = z
         self.scale = np.empty(cap)
         self.scale[: self.nv] = scale
+        self.ideal = np.zeros(cap, dtype=bool)
         self.pool = np.empty(0, dtype=np.int64)
         self.np_ = 0
         self.start = np.empty(0, dtype=np.int64)
@@ -221,20 +360,23 @@ class _Arena:
         self.pool[: len(verts)] = verts
         self.np_ = len(verts)
 
-    def add_vertices(self, xy: np.ndarray, z: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    def add_vertices(
+        self, xy: np.ndarray, z: np.ndarray, scale: np.ndarray, ideal: np.ndarray
+    ) -> np.ndarray:
         k = len(xy)
         need = self.nv + k
         if need > self.xy.shape[0]:
             cap = max(need, 2 * self.xy.shape[0])
-            for name in ("xy", "z", "scale"):
+            for name in ("xy", "z", "scale", "ideal"):
                 old = getattr(self, name)
-                new = np.empty((cap, *old.shape[1:]))
+                new = np.empty((cap, *old.shape[1:]), dtype=old.dtype)
                 new[: self.nv] = old[: self.nv]
                 setattr(self, name, new)
         ids = np.arange(self.nv, need, dtype=np.int64)
         self.xy[self.nv : need] = xy
         self.z[self.nv : need] = z
         self.scale[self.nv : need] = scale
+        self.ideal[self.nv : need] = ideal
         self.nv = need
         return ids
 
@@ -289,18 +431,22 @@ def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + shift
 
 
-def _split_neuron(ar: _Arena, j: int, cand: np.ndarray, w1: float, b1: float, rtol: float) -> int:
+def _split_neuron(
+    ar: _Arena, j: int, cand: np.ndarray, w1: float, b1: float, rtol: float, witness: int
+) -> int:
     """Split the candidate faces by neuron ``j``; return the number of faces split.
 
     Values of column ``j`` at the candidates' vertices are snapped here (the
     rows of new vertices are not snapped when they are made): ``|z| <= rtol *
-    (w1 * scale + b1)`` becomes exactly zero.
+    (w1 * scale + b1)`` becomes exactly zero (``b1`` only for finite vertices:
+    an ideal vertex holds a slope, to which the bias does not contribute).
     """
     sizes = ar.size[cand]
     slots = _ranges(ar.start[cand], sizes)
     verts = ar.pool[slots]
     vals = ar.z[verts, j]
-    small = np.abs(vals) <= rtol * (w1 * ar.scale[verts] + b1)
+    ideal = ar.ideal[verts]
+    small = np.abs(vals) <= rtol * (w1 * ar.scale[verts] + np.where(ideal, 0.0, b1))
     if small.any():
         ar.z[verts[small], j] = 0.0
         vals[small] = 0.0
@@ -346,29 +492,24 @@ def _split_neuron(ar: _Arena, j: int, cand: np.ndarray, w1: float, b1: float, rt
     hi = np.maximum(u, v)
     key = lo * np.int64(ar.nv) + hi
     uniq, inv = np.unique(key, return_inverse=True)
-    a = uniq // ar.nv
-    b = uniq % ar.nv
-    za = ar.z[a, j]
-    zb = ar.z[b, j]
-    t = za / (za - zb)
-    new_xy = ar.xy[a] + t[:, None] * (ar.xy[b] - ar.xy[a])
-    new_z = ar.z[b]
-    za_rows = ar.z[a]
-    new_z -= za_rows
-    new_z *= t[:, None]
-    new_z += za_rows
-    new_s = np.maximum(ar.scale[a], ar.scale[b])
-    new_z[:, j] = 0.0
-    new_ids = ar.add_vertices(new_xy, new_z, new_s)
+    new_xy, new_z, new_s, new_ideal = _crossings(ar, j, uniq // ar.nv, uniq % ar.nv)
+    new_ids = ar.add_vertices(new_xy, new_z, new_s, new_ideal)
     w = np.full(len(verts), -1, dtype=np.int64)
     w[cross] = new_ids[inv.ravel()]
 
     # the two loops, in boundary order: each slot emits its vertex, then the new vertex
     cand2 = np.stack([verts, w], axis=1).ravel()
-    out = []
+    online2 = np.stack([sg == 0, cross], axis=1).ravel()
+    face2 = np.repeat(np.arange(len(faces)), 2 * sizes)
+    loops = []
     for keep_v in (sg >= 0, sg <= 0):
-        loop = cand2[np.stack([keep_v, cross], axis=1).ravel()]
-        cnt = np.add.reduceat(keep_v.astype(np.int64) + cross, lptr[:-1])
+        m = np.stack([keep_v, cross], axis=1).ravel()
+        loops.append((cand2[m], online2[m], face2[m]))
+    anchors = _anchors(ar, j, faces, loops, witness)
+    out = []
+    for loop, online, face in loops:
+        loop, face = _insert_anchors(ar, loop, online, face, anchors)
+        cnt = np.bincount(face, minlength=len(faces))
         out.append((loop, cnt))
     (loop_a, cnt_a), (loop_b, cnt_b) = out
     if (cnt_a < 3).any() or (cnt_b < 3).any():
@@ -385,9 +526,142 @@ def _split_neuron(ar: _Arena, j: int, cand: np.ndarray, w1: float, b1: float, rt
     return len(faces)
 
 
+def _crossings(
+    ar: _Arena, j: int, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The point where ``z_j = 0`` on each edge ``(a, b)`` whose ends have opposite signs.
+
+    A finite edge is interpolated linearly. A ray from a finite vertex ``f``
+    to an ideal vertex (direction ``d``, slope row ``z_d``) meets the line at
+    the finite point ``f + s d``, ``s = -z_f[j] / z_d[j]``, with row
+    ``z_f + s z_d``. An arc at infinity between two ideal vertices meets it at
+    the ideal point in the direction where the slope vanishes (slopes are
+    linear in the direction), normalised to unit length. The new row's
+    ``z_j`` is set to exactly zero.
+    """
+    ia = ar.ideal[a]
+    ib = ar.ideal[b]
+    k = len(a)
+    new_xy = np.empty((k, 2))
+    new_z = np.empty((k, ar.z.shape[1]))
+    new_s = np.empty(k)
+    ray = ia != ib
+    lin = ~ray  # finite segments and arcs at infinity: linear interpolation
+    if lin.any():
+        aa, bb = a[lin], b[lin]
+        za, zb = ar.z[aa, j], ar.z[bb, j]
+        t = (za / (za - zb))[:, None]
+        xy = ar.xy[aa] + t * (ar.xy[bb] - ar.xy[aa])
+        rows = ar.z[bb]
+        za_rows = ar.z[aa]
+        rows -= za_rows
+        rows *= t
+        rows += za_rows
+        sc = np.maximum(ar.scale[aa], ar.scale[bb])
+        arc = ia[lin]
+        if arc.any():
+            nrm = np.hypot(xy[arc, 0], xy[arc, 1])[:, None]
+            xy[arc] /= nrm
+            rows[arc] /= nrm
+            sc[arc] /= nrm[:, 0]
+        new_xy[lin], new_z[lin], new_s[lin] = xy, rows, sc
+    if ray.any():
+        f = np.where(ia[ray], b[ray], a[ray])
+        d = np.where(ia[ray], a[ray], b[ray])
+        step = (-ar.z[f, j] / ar.z[d, j])[:, None]
+        new_xy[ray] = ar.xy[f] + step * ar.xy[d]
+        new_z[ray] = ar.z[f] + step * ar.z[d]
+        new_s[ray] = ar.scale[f] + step[:, 0] * ar.scale[d]
+    new_z[:, j] = 0.0
+    return new_xy, new_z, new_s, ia & ib
+
+
+def _anchors(
+    ar: _Arena,
+    j: int,
+    faces: np.ndarray,
+    loops: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    witness: int,
+) -> np.ndarray:
+    """Finite anchor vertices on chords that run between two ideal vertices.
+
+    A chord whose both ends are ideal is a whole line inside the face; a
+    finite vertex is put on it (a degree-2 vertex) so that an edge between
+    two ideal vertices is always an arc at infinity, never a line. Returns,
+    per split face, the anchor's vertex id or ``-1``.
+    """
+    anchors = np.full(len(faces), -1, dtype=np.int64)
+    if not ar.ideal[: ar.nv].any():
+        return anchors
+    loop, online, face = loops[0]
+    ptr = np.zeros(len(faces) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(face, minlength=len(faces)), out=ptr[1:])
+    nxt = _next_slot(ptr)
+    chord = online & online[nxt]
+    need = chord & ar.ideal[loop] & ar.ideal[loop[nxt]]
+    if not need.any():
+        return anchors
+    fid = face[need]  # split-face index of each face needing an anchor
+    # a finite point p of each such face with z_j != 0 (the face's loop before the
+    # split), else the witness; and a vertex q of the other sign
+    sizes = ar.size[faces[fid]]
+    slots = _ranges(ar.start[faces[fid]], sizes)
+    vv = ar.pool[slots]
+    owner = np.repeat(np.arange(len(fid)), sizes)
+    zz = ar.z[vv, j]
+    fin = ~ar.ideal[vv] & (zz != 0)
+    big = len(vv) + 1
+    pos_in = np.arange(len(vv))
+    first_fin = np.full(len(fid), big)
+    np.minimum.at(first_fin, owner[fin], pos_in[fin])
+    p = np.where(first_fin < big, vv[np.minimum(first_fin, len(vv) - 1)], witness)
+    if (p < 0).any():
+        raise TopologyError(f"neuron {j}: a face with no finite point needs an anchor")
+    zp = ar.z[p, j]
+    on = zp == 0  # only the witness can be on the line: it is the anchor itself
+    anchors[fid[on]] = p[on]
+    if on.all():
+        return anchors
+    fid, p, zp = fid[~on], p[~on], zp[~on]
+    keep = ~on[owner]
+    zz, vv = zz[keep], vv[keep]
+    owner = np.cumsum(~on)[owner[keep]] - 1
+    pos_in = np.arange(len(vv))
+    other = np.sign(zz) == -np.sign(zp)[owner]
+    first_q = np.full(len(fid), len(vv) + 1)
+    np.minimum.at(first_q, owner[other], pos_in[other])
+    if (first_q > len(vv)).any():
+        raise TopologyError(f"neuron {j}: no vertex on the other side for an anchor")
+    q = vv[first_q]
+    xy, rows, sc, _ = _crossings(ar, j, p, q)
+    anchors[fid] = ar.add_vertices(xy, rows, sc, np.zeros(len(p), dtype=bool))
+    return anchors
+
+
+def _insert_anchors(
+    ar: _Arena, loop: np.ndarray, online: np.ndarray, face: np.ndarray, anchors: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Insert each face's anchor between the two ideal ends of its chord."""
+    if (anchors < 0).all():
+        return loop, face
+    ptr = np.zeros(len(anchors) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(face, minlength=len(anchors)), out=ptr[1:])
+    nxt = _next_slot(ptr)
+    ins = (
+        online
+        & online[nxt]
+        & ar.ideal[loop]
+        & ar.ideal[loop[nxt]]
+        & (anchors[face] >= 0)
+    )
+    both = np.stack([loop, np.where(ins, anchors[face], -1)], axis=1).ravel()
+    keep = np.stack([np.ones(len(loop), dtype=bool), ins], axis=1).ravel()
+    return both[keep], np.repeat(face, 1 + ins.astype(np.int64))
+
+
 def split_mesh(
     hidden: Any,
-    ring: np.ndarray,
+    ring: np.ndarray | None,
     on_layer: Callable[[int, Mesh], None] | None = None,
     zero_rtol: float | None = None,
     max_faces: int | None = None,
@@ -398,8 +672,10 @@ def split_mesh(
     ----------
     hidden : sequence of (W, b)
         Hidden layers as (n_l, d_{l-1}) and (n_l,) float64 arrays, ``d_0 = 2``.
-    ring : (K, 2) float64 array
-        Counter-clockwise vertices of the convex starting polygon.
+    ring : (K, 2) float64 array or None
+        Counter-clockwise vertices of the convex starting polygon; ``None``
+        for the whole plane (unbounded faces have ideal vertices, see
+        :class:`Mesh`).
     on_layer : callable, optional
         Called as ``on_layer(l, mesh)`` after each hidden layer ``l`` (for the
         invariant checks of the tests and for progress reports).
@@ -429,27 +705,44 @@ def split_mesh(
     >>> split_mesh([(w, np.zeros(3))], sq).layer_counts
     [6]
     """
-    ring = np.asarray(ring, dtype=np.float64)
-    k = len(ring)
-    ptr = np.array([0, k], dtype=np.int64)
-    verts = np.arange(k, dtype=np.int64)
-    mesh = Mesh(ring.copy(), ptr, verts)
-    act = ring.copy()  # layer input at the vertices
+    if ring is None:
+        # the whole plane: three ideal vertices 120 degrees apart, and the
+        # origin as a witness point (in no loop) until the first cut
+        ang = np.deg2rad([90.0, 210.0, 330.0])
+        xy0 = np.vstack([np.stack([np.cos(ang), np.sin(ang)], axis=1), [[0.0, 0.0]]])
+        ideal = np.array([True, True, True, False])
+        ptr = np.array([0, 3], dtype=np.int64)
+        verts = np.arange(3, dtype=np.int64)
+        witness = 3
+    else:
+        xy0 = np.asarray(ring, dtype=np.float64)
+        ideal = np.zeros(len(xy0), dtype=bool)
+        ptr = np.array([0, len(xy0)], dtype=np.int64)
+        verts = np.arange(len(xy0), dtype=np.int64)
+        witness = -1
+    mesh = Mesh(xy0.copy(), ptr, verts, ideal=ideal)
+    act = xy0.copy()  # layer input at the vertices (slopes at ideal ones)
     for layer, (w, b) in enumerate(hidden):
-        xy, z, ptr, verts, parents = refine_layer(
-            mesh.xy, act, ptr, verts, w, b, zero_rtol, max_faces, layer
+        r = refine_layer(
+            mesh.xy, act, ptr, verts, w, b, zero_rtol, max_faces, layer, mesh.ideal, witness
         )
-        pattern = face_reduce(z > 0, ptr, verts, np.bitwise_or)
+        ptr, verts = r.face_ptr, r.face_verts
+        pattern = face_reduce(r.z > 0, ptr, verts, np.bitwise_or)
+        if witness >= 0:
+            # a face with no finite vertex is the whole plane: its sign is the witness's
+            nofin = face_reduce(~r.ideal[:, None], ptr, verts, np.bitwise_or)[:, 0] == 0
+            pattern[nofin] = r.z[witness] > 0
         mesh = Mesh(
-            xy,
+            r.xy,
             ptr,
             verts,
             [*mesh.layer_patterns, pattern],
-            [*mesh.layer_parents, parents],
+            [*mesh.layer_parents, r.parents],
+            ideal=r.ideal,
         )
         if on_layer is not None:
             on_layer(layer, mesh)
-        act = np.maximum(z, 0.0, out=z)
+        act = np.maximum(r.z, 0.0, out=r.z)
     return mesh
 
 
@@ -463,7 +756,9 @@ def refine_layer(
     zero_rtol: float | None = None,
     max_faces: int | None = None,
     layer: int = 0,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    ideal: np.ndarray | None = None,
+    witness: int = -1,
+) -> Refined:
     """Split every face of a mesh by every neuron of one layer.
 
     Parameters
@@ -483,29 +778,36 @@ def refine_layer(
         Raise :class:`~regions.errors.RegionLimitError` when there are more faces.
     layer : int
         Index of the layer, for messages.
+    ideal : (V,) bool array, optional
+        Which vertices are ideal (points at infinity, ``xy`` a unit direction,
+        ``act`` the slope of the layer input in that direction); default none.
+    witness : int
+        A finite vertex in no loop, used as a point of a face that has no
+        finite vertex (the whole plane before its first cut); ``-1``: none.
 
     Returns
     -------
-    xy : (V', 2) float64 array
-        The old vertices followed by the new ones.
-    z : (V', n) float64 array
-        The layer's pre-activations at every vertex (snapped, see
-        :mod:`regions.tolerance`).
-    face_ptr : (F' + 1,) int64 array
-    face_verts : (S',) int64 array
-        The refined faces.
-    parents : (F',) int64 array
-        The input face that contains each refined face.
+    Refined
+        The refined mesh: the old vertices followed by the new ones, the
+        layer's (snapped) pre-activations or slopes at every vertex, the faces,
+        and each face's parent in the input mesh.
     """
+    if ideal is None:
+        ideal = np.zeros(len(xy), dtype=bool)
+    finite = ~ideal
     z = act @ weight.T
-    z += bias
+    z[finite] += bias  # an ideal vertex holds slopes: no bias
     scale = np.abs(act).max(axis=1) if act.shape[1] else np.zeros(len(act))
-
-    snap(z, zero_tolerance(weight, bias, scale, zero_rtol))
+    tol = zero_tolerance(weight, bias, scale, zero_rtol)
+    if ideal.any():
+        tol[ideal] = zero_tolerance(weight, np.zeros_like(bias), scale[ideal], zero_rtol)
+    snap(z, tol)
+    del tol
     # which input faces does each neuron cross?
     straddle = face_reduce(_sign_bits(z), face_ptr, face_verts, np.bitwise_or) == 3
     # each crossing makes about two vertices: reserve room to avoid regrowing
     ar = _Arena(xy, z, scale, cap=len(xy) + 3 * int(np.count_nonzero(straddle)))
+    ar.ideal[: ar.nv] = ideal
     del z
     ar.set_faces(face_ptr, face_verts)
     if straddle.any():
@@ -515,7 +817,7 @@ def refine_layer(
         straddle_t = np.ascontiguousarray(straddle.T)
         for j in np.flatnonzero(straddle_t.any(axis=1)):
             cand = np.flatnonzero(straddle_t[j][ar.cell[: ar.nf]])
-            _split_neuron(ar, int(j), cand, float(w1[j]), float(b1[j]), rtol)
+            _split_neuron(ar, int(j), cand, float(w1[j]), float(b1[j]), rtol, witness)
             if max_faces is not None and ar.nf > max_faces:
                 raise RegionLimitError(
                     f"more than max_regions={max_faces} regions after neuron {int(j)} of "
@@ -523,7 +825,9 @@ def refine_layer(
                     "count_regions (it streams and keeps no polygons)"
                 )
     ptr, verts = ar.compact()
-    return ar.xy[: ar.nv], ar.z[: ar.nv], ptr, verts, ar.cell[: ar.nf].copy()
+    return Refined(
+        ar.xy[: ar.nv], ar.z[: ar.nv], ptr, verts, ar.cell[: ar.nf].copy(), ar.ideal[: ar.nv]
+    )
 
 
 def count_faces(
@@ -574,7 +878,7 @@ def count_faces(
         layer: int, xy: np.ndarray, act: np.ndarray, ptr: np.ndarray, verts: np.ndarray
     ) -> None:
         w, b = hidden[layer]
-        xy, z, ptr, verts, _ = refine_layer(xy, act, ptr, verts, w, b, zero_rtol)
+        xy, z, ptr, verts, _, _ = refine_layer(xy, act, ptr, verts, w, b, zero_rtol)
         f = len(ptr) - 1
         counts[layer] += f
         if layer + 1 == len(hidden):

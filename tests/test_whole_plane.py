@@ -1,0 +1,224 @@
+"""The whole plane (bbox=None): unbounded regions, exact counts, the extent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+import regions
+from regions import Network
+from regions.domain import as_domain
+from regions.oracle import oracle_count
+from regions.split import split_mesh
+
+
+def net_of(w: np.ndarray, b: np.ndarray) -> Network:
+    return Network.from_arrays([(w, b)], (np.ones((1, len(w))), np.zeros(1)))
+
+
+def random_mlp(rng: np.random.Generator, widths: list[int]) -> Network:
+    hidden, d = [], 2
+    for n in widths:
+        hidden.append((rng.normal(size=(n, d)) / np.sqrt(d), rng.normal(size=n)))
+        d = n
+    return Network.from_arrays(hidden, (rng.normal(size=(1, d)), rng.normal(size=1)))
+
+
+def enlarged(box: tuple[float, float, float, float], f: float) -> tuple[float, ...]:
+    w = max(box[2] - box[0], box[3] - box[1], 1.0)
+    return (box[0] - f * w, box[1] - f * w, box[2] + f * w, box[3] + f * w)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 50, 200])
+def test_one_layer_general_position(n: int) -> None:
+    rng = np.random.default_rng(n)
+    net = net_of(rng.normal(size=(n, 2)), rng.normal(size=n))
+    expected = 1 + n + n * (n - 1) // 2
+    assert regions.count_regions(net, None) == expected
+    p = regions.linear_regions(net, None)
+    assert len(p) == expected
+    assert int((~p.bounded).sum()) == 2 * n  # each line has two ends at infinity
+    if n >= 2:
+        box = p.extent()
+        assert box is not None
+        assert regions.count_regions(net, enlarged(box, 0.01)) == expected
+    if n <= 50:
+        p.verify()
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 17])
+def test_parallel_lines(n: int) -> None:
+    rng = np.random.default_rng(n)
+    g = rng.normal(size=2)
+    w = np.outer(rng.choice([-1.0, 1.0], size=n) * rng.uniform(0.5, 2, size=n), g)
+    b = -w @ g * 0 + rng.normal(size=n) * 3  # distinct offsets
+    p = regions.linear_regions(net_of(w, b), None)
+    assert len(p) == n + 1
+    assert p.extent() is None  # no two boundaries meet
+    assert not p.bounded.any()
+    p.verify()
+
+
+@pytest.mark.parametrize("k", [2, 3, 6])
+def test_concurrent_lines(k: int) -> None:
+    ang = np.arange(k) * np.pi / k + 0.1
+    w = np.stack([np.cos(ang), np.sin(ang)], axis=1)
+    centre = np.array([3.0, -2.0])
+    p = regions.linear_regions(net_of(w, -w @ centre), None)
+    assert len(p) == 2 * k
+    box = p.extent()
+    assert box is not None and np.allclose(box, [3, -2, 3, -2])
+    p.verify()
+
+
+@pytest.mark.parametrize(("bias", "active"), [(0.0, False), (1.5, True), (-1.5, False)])
+def test_dead_neuron(bias: float, active: bool) -> None:
+    net = net_of(np.zeros((1, 2)), np.array([bias]))
+    p = regions.linear_regions(net, None)
+    assert len(p) == 1 and p.patterns.tolist() == [[active]]
+    assert not p.bounded[0]
+    p.verify()
+
+
+def test_dead_and_live_neurons_with_duplicates() -> None:
+    w = np.array([[0.0, 0.0], [1.0, 2.0], [-2.0, -4.0], [1.0, 2.0]])
+    b = np.array([1.0, 1.0, -2.0, 1.0])  # rows 1-3 are one line, both orientations
+    p = regions.linear_regions(net_of(w, b), None)
+    assert len(p) == 2
+    assert p.patterns[:, 0].all()
+    p.verify()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_deep_nets_whole_plane_bounds_every_box(seed: int) -> None:
+    rng = np.random.default_rng(1000 + seed)
+    widths = [int(v) for v in rng.integers(2, 9, size=int(rng.integers(1, 4)))]
+    net = random_mlp(rng, widths)
+    p = regions.linear_regions(net, None)
+    p.verify()
+    total = len(p)
+    for _ in range(3):
+        c = rng.normal(size=2) * 3
+        h = float(rng.uniform(0.5, 10))
+        assert regions.count_regions(net, (c[0] - h, c[1] - h, c[0] + h, c[1] + h)) <= total
+    box = p.extent()
+    if box is not None:
+        assert regions.count_regions(net, enlarged(box, 0.02)) == total
+
+
+def bias_free_sign_changes(net: Network) -> int:
+    """Directions where a neuron of the bias-free net changes sign, around the circle.
+
+    Independent of the splitter: on each arc between known breakpoints every
+    bias-free pre-activation is linear in the direction, z(d) = G d; its zero
+    on the arc is solved directly.
+    """
+    breaks: list[float] = []
+    for layer in range(len(net.hidden)):
+        pts = np.sort(np.mod(np.array(breaks), 2 * np.pi)) if breaks else np.zeros(0)
+        edges = np.r_[pts, pts[:1] + 2 * np.pi] if len(pts) else np.array([0.0, 2 * np.pi])
+        new = []
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+            if hi - lo < 1e-12:
+                continue
+            mid = 0.5 * (lo + hi)
+            d = np.array([[np.cos(mid), np.sin(mid)]])
+            # gradient of each layer-`layer` pre-activation of the bias-free net on this cone
+            a, jac = d.copy(), np.eye(2)
+            for ll, (w, _) in enumerate(net.hidden[: layer + 1]):
+                z = a @ w.T
+                jz = w @ jac
+                if ll == layer:
+                    break
+                on = (z[0] > 0).astype(float)
+                a, jac = np.maximum(z, 0), on[:, None] * jz
+            for g in jz:
+                if not np.any(g):
+                    continue
+                th = np.arctan2(g[1], g[0]) + np.pi / 2  # g . d(th) = 0
+                for t in (th, th + np.pi):
+                    t = lo + np.mod(t - lo, 2 * np.pi)
+                    if lo + 1e-12 < t < hi - 1e-12:
+                        new.append(t)
+        breaks += new
+    angles = np.sort(np.mod(np.array(breaks), 2 * np.pi))
+    if not len(angles):
+        return 0
+    gaps = np.diff(np.r_[angles, angles[0] + 2 * np.pi])
+    return int((gaps > 1e-9).sum())
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_unbounded_regions_against_the_bias_free_net_and_a_large_box(seed: int) -> None:
+    """Two independent counts of the unbounded regions.
+
+    * The bias-free net's neurons change sign around the unit circle at the
+      directions where boundaries go to infinity. For one hidden layer these
+      are the unbounded regions exactly. In deeper nets several parallel rays
+      can go to infinity in one direction (in a cell where a single
+      first-layer neuron is active, every second-layer line is parallel to
+      it), and the strips between them are unbounded regions the bias-free
+      net does not see: the sign changes are then a lower bound.
+    * In a box strictly containing every vertex, the unbounded regions are
+      exactly the regions that touch the box's boundary (bounded regions lie
+      inside the extent). That count comes from the bounded splitter.
+    """
+    rng = np.random.default_rng(2000 + seed)
+    depth = 1 if seed < 4 else int(rng.integers(2, 4))
+    widths = [int(v) for v in rng.integers(2, 10, size=depth)]
+    net = random_mlp(rng, widths)
+    p = regions.linear_regions(net, None)
+    unbounded = int((~p.bounded).sum())
+    changes = max(bias_free_sign_changes(net), 1)
+    if depth == 1:
+        assert unbounded == changes
+    else:
+        assert unbounded >= changes
+    box = enlarged(p.extent() or (-1.0, -1.0, 1.0, 1.0), 0.05)
+    q = regions.linear_regions(net, box)
+    edge = shapely.boundary(shapely.box(*box))
+    touching = shapely.length(shapely.intersection(q.polygons, edge)) > 0
+    assert unbounded == int(touching.sum())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_integer_nets_whole_plane_matches_the_oracle_in_a_large_box(seed: int) -> None:
+    rng = np.random.default_rng(3000 + seed)
+    hidden, d = [], 2
+    for n in rng.integers(1, 5, size=int(rng.integers(1, 3))):
+        hidden.append((rng.integers(-2, 3, size=(n, d)) / 2, rng.integers(-2, 3, size=n) / 2))
+        d = int(n)
+    net = Network.from_arrays(hidden, (np.ones((1, d)), np.zeros(1)))
+    p = regions.linear_regions(net, None)
+    box = p.extent()
+    big = enlarged(box if box is not None else (-1, -1, 1, 1), 0.5)
+    # a box 50% larger than the extent, rounded out to integers (exact for the oracle)
+    big = (np.floor(big[0]) - 1, np.floor(big[1]) - 1, np.ceil(big[2]) + 1, np.ceil(big[3]) + 1)
+    ring = as_domain(big).ring
+    assert len(p) == oracle_count([(w.tolist(), b.tolist()) for w, b in hidden], ring)
+
+
+def test_course_models_extent_answers_the_zoom_out_question() -> None:
+    from regions.course import deep_model, shallow_model
+
+    for model in (shallow_model(), deep_model()):
+        p = regions.linear_regions(model, None)
+        box = p.extent()
+        assert box is not None
+        inside = regions.count_regions(model, enlarged(box, 0.01))
+        assert inside == len(p)
+        # shrinking the box by 1% on each side loses structure
+        w = max(box[2] - box[0], box[3] - box[1])
+        small = (box[0] + 0.01 * w, box[1] + 0.01 * w, box[2] - 0.01 * w, box[3] - 0.01 * w)
+        assert regions.count_regions(model, small) < len(p)
+
+
+def test_whole_plane_needs_the_fast_method_and_split_mesh_api() -> None:
+    net = net_of(np.eye(2), np.zeros(2))
+    with pytest.raises(ValueError, match="bbox=None"):
+        regions.linear_regions(net, None, method="shapely")
+    m = split_mesh(net.hidden, None)
+    assert m.n_faces == 4 and np.isinf(m.areas()).all()
+    rec = regions.linear_regions(net, None).recession
+    assert all(len(r) >= 1 for r in rec)
