@@ -22,6 +22,8 @@ import sys
 import time
 from typing import Any, TextIO
 
+import numpy as np
+
 from .errors import RegionsError
 
 __all__ = ["main", "demo", "CommandError", "DEMO_DIR", "BENCH_SUITE_ENV"]
@@ -111,6 +113,21 @@ def demo(out: TextIO | None = None, outdir: Any = None, resolution: int = 500) -
         parts.append((name, p))
     say("")
     say("One hidden layer of n neurons has at most 1 + n + n(n-1)/2 regions: 211 for n = 20.")
+    say("")
+    say("How far to zoom out? The whole plane, exactly (bbox=None):")
+    say(f"{'model':<16}{'regions':>9}{'unbounded':>11}  extent: the box holding every vertex")
+    wholes = []
+    for name, model in (("2-20-1", shallow_model()), ("2-5-5-5-5-1", deep_model())):
+        w = linear_regions(model, None)
+        w.verify()
+        box = w.extent()
+        where = (
+            f"x in [{box[0]:.4g}, {box[2]:.4g}], y in [{box[1]:.4g}, {box[3]:.4g}]"
+            if box is not None
+            else "no vertices"
+        )
+        say(f"{name:<16}{len(w):>9}{int((~w.bounded).sum()):>11}  {where}")
+        wholes.append((name, w))
 
     directory = pathlib.Path(outdir) if outdir is not None else None
     if directory is not None:
@@ -128,10 +145,32 @@ def demo(out: TextIO | None = None, outdir: Any = None, resolution: int = 500) -
             say(f"  {line}")
         if directory is not None:
             written += _demo_figures(directory, name, p, raster)
+    if directory is not None:
+        written.append(_demo_whole_plane(directory, wholes))
     if written:
         say("")
         say(f"figures written to {directory}: {', '.join(f.name for f in written)}")
     return 0
+
+
+def _demo_whole_plane(directory: pathlib.Path, wholes: list[tuple[str, Any]]) -> pathlib.Path:
+    """The whole-plane figure of both models; return the file written."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(wholes), figsize=(5 * len(wholes), 4.6))
+    try:
+        for ax, (name, w) in zip(np.atleast_1d(axes), wholes, strict=True):
+            w.plot(ax, linewidth=0.3)
+            ax.set_title(
+                f"{name}: {len(w)} regions in the plane\n"
+                f"(hatched: unbounded; dashed: extent)",
+                fontsize=9,
+            )
+        fig.tight_layout()
+        out = directory / "whole-plane.png"
+        fig.savefig(out, dpi=100)
+    finally:
+        plt.close(fig)
+    return out
 
 
 def _demo_figures(directory: pathlib.Path, name: str, p: Any, raster: Any) -> list[pathlib.Path]:
@@ -191,6 +230,8 @@ def _domain(args: argparse.Namespace) -> Any:
     The one place that turns domain options into what
     :func:`regions.linear_regions` takes; ``--whole-plane`` / ``--plane`` go here.
     """
+    if getattr(args, "whole_plane", False):
+        return None
     return tuple(args.bbox)
 
 
@@ -231,7 +272,7 @@ def count(args: argparse.Namespace) -> int:
     if args.json:
         record: dict[str, Any] = {
             "model": str(args.model),
-            "bbox": list(args.bbox),
+            "bbox": None if p.whole_plane else list(args.bbox),
             "regions": len(p),
             "layer_counts": p.layer_counts,
             "method": args.method,
@@ -240,6 +281,9 @@ def count(args: argparse.Namespace) -> int:
         }
         if merged is not None:
             record["merged_regions"] = merged
+        if p.whole_plane:
+            record["unbounded_regions"] = int((~p.bounded).sum())
+            record["extent"] = p.extent()
         print(json.dumps(record))
     else:
         print(merged if merged is not None else len(p))
@@ -381,7 +425,7 @@ def _add_domain_arguments(parser: argparse.ArgumentParser) -> None:
     The place to add ``--whole-plane`` and ``--plane`` (mutually exclusive
     with ``--bbox``).
     """
-    g = parser.add_argument_group("domain")
+    g = parser.add_argument_group("domain").add_mutually_exclusive_group()
     g.add_argument(
         "--bbox",
         nargs=4,
@@ -389,6 +433,12 @@ def _add_domain_arguments(parser: argparse.ArgumentParser) -> None:
         default=[-10.0, -10.0, 10.0, 10.0],
         metavar=("XMIN", "YMIN", "XMAX", "YMAX"),
         help="the box to partition (default: -10 -10 10 10)",
+    )
+    g.add_argument(
+        "--whole-plane",
+        action="store_true",
+        help="partition all of R^2 exactly, unbounded regions included (figures show a frame "
+        "around the extent, the box holding every vertex)",
     )
 
 

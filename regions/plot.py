@@ -173,11 +173,15 @@ def plot_partition(
     output: int = 0,
     vmin: float | None = None,
     vmax: float | None = None,
+    mark_unbounded: bool = True,
 ) -> Any:
     """Draw the exact regions, filled, with their edges.
 
     All polygons go into one :class:`matplotlib.collections.PathCollection`
-    (a polygon collection that also draws holes).
+    (a polygon collection that also draws holes). For a whole-plane partition
+    (``bbox=None``) the view is its frame box; with ``mark_unbounded`` the
+    unbounded regions are hatched (they go on beyond the frame) and the
+    extent (the box holding every vertex) is drawn dashed.
 
     Parameters
     ----------
@@ -200,6 +204,9 @@ def plot_partition(
     vmin, vmax : float, optional
         Colour limits for ``"value"``, ``"dx"``, ``"dy"`` (e.g. those of the
         raster image, so the colours match).
+    mark_unbounded : bool, default True
+        Hatch the unbounded regions of a whole-plane partition and draw its
+        extent.
 
     Returns
     -------
@@ -252,6 +259,34 @@ def plot_partition(
         coll.set_cmap(cmap if cmap is not None else ("viridis" if color_by == "value" else "prism"))
         coll.set_clim(vmin, vmax)
     ax.add_collection(coll)
+    if mark_unbounded and getattr(p, "whole_plane", False):
+        from matplotlib.patches import Rectangle
+
+        unb = ~np.asarray(p.bounded)
+        if unb.any():
+            ax.add_collection(
+                PathCollection(
+                    _paths(p.polygons[unb]),
+                    facecolors="none",
+                    edgecolors=edgecolor,
+                    linewidths=linewidth,
+                    hatch="//",
+                    alpha=0.5,
+                )
+            )
+        box = p.extent()
+        if box is not None:
+            ax.add_patch(
+                Rectangle(
+                    (box[0], box[1]),
+                    box[2] - box[0],
+                    box[3] - box[1],
+                    fill=False,
+                    linestyle="--",
+                    linewidth=1.0,
+                    edgecolor="black",
+                )
+            )
     xmin, ymin, xmax, ymax = p.domain.bounds
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)

@@ -324,3 +324,18 @@ def test_empty_file(tmp_path: pathlib.Path) -> None:
     f.write_bytes(b"")
     res = run("count", str(f))
     assert res.returncode == 1 and "cannot read" in res.stderr
+
+
+def test_count_whole_plane_json(tmp_path: pathlib.Path) -> None:
+    model = mlp((2, 7, 1), seed=3)
+    f = tmp_path / "m.pt"
+    torch.save(model.state_dict(), f)
+    res = run("count", str(f), "--whole-plane", "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    p = regions.linear_regions(model, None)
+    assert out["regions"] == len(p) == 1 + 7 + 21
+    assert out["bbox"] is None and out["unbounded_regions"] == 14
+    assert out["extent"] == list(p.extent())
+    res = run("count", str(f), "--whole-plane", "--bbox", "0", "0", "1", "1")
+    assert res.returncode == 2  # mutually exclusive
