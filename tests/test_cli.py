@@ -62,7 +62,8 @@ def test_demo_prints_verified_counts_and_writes_figures(tmp_path: pathlib.Path) 
     assert "gradient mismatches: 0" in res.stdout
     assert "figures written to figs" in res.stdout
     assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == sorted(
-        f"{m}-{k}.png" for m in ("2-20-1", "2-5-5-5-5-1") for k in ("gradient", "exact")
+        [f"{m}-{k}.png" for m in ("2-20-1", "2-5-5-5-5-1") for k in ("gradient", "exact")]
+        + ["whole-plane.png"]
     )
 
 

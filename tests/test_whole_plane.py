@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import shapely
@@ -119,7 +121,7 @@ def bias_free_sign_changes(net: Network) -> int:
         pts = np.sort(np.mod(np.array(breaks), 2 * np.pi)) if breaks else np.zeros(0)
         edges = np.r_[pts, pts[:1] + 2 * np.pi] if len(pts) else np.array([0.0, 2 * np.pi])
         new = []
-        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        for lo, hi in itertools.pairwise(edges):
             if hi - lo < 1e-12:
                 continue
             mid = 0.5 * (lo + hi)
