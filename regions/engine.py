@@ -44,7 +44,7 @@ def _fast(network: Network, domain: Domain, max_regions: int | None) -> Partitio
         else:
             counts.append(len(_clip(mesh.polygons(), domain)[0]))
 
-    mesh = split_mesh(network.hidden, domain.ring, on_layer, max_faces=max_regions)
+    mesh = split_mesh(network.hidden, domain.ring, on_layer, max_faces=max_regions, progress=True)
     patterns = mesh.patterns()
     if domain.convex:
         return Partition(network, domain, patterns, counts, mesh=mesh, method="fast")
@@ -57,7 +57,11 @@ def _fast(network: Network, domain: Domain, max_regions: int | None) -> Partitio
 def _whole_plane(network: Network, max_regions: int | None) -> Partition:
     counts: list[int] = []
     mesh = split_mesh(
-        network.hidden, None, lambda _l, m: counts.append(m.n_faces), max_faces=max_regions
+        network.hidden,
+        None,
+        lambda _l, m: counts.append(m.n_faces),
+        max_faces=max_regions,
+        progress=True,
     )
     frame = _frame(mesh)
     polys = mesh.clipped_polygons(frame)

@@ -665,6 +665,7 @@ def split_mesh(
     on_layer: Callable[[int, Mesh], None] | None = None,
     zero_rtol: float | None = None,
     max_faces: int | None = None,
+    progress: bool = False,
 ) -> Mesh:
     """Refine a convex polygon by every hidden neuron, layer by layer.
 
@@ -684,6 +685,9 @@ def split_mesh(
     max_faces : int, optional
         Raise :class:`~regions.errors.RegionLimitError` as soon as the mesh has
         more faces (checked after every neuron).
+    progress : bool
+        Show a progress bar (tqdm, on stderr) for runs longer than two
+        seconds; never when stderr is not a terminal.
 
     Returns
     -------
@@ -722,28 +726,71 @@ def split_mesh(
         witness = -1
     mesh = Mesh(xy0.copy(), ptr, verts, ideal=ideal)
     act = xy0.copy()  # layer input at the vertices (slopes at ideal ones)
-    for layer, (w, b) in enumerate(hidden):
-        r = refine_layer(
-            mesh.xy, act, ptr, verts, w, b, zero_rtol, max_faces, layer, mesh.ideal, witness
-        )
-        ptr, verts = r.face_ptr, r.face_verts
-        pattern = face_reduce(r.z > 0, ptr, verts, np.bitwise_or)
-        if witness >= 0:
-            # a face with no finite vertex is the whole plane: its sign is the witness's
-            nofin = face_reduce(~r.ideal[:, None], ptr, verts, np.bitwise_or)[:, 0] == 0
-            pattern[nofin] = r.z[witness] > 0
-        mesh = Mesh(
-            r.xy,
-            ptr,
-            verts,
-            [*mesh.layer_patterns, pattern],
-            [*mesh.layer_parents, r.parents],
-            ideal=r.ideal,
-        )
-        if on_layer is not None:
-            on_layer(layer, mesh)
-        act = np.maximum(r.z, 0.0, out=r.z)
+    hidden = list(hidden)
+    bar = _progress_bar(sum(int(w.shape[0]) for w, _ in hidden)) if progress else None
+    tick = bar.update if bar is not None else None
+    try:
+        for layer, (w, b) in enumerate(hidden):
+            mesh, act = _layer_step(
+                mesh, act, w, b, layer, zero_rtol, max_faces, witness, tick, on_layer
+            )
+    finally:
+        if bar is not None:
+            bar.close()
     return mesh
+
+
+def _progress_bar(total: int) -> Any:
+    """A tqdm bar on stderr that appears after two seconds, only on a terminal."""
+    import sys
+
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total,
+        unit="neuron",
+        delay=2.0,
+        leave=False,
+        disable=not sys.stderr.isatty(),
+        file=sys.stderr,
+    )
+
+
+def _layer_step(
+    mesh: Mesh,
+    act: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray,
+    layer: int,
+    zero_rtol: float | None,
+    max_faces: int | None,
+    witness: int,
+    tick: Callable[[int], None] | None,
+    on_layer: Callable[[int, Mesh], None] | None,
+) -> tuple[Mesh, np.ndarray]:
+    """One hidden layer of :func:`split_mesh`: refine, record patterns and parents."""
+    ptr, verts = mesh.face_ptr, mesh.face_verts
+    r = refine_layer(
+        mesh.xy, act, ptr, verts, w, b, zero_rtol, max_faces, layer, mesh.ideal, witness, tick
+    )
+    ptr, verts = r.face_ptr, r.face_verts
+    pattern = face_reduce(r.z > 0, ptr, verts, np.bitwise_or)
+    if witness >= 0:
+        # a face with no finite vertex is the whole plane: its sign is the witness's
+        nofin = face_reduce(~r.ideal[:, None], ptr, verts, np.bitwise_or)[:, 0] == 0
+        pattern[nofin] = r.z[witness] > 0
+    mesh = Mesh(
+        r.xy,
+        ptr,
+        verts,
+        [*mesh.layer_patterns, pattern],
+        [*mesh.layer_parents, r.parents],
+        ideal=r.ideal,
+    )
+    if on_layer is not None:
+        on_layer(layer, mesh)
+    act = np.maximum(r.z, 0.0, out=r.z)
+    return mesh, act
 
 
 def refine_layer(
@@ -758,6 +805,7 @@ def refine_layer(
     layer: int = 0,
     ideal: np.ndarray | None = None,
     witness: int = -1,
+    tick: Callable[[int], None] | None = None,
 ) -> Refined:
     """Split every face of a mesh by every neuron of one layer.
 
@@ -784,6 +832,8 @@ def refine_layer(
     witness : int
         A finite vertex in no loop, used as a point of a face that has no
         finite vertex (the whole plane before its first cut); ``-1``: none.
+    tick : callable, optional
+        Called with the number of neurons done since the last call (progress).
 
     Returns
     -------
@@ -815,7 +865,11 @@ def refine_layer(
         w1 = np.abs(weight).sum(axis=1)
         b1 = np.abs(bias)
         straddle_t = np.ascontiguousarray(straddle.T)
+        done = 0
         for j in np.flatnonzero(straddle_t.any(axis=1)):
+            if tick is not None:
+                tick(int(j) - done)
+                done = int(j)
             cand = np.flatnonzero(straddle_t[j][ar.cell[: ar.nf]])
             _split_neuron(ar, int(j), cand, float(w1[j]), float(b1[j]), rtol, witness)
             if max_faces is not None and ar.nf > max_faces:
@@ -824,6 +878,8 @@ def refine_layer(
                     f"hidden layer {layer}; raise max_regions, shrink the domain, or use "
                     "count_regions (it streams and keeps no polygons)"
                 )
+    if tick is not None:
+        tick(len(bias) - done if straddle.any() else len(bias))
     ptr, verts = ar.compact()
     return Refined(
         ar.xy[: ar.nv], ar.z[: ar.nv], ptr, verts, ar.cell[: ar.nf].copy(), ar.ideal[: ar.nv]
