@@ -30,9 +30,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .errors import RegionLimitError, TopologyError
-from .tolerance import ZERO_RTOL, snap, zero_tolerance
+from .tolerance import ZERO_RTOL
 
-__all__ = ["Mesh", "split_mesh", "refine_layer", "count_faces", "face_reduce"]
+__all__ = ["Mesh", "split_mesh", "refine_layer", "refine_rows", "count_faces", "face_reduce"]
 
 
 @dataclass(eq=False)
@@ -844,28 +844,87 @@ def refine_layer(
     """
     if ideal is None:
         ideal = np.zeros(len(xy), dtype=bool)
-    finite = ~ideal
     z = act @ weight.T
-    z[finite] += bias  # an ideal vertex holds slopes: no bias
+    z[~ideal] += bias  # an ideal vertex holds slopes: no bias
     scale = np.abs(act).max(axis=1) if act.shape[1] else np.zeros(len(act))
-    tol = zero_tolerance(weight, bias, scale, zero_rtol)
-    if ideal.any():
-        tol[ideal] = zero_tolerance(weight, np.zeros_like(bias), scale[ideal], zero_rtol)
-    snap(z, tol)
+    return refine_rows(
+        xy,
+        z,
+        len(bias),
+        scale,
+        np.abs(weight).sum(axis=1),
+        np.abs(bias),
+        face_ptr,
+        face_verts,
+        ideal=ideal,
+        witness=witness,
+        zero_rtol=zero_rtol,
+        max_faces=max_faces,
+        layer=layer,
+        tick=tick,
+    )
+
+
+def refine_rows(
+    xy: np.ndarray,
+    rows: np.ndarray,
+    n_split: int,
+    scale: np.ndarray,
+    w1: np.ndarray,
+    b1: np.ndarray,
+    face_ptr: np.ndarray,
+    face_verts: np.ndarray,
+    *,
+    ideal: np.ndarray | None = None,
+    witness: int = -1,
+    zero_rtol: float | None = None,
+    max_faces: int | None = None,
+    layer: int = 0,
+    tick: Callable[[int], None] | None = None,
+) -> Refined:
+    """Split every face by the zero set of each of the first ``n_split`` row columns.
+
+    The general kernel behind :func:`refine_layer`: ``rows`` holds, at every
+    vertex, the split functions (affine on each face) followed by any values
+    to carry along (also affine on each face; interpolated at new vertices,
+    never split on).
+
+    Parameters
+    ----------
+    xy : (V, 2) float64 array
+    rows : (V, n_split + e) float64 array
+        Split functions, then carried values; slopes at ideal vertices.
+    n_split : int
+    scale : (V,) float64 array
+        ``max |h(v)|`` of the state the rows are affine in (tolerance scale).
+    w1, b1 : (n_split,) float64 arrays
+        ``||row_j of the weights||_1`` and ``|bias_j|`` of each split function
+        (see :func:`regions.tolerance.zero_tolerance`).
+    face_ptr, face_verts : CSR faces
+    ideal, witness, zero_rtol, max_faces, layer, tick
+        As in :func:`refine_layer`.
+
+    Returns
+    -------
+    Refined
+    """
+    if ideal is None:
+        ideal = np.zeros(len(xy), dtype=bool)
+    rtol = ZERO_RTOL if zero_rtol is None else float(zero_rtol)
+    q = rows[:, :n_split]
+    tol = rtol * (np.multiply.outer(scale, w1) + np.where(ideal[:, None], 0.0, b1))
+    q[np.abs(q) <= tol] = 0.0
     del tol
-    # which input faces does each neuron cross?
-    straddle = face_reduce(_sign_bits(z), face_ptr, face_verts, np.bitwise_or) == 3
+    # which input faces does each split function cross?
+    straddle = face_reduce(_sign_bits(q), face_ptr, face_verts, np.bitwise_or) == 3
     # each crossing makes about two vertices: reserve room to avoid regrowing
-    ar = _Arena(xy, z, scale, cap=len(xy) + 3 * int(np.count_nonzero(straddle)))
+    ar = _Arena(xy, rows, scale, cap=len(xy) + 3 * int(np.count_nonzero(straddle)))
     ar.ideal[: ar.nv] = ideal
-    del z
+    del rows, q
     ar.set_faces(face_ptr, face_verts)
+    done = 0
     if straddle.any():
-        rtol = ZERO_RTOL if zero_rtol is None else float(zero_rtol)
-        w1 = np.abs(weight).sum(axis=1)
-        b1 = np.abs(bias)
         straddle_t = np.ascontiguousarray(straddle.T)
-        done = 0
         for j in np.flatnonzero(straddle_t.any(axis=1)):
             if tick is not None:
                 tick(int(j) - done)
@@ -879,7 +938,7 @@ def refine_layer(
                     "count_regions (it streams and keeps no polygons)"
                 )
     if tick is not None:
-        tick(len(bias) - done if straddle.any() else len(bias))
+        tick(n_split - done)
     ptr, verts = ar.compact()
     return Refined(
         ar.xy[: ar.nv], ar.z[: ar.nv], ptr, verts, ar.cell[: ar.nf].copy(), ar.ideal[: ar.nv]
