@@ -1,0 +1,255 @@
+"""The splitter for general piecewise-linear models: stage programs on a 2-D input.
+
+A :class:`regions.program.Program` on a 2-D input (a plane slice already folded
+in, see ``Program.on_plane``) is a list of stages. Stage ``s`` computes
+pre-activations ``z = W_s h + b_s`` from the state ``h = [x, a_1, ..., a_{s-1}]``
+and its outputs ``a_s`` with a piecewise-linear unit (ReLU, leaky ReLU,
+hardtanh, max pool). Its breakpoints are the zero sets of the *split
+functions* ``q = B z + beta`` (``Program.split_functions``): ``z`` for ReLU-like
+units, ``z - lo`` and ``z - hi`` for hardtanh, ``z_a - z_b`` for each pair in a
+max-pool window. On each cell of the partition by the earlier stages, ``q`` is
+affine in ``x``, so the same mesh kernel as for MLPs
+(:func:`regions.split.refine_rows`) splits the cells; the state columns that
+later stages still read are carried along as extra interpolated rows.
+
+The activation pattern of a region is the sign bits ``q > 0`` of all split
+functions, stage by stage. Its affine map follows from the bits
+(:func:`affine_maps`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .split import Mesh, face_reduce, refine_rows
+
+__all__ = ["split_program", "affine_maps", "stage_activation"]
+
+
+def _last_use(program: Any) -> np.ndarray:
+    """For each state column, the last stage that reads it (``len(stages)``: the output)."""
+    stages = program.stages
+    d_total = 2 + sum(_out_dim(st) for st in stages)
+    last = np.full(d_total, -1)
+    for s, st in enumerate(stages):
+        cols = np.flatnonzero(np.any(st.weight != 0, axis=0))
+        last[cols] = s
+    cols = np.flatnonzero(np.any(program.out_weight != 0, axis=0))
+    last[cols] = len(stages)
+    return last
+
+
+def _out_dim(stage: Any) -> int:
+    return int(stage.groups.shape[0]) if stage.kind == "maxpool" else int(stage.weight.shape[0])
+
+
+def stage_activation(stage: Any, z: np.ndarray, ideal: np.ndarray) -> np.ndarray:
+    """Outputs of a stage at points, from its pre-activations.
+
+    Parameters
+    ----------
+    stage : Stage
+    z : (P, m) float64 array
+        Pre-activations (slopes at ideal points).
+    ideal : (P,) bool array
+        Points at infinity: ``z`` is a slope there and so is the result.
+
+    Returns
+    -------
+    a : (P, m) or (P, G) float64 array
+    """
+    if stage.kind == "relu":
+        return np.maximum(z, 0.0)
+    if stage.kind == "leaky":
+        return np.where(z > 0, z, stage.slope * z)
+    if stage.kind == "hardtanh":
+        a = np.clip(z, stage.lo, stage.hi)
+        a[ideal] = 0.0  # saturated (or constant) far away: no slope
+        return a
+    if stage.kind == "maxpool":
+        return z[:, stage.groups].max(axis=2)
+    raise ValueError(f"unknown stage kind {stage.kind!r}")
+
+
+def split_program(
+    program: Any,
+    ring: np.ndarray | None,
+    on_stage: Callable[[int, Mesh], None] | None = None,
+    zero_rtol: float | None = None,
+    max_faces: int | None = None,
+) -> Mesh:
+    """Refine a convex polygon (or the whole plane) by every stage of a 2-D program.
+
+    Parameters
+    ----------
+    program : Program
+        With ``input_shape == (2,)``.
+    ring : (K, 2) float64 array or None
+        Counter-clockwise convex polygon; ``None`` for the whole plane.
+    on_stage : callable, optional
+        Called as ``on_stage(s, mesh)`` after each stage.
+    zero_rtol, max_faces
+        As in :func:`regions.split.split_mesh`.
+
+    Returns
+    -------
+    Mesh
+        ``layer_patterns[s]`` holds the bits ``q > 0`` of stage ``s``'s split
+        functions.
+    """
+    if tuple(program.input_shape) != (2,):
+        raise ValueError(
+            f"the program takes inputs of shape {program.input_shape}; fold a plane in first "
+            "(Program.on_plane)"
+        )
+    if ring is None:
+        ang = np.deg2rad([90.0, 210.0, 330.0])
+        xy = np.vstack([np.stack([np.cos(ang), np.sin(ang)], axis=1), [[0.0, 0.0]]])
+        ideal = np.array([True, True, True, False])
+        ptr = np.array([0, 3], dtype=np.int64)
+        verts = np.arange(3, dtype=np.int64)
+        witness = 3
+    else:
+        xy = np.asarray(ring, dtype=np.float64)
+        ideal = np.zeros(len(xy), dtype=bool)
+        ptr = np.array([0, len(xy)], dtype=np.int64)
+        verts = np.arange(len(xy), dtype=np.int64)
+        witness = -1
+    last = _last_use(program)
+    mesh = Mesh(xy.copy(), ptr, verts, ideal=ideal)
+    h = xy.copy()  # state columns kept at each vertex
+    cols = np.array([0, 1])  # their ids in the full state
+    next_col = 2
+    for s, st in enumerate(program.stages):
+        w = st.weight[:, cols]
+        z = h @ w.T
+        z[~ideal] += st.bias
+        bmat, beta = program.split_functions(s)
+        q = z @ bmat.T
+        q[~ideal] += beta
+        qw = bmat @ w
+        qb = bmat @ st.bias + beta
+        keep = last[cols] > s  # state still read after this stage
+        carry = [h[:, keep]]
+        if st.kind == "maxpool" or st.kind == "hardtanh":
+            carry.append(z)
+        rows = np.hstack([q, *carry])
+        scale = np.abs(h).max(axis=1) if h.shape[1] else np.zeros(len(h))
+        r = refine_rows(
+            xy,
+            rows,
+            q.shape[1],
+            scale,
+            np.abs(qw).sum(axis=1),
+            np.abs(qb),
+            ptr,
+            verts,
+            ideal=ideal,
+            witness=witness,
+            zero_rtol=zero_rtol,
+            max_faces=max_faces,
+            layer=s,
+        )
+        xy, ptr, verts, ideal = r.xy, r.face_ptr, r.face_verts, r.ideal
+        nq = q.shape[1]
+        qv = r.z[:, :nq]
+        pattern = face_reduce(qv > 0, ptr, verts, np.bitwise_or)
+        if witness >= 0:
+            nofin = face_reduce(~ideal[:, None], ptr, verts, np.bitwise_or)[:, 0] == 0
+            pattern[nofin] = qv[witness] > 0
+        mesh = Mesh(
+            xy,
+            ptr,
+            verts,
+            [*mesh.layer_patterns, pattern],
+            [*mesh.layer_parents, r.parents],
+            ideal=ideal,
+        )
+        if on_stage is not None:
+            on_stage(s, mesh)
+        kept = r.z[:, nq : nq + int(keep.sum())]
+        if st.kind in ("maxpool", "hardtanh"):
+            zs = r.z[:, nq + int(keep.sum()) :]
+        else:
+            zs = qv  # q = z for ReLU-like units
+        a = stage_activation(st, zs, ideal)
+        width = a.shape[1]
+        h = np.hstack([kept, a])
+        cols = np.r_[cols[keep], np.arange(next_col, next_col + width)]
+        next_col += width
+    return mesh
+
+
+def affine_maps(
+    program: Any, patterns: np.ndarray, chunk: int = 1 << 21
+) -> tuple[np.ndarray, np.ndarray]:
+    """Affine output map of each region from its split-function bits.
+
+    Parameters
+    ----------
+    program : Program
+        With ``input_shape == (2,)``.
+    patterns : (R, N) bool array
+        Bits ``q > 0`` of every stage's split functions, concatenated.
+    chunk : int
+        Bound on the entries of the per-region state maps held at once.
+
+    Returns
+    -------
+    jacobians : (R, n_out, 2) float64 array
+    offsets : (R, n_out) float64 array
+    """
+    patterns = np.asarray(patterns, dtype=bool)
+    r = len(patterns)
+    d_total = 2 + sum(_out_dim(st) for st in program.stages)
+    n_out = program.out_weight.shape[0]
+    jac = np.empty((r, n_out, 2))
+    off = np.empty((r, n_out))
+    widths = [program.split_functions(s)[0].shape[0] for s in range(len(program.stages))]
+    bounds = np.cumsum([0, *widths])
+    step = max(1, chunk // (3 * d_total))
+    for c0 in range(0, r, step):
+        bits_all = patterns[c0 : c0 + step]
+        c = len(bits_all)
+        m = np.zeros((c, 2, 3))
+        m[:, 0, 0] = 1.0
+        m[:, 1, 1] = 1.0
+        for s, st in enumerate(program.stages):
+            bits = bits_all[:, bounds[s] : bounds[s + 1]]
+            z = np.einsum("ij,cjk->cik", st.weight[:, : m.shape[1]], m)
+            z[:, :, 2] += st.bias
+            a = _stage_map(program, s, st, z, bits)
+            m = np.concatenate([m, a], axis=1)
+        y = np.einsum("ij,cjk->cik", program.out_weight[:, : m.shape[1]], m)
+        jac[c0 : c0 + c] = y[:, :, :2]
+        off[c0 : c0 + c] = y[:, :, 2] + program.out_bias
+    return jac, off
+
+
+def _stage_map(program: Any, s: int, st: Any, z: np.ndarray, bits: np.ndarray) -> np.ndarray:
+    """Affine map (C, out, 3) of a stage's outputs in regions with the given bits."""
+    if st.kind == "relu":
+        return z * bits[:, :, None]
+    if st.kind == "leaky":
+        return z * np.where(bits, 1.0, st.slope)[:, :, None]
+    if st.kind == "hardtanh":
+        mdim = z.shape[1]
+        above_lo, above_hi = bits[:, :mdim], bits[:, mdim:]
+        a = z * (above_lo & ~above_hi)[:, :, None]
+        a[:, :, 2] += np.where(~above_lo, st.lo, 0.0) + np.where(above_hi, st.hi, 0.0)
+        return a
+    if st.kind == "maxpool":
+        bmat, _ = program.split_functions(s)
+        pa = np.argmax(bmat > 0, axis=1)  # row: z_pa - z_pb
+        pb = np.argmax(bmat < 0, axis=1)
+        wins = np.zeros(z.shape[:2])
+        np.add.at(wins, (slice(None), pa), bits.astype(float))
+        np.add.at(wins, (slice(None), pb), (~bits).astype(float))
+        g = st.groups  # (G, k)
+        best = np.argmax(wins[:, g], axis=2)  # (C, G): position of the max in each window
+        idx = g[np.arange(g.shape[0])[None, :], best]  # (C, G) index into z
+        return np.take_along_axis(z, idx[:, :, None], axis=1)
+    raise ValueError(f"unknown stage kind {st.kind!r}")
