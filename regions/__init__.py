@@ -26,7 +26,9 @@ from .errors import (
 from .merge import count_function_regions, merge_regions
 from .network import SUPPORTED_LAYERS, Network, as_network
 from .partition import Partition, check_partition
+from .plane import Plane
 from .plot import exact_gradient_image, plot_gradient_raster, plot_layers, plot_partition
+from .program import Program, Stage
 from .raster import (
     GradientRaster,
     RasterReport,
@@ -50,9 +52,12 @@ __all__ = [
     "Network",
     "NonFiniteWeightError",
     "Partition",
+    "Plane",
+    "Program",
     "RegionLimitError",
     "RegionsError",
     "ShapeMismatchError",
+    "Stage",
     "TopologyError",
     "TrainingModeError",
     "UnsupportedLayerError",

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .domain import DEFAULT_BBOX, Domain, as_domain
-from .network import Network, as_network
+from .network import Network
 from .partition import Partition
 from .split import Mesh, count_faces, split_mesh
 from .tolerance import noise_width
@@ -35,6 +35,44 @@ def _clip(polys: np.ndarray, domain: Domain) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(parts[keep]), np.asarray(idx[keep])
 
 
+def _resolve(model: Any, plane: Any, input_shape: Any) -> Any:
+    """A :class:`Network` (sequential MLP) or a :class:`~regions.stages.PlaneModel`."""
+    from .errors import UnsupportedLayerError
+
+    if isinstance(model, Network):
+        if plane is not None:
+            raise ValueError("plane= needs a torch model, not a regions.Network")
+        return model
+    if plane is None and input_shape is None:
+        try:
+            return Network.from_torch(model)  # the MLP fast path
+        except UnsupportedLayerError:
+            pass  # a general piecewise-linear model: compile it below
+    from .errors import InputDimensionError
+    from .program import Program
+    from .stages import PlaneModel
+
+    shape = input_shape if input_shape is not None else (plane.shape if plane is not None else None)
+    program = Program.from_torch(model, shape)
+    if plane is not None:
+        return PlaneModel(program.on_plane(plane), model, plane)
+    if tuple(program.input_shape) != (2,):
+        raise InputDimensionError(
+            f"the model takes inputs of shape {tuple(program.input_shape)}, not 2-D points; "
+            "pass plane=regions.Plane(...) (e.g. regions.Plane.through(a, b, c)) to partition "
+            "a 2-D slice"
+        )
+    return PlaneModel(program, model, None)
+
+
+def _split(net: Any, ring: Any, on_layer: Any, max_regions: int | None) -> Mesh:
+    if isinstance(net, Network):
+        return split_mesh(net.hidden, ring, on_layer, max_faces=max_regions, progress=True)
+    from .stages import split_program
+
+    return split_program(net.program, ring, on_layer, max_faces=max_regions)
+
+
 def _fast(network: Network, domain: Domain, max_regions: int | None) -> Partition:
     counts: list[int] = []
 
@@ -44,25 +82,19 @@ def _fast(network: Network, domain: Domain, max_regions: int | None) -> Partitio
         else:
             counts.append(len(_clip(mesh.polygons(), domain)[0]))
 
-    mesh = split_mesh(network.hidden, domain.ring, on_layer, max_faces=max_regions, progress=True)
+    mesh = _split(network, domain.ring, on_layer, max_regions)
     patterns = mesh.patterns()
     if domain.convex:
         return Partition(network, domain, patterns, counts, mesh=mesh, method="fast")
     polys, idx = _clip(mesh.polygons(), domain)
-    if not network.hidden:
+    if not network.widths:
         counts = []
     return Partition(network, domain, patterns[idx], counts, polygons=polys, method="fast")
 
 
 def _whole_plane(network: Network, max_regions: int | None) -> Partition:
     counts: list[int] = []
-    mesh = split_mesh(
-        network.hidden,
-        None,
-        lambda _l, m: counts.append(m.n_faces),
-        max_faces=max_regions,
-        progress=True,
-    )
+    mesh = _split(network, None, lambda _l, m: counts.append(m.n_faces), max_regions)
     frame = _frame(mesh)
     polys = mesh.clipped_polygons(frame)
     return Partition(
@@ -93,6 +125,8 @@ def linear_regions(
     *,
     method: str = "fast",
     max_regions: int | None = 5_000_000,
+    plane: Any = None,
+    input_shape: Any = None,
 ) -> Partition:
     """Exact linear regions of a ReLU network over a 2-D domain.
 
@@ -122,6 +156,13 @@ def linear_regions(
         Fail early, with :class:`~regions.errors.RegionLimitError`, when the
         partition grows past this many regions (the fast splitter checks after
         every neuron), instead of exhausting memory. ``None``: no limit.
+    plane : Plane, optional
+        Partition the 2-D slice ``x = origin + s u + t v`` of a model with
+        inputs of any shape (e.g. images); ``bbox`` is then in ``(s, t)``
+        coordinates, by default a box around the three inputs of
+        :meth:`regions.Plane.through`.
+    input_shape : tuple of int, optional
+        The model's per-sample input shape, when it cannot be inferred.
 
     Returns
     -------
@@ -147,10 +188,17 @@ def linear_regions(
     >>> bool(abs(p.areas.sum() - 400.0) < 1e-9)
     True
     """
-    network = as_network(model)
     method = _check_method(method)
     if max_regions is not None and (not isinstance(max_regions, int) or max_regions < 1):
         raise ValueError(f"max_regions must be a positive int or None, got {max_regions!r}")
+    network = _resolve(model, plane, input_shape)
+    if bbox is DEFAULT_BBOX and plane is not None and plane.points() is not None:
+        bbox = plane.default_bbox()
+    if method == "shapely" and not isinstance(network, Network):
+        raise ValueError(
+            "method='shapely' (the reference splitter) handles nn.Sequential ReLU MLPs only; "
+            "use method='fast' for this model"
+        )
     if bbox is None:
         if method != "fast":
             raise ValueError("bbox=None (the whole plane) needs method='fast'")
@@ -172,6 +220,8 @@ def count_regions(
     *,
     method: str = "fast",
     merge: bool = False,
+    plane: Any = None,
+    input_shape: Any = None,
 ) -> int:
     """Number of linear regions of a ReLU network in a 2-D domain.
 
@@ -193,6 +243,8 @@ def count_regions(
         Count the regions of the function instead: adjacent regions with the
         same affine map merged (what a gradient image can see). The default,
         ``False``, counts activation regions.
+    plane, input_shape
+        As in :func:`linear_regions`.
 
     Returns
     -------
@@ -219,9 +271,13 @@ def count_regions(
     6
     """
     if merge:
-        return len(linear_regions(model, bbox, method=method).merged())
-    network = as_network(model)
+        p = linear_regions(model, bbox, method=method, plane=plane, input_shape=input_shape)
+        return len(p.merged())
+    network = _resolve(model, plane, input_shape)
     method = _check_method(method)
+    if not isinstance(network, Network):
+        p = linear_regions(model, bbox, method=method, plane=plane, input_shape=input_shape)
+        return len(p)
     if bbox is None:
         if method != "fast":
             raise ValueError("bbox=None (the whole plane) needs method='fast'")

@@ -69,7 +69,7 @@ def last_split_layer(partition: Any) -> np.ndarray:
     """
     p = _check_partition(partition)
     r = len(p)
-    n_layers = len(p.network.hidden)
+    n_layers = len(p.network.widths)
     out = np.full(r, -1, dtype=np.int64)
     if n_layers == 0 or r == 0:
         return out
@@ -87,7 +87,7 @@ def last_split_layer(partition: Any) -> np.ndarray:
             out[hit] = layer
             idx = par
         return out
-    widths = [int(w.shape[0]) for w, _b in p.network.hidden]
+    widths = [int(w) for w in p.network.widths]
     bounds = np.concatenate([[0], np.cumsum(widths)])
     for layer in range(n_layers - 1, -1, -1):
         _, prefix = np.unique(p.patterns[:, : bounds[layer]], axis=0, return_inverse=True)
@@ -188,7 +188,7 @@ def to_geojson(partition: Any) -> dict[str, Any]:
         "bbox": [float(v) for v in p.domain.bounds],
         "regions": {
             "coordinates": "input plane, not geographic",
-            "hidden_widths": [int(w.shape[0]) for w, _b in p.network.hidden],
+            "hidden_widths": [int(w) for w in p.network.widths],
             "n_out": int(p.network.n_out),
             "layer_counts": [int(c) for c in p.layer_counts],
         },
@@ -287,7 +287,7 @@ def save_npz(partition: Any, path: Any) -> pathlib.Path:
         areas=np.asarray(p.areas, dtype=np.float64),
         last_split_layer=last_split_layer(p),
         layer_counts=np.asarray(p.layer_counts, dtype=np.int64),
-        hidden_widths=np.asarray([w.shape[0] for w, _b in p.network.hidden], dtype=np.int64),
+        hidden_widths=np.asarray(p.network.widths, dtype=np.int64),
         bbox=np.asarray(p.domain.bounds, dtype=np.float64),
     )
     return out

@@ -116,7 +116,7 @@ def exact_area(vertices: Any) -> Fraction:
     return sum((p[0] * q[1] - p[1] * q[0] for p, q in pairs), Fraction(0)) / 2
 
 
-def oracle_regions(hidden: Any, ring: Any) -> OracleResult:
+def oracle_regions(hidden: Any, ring: Any, kinds: Any = None) -> OracleResult:
     """Exact cells of the partition of a convex polygon by a ReLU network.
 
     Parameters
@@ -127,6 +127,12 @@ def oracle_regions(hidden: Any, ring: Any) -> OracleResult:
     ring : (K, 2) sequence
         Vertices of a convex polygon with positive area, counter-clockwise, not
         necessarily closed; repeated and collinear vertices are removed.
+    kinds : sequence, optional
+        The unit of each layer: ``("relu",)`` (the default),
+        ``("leaky", slope)`` or ``("hardtanh", lo, hi)``. A hardtanh layer is
+        split by ``z = lo`` then ``z = hi``; its bits are ``z > lo`` for every
+        neuron, then ``z > hi`` (the order of
+        :meth:`regions.program.Program.split_functions`).
 
     Returns
     -------
@@ -164,20 +170,48 @@ def oracle_regions(hidden: Any, ring: Any) -> OracleResult:
         (poly, (), [[one, zero, zero], [zero, one, zero]])
     ]
     counts: list[int] = []
-    for w, b in layers:
+    kinds = [("relu",)] * len(layers) if kinds is None else [tuple(k) for k in kinds]
+    if len(kinds) != len(layers):
+        raise ValueError(f"kinds has {len(kinds)} entries for {len(layers)} layers")
+    for (w, b), kind in zip(layers, kinds, strict=True):
         nxt = []
         for verts, pattern, amap in cells:
             zs = [_compose(row, bj, amap) for row, bj in zip(w, b, strict=True)]
+            funcs = zs
+            if kind[0] == "hardtanh":
+                lo, hi = _frac(kind[1]), _frac(kind[2])
+                funcs = [[z[0], z[1], z[2] - t] for t in (lo, hi) for z in zs]
             pieces: list[Cell] = [(verts, ())]
-            for z in zs:
+            for z in funcs:
                 pieces = [part for piece in pieces for part in _split(piece, z)]
             for pverts, bits in pieces:
-                dead = [zero, zero, zero]
-                next_map = [z if bit else dead for z, bit in zip(zs, bits, strict=True)]
-                nxt.append((pverts, pattern + bits, next_map))
+                nxt.append((pverts, pattern + bits, _next_map(kind, zs, bits)))
         cells = nxt
         counts.append(len(cells))
     return OracleResult([(v, p) for v, p, _ in cells], counts)
+
+
+def _next_map(kind: tuple[Any, ...], zs: list[list[Fraction]], bits: tuple[bool, ...]) -> Any:
+    """Exact affine map of a layer's outputs on a cell with the given bits."""
+    zero = Fraction(0)
+    if kind[0] == "relu":
+        return [z if bit else [zero, zero, zero] for z, bit in zip(zs, bits, strict=True)]
+    if kind[0] == "leaky":
+        a = _frac(kind[1])
+        return [z if bit else [a * c for c in z] for z, bit in zip(zs, bits, strict=True)]
+    if kind[0] == "hardtanh":
+        lo, hi = _frac(kind[1]), _frac(kind[2])
+        m = len(zs)
+        out = []
+        for z, above_lo, above_hi in zip(zs, bits[:m], bits[m:], strict=True):
+            if above_hi:
+                out.append([zero, zero, hi])
+            elif above_lo:
+                out.append(z)
+            else:
+                out.append([zero, zero, lo])
+        return out
+    raise ValueError(f"unknown kind {kind!r}")
 
 
 def oracle_count(hidden: Any, ring: Any) -> int:

@@ -441,29 +441,38 @@ def check_partition(p: Partition) -> None:
     if not inside.all():
         k = int(np.flatnonzero(~inside)[0])
         raise VerificationError(f"interior point {pts[k].tolist()} is not inside region {k}")
-    pre, y, grad = _forward(p.network, pts)
-    if len(pre) != len(p.network.hidden):
-        raise VerificationError(
-            f"the forward pass reached {len(pre)} ReLU layers, the network has "
-            f"{len(p.network.hidden)}"
-        )
+    if hasattr(p.network, "verify_forward"):
+        # a general piecewise-linear model: split-function values and their scale
+        values, scales, y, grad = p.network.verify_forward(pts)
+        names = [f"stage {s}" for s in range(len(values))]
+    else:
+        pre, y, grad = _forward(p.network, pts)
+        if len(pre) != len(p.network.hidden):
+            raise VerificationError(
+                f"the forward pass reached {len(pre)} ReLU layers, the network has "
+                f"{len(p.network.hidden)}"
+            )
+        values, scales, names = [], [], []
+        a = pts
+        for layer, ((w, b), z) in enumerate(zip(p.network.hidden, pre, strict=True)):
+            z = z.reshape(len(pts), -1)
+            values.append(z)
+            scales.append(np.abs(a) @ np.abs(w).T + np.abs(b))
+            names.append(f"hidden layer {layer}")
+            a = np.maximum(z, 0.0)
     col = 0
-    a = pts
-    for layer, ((w, b), z) in enumerate(zip(p.network.hidden, pre, strict=True)):
-        z = z.reshape(len(pts), -1)
-        scale = np.abs(a) @ np.abs(w).T + np.abs(b)
+    for name, z, scale in zip(names, values, scales, strict=True):
         band = PATTERN_RTOL * scale
-        pat = p.patterns[:, col : col + w.shape[0]]
+        pat = p.patterns[:, col : col + z.shape[1]]
         wrong = (pat & (z < -band)) | (~pat & (z > band))
         if wrong.any() and not p.is_merged:  # a merged region has no single pattern
             rr, kk = np.argwhere(wrong)[0]
             raise VerificationError(
-                f"region {int(rr)}: neuron {int(kk)} of hidden layer {layer} has "
+                f"region {int(rr)}: neuron {int(kk)} of {name} has "
                 f"pre-activation {z[rr, kk]!r} at interior point {pts[rr].tolist()}, but the "
                 f"pattern says {'active' if pat[rr, kk] else 'inactive'}"
             )
-        a = np.maximum(z, 0.0)
-        col += w.shape[0]
+        col += z.shape[1]
     jac, off = p.jacobians, p.offsets
     pred = np.einsum("rij,rj->ri", jac, pts) + off
     ref_scale = max(float(np.abs(y).max()), float(np.abs(pred).max()), 1e-300)

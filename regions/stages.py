@@ -26,7 +26,7 @@ import numpy as np
 
 from .split import Mesh, face_reduce, refine_rows
 
-__all__ = ["split_program", "affine_maps", "stage_activation"]
+__all__ = ["split_program", "affine_maps", "stage_activation", "PlaneModel"]
 
 
 def _last_use(program: Any) -> np.ndarray:
@@ -245,11 +245,111 @@ def _stage_map(program: Any, s: int, st: Any, z: np.ndarray, bits: np.ndarray) -
         bmat, _ = program.split_functions(s)
         pa = np.argmax(bmat > 0, axis=1)  # row: z_pa - z_pb
         pb = np.argmax(bmat < 0, axis=1)
-        wins = np.zeros(z.shape[:2])
-        np.add.at(wins, (slice(None), pa), bits.astype(float))
-        np.add.at(wins, (slice(None), pb), (~bits).astype(float))
+        onehot = np.eye(z.shape[1])
+        wins = bits.astype(float) @ onehot[pa] + (~bits).astype(float) @ onehot[pb]
         g = st.groups  # (G, k)
         best = np.argmax(wins[:, g], axis=2)  # (C, G): position of the max in each window
         idx = g[np.arange(g.shape[0])[None, :], best]  # (C, G) index into z
         return np.take_along_axis(z, idx[:, :, None], axis=1)
     raise ValueError(f"unknown stage kind {st.kind!r}")
+
+
+class PlaneModel:
+    """A general piecewise-linear model on a 2-D input: what a Partition needs.
+
+    Wraps a 2-D :class:`~regions.program.Program` (a plane slice already
+    folded in), the torch model it came from and the plane, and offers the
+    same interface as :class:`regions.network.Network` for
+    :class:`regions.Partition`: ``n_out``, ``widths`` (split functions per
+    stage), ``n_neurons``, ``forward``, ``affine_maps`` and
+    ``verify_forward`` (the torch forward pass :meth:`Partition.verify` uses).
+
+    Parameters
+    ----------
+    program : Program
+        With ``input_shape == (2,)``.
+    module : torch.nn.Module
+        The model (never modified).
+    plane : Plane or None
+        The plane the program was restricted to (None: the model's input is 2-D).
+    """
+
+    def __init__(self, program: Any, module: Any, plane: Any = None) -> None:
+        self.program = program
+        self.module = module
+        self.plane = plane
+        self._split = [program.split_functions(s) for s in range(len(program.stages))]
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """Number of split functions (pattern bits) of each stage."""
+        return tuple(int(b.shape[0]) for b, _ in self._split)
+
+    @property
+    def n_neurons(self) -> int:
+        """Total number of pattern bits ``N``."""
+        return int(sum(self.widths))
+
+    @property
+    def n_out(self) -> int:
+        """Number of outputs."""
+        return int(self.program.out_weight.shape[0])
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Output at (P, 2) plane points, float64 (numpy evaluation of the program)."""
+        return np.asarray(self.program.forward(np.asarray(x, dtype=np.float64)))
+
+    def affine_maps(self, patterns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Affine output map of each pattern; see :func:`affine_maps`."""
+        return affine_maps(self.program, patterns)
+
+    def verify_forward(
+        self, x: np.ndarray
+    ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, np.ndarray]:
+        """Split-function values with their scales, and the torch output and gradient.
+
+        Parameters
+        ----------
+        x : (P, 2) float64 array
+            Plane points.
+
+        Returns
+        -------
+        values : list of (P, q_s) float64 arrays
+            ``B_s z_s + beta_s`` per stage (their signs are the pattern bits).
+        scales : list of (P, q_s) float64 arrays
+            The size of the terms summed to form each value.
+        y : (P, n_out) float64 array
+            The torch model's output (float64 copy) at the plane points.
+        grad : (P, n_out, 2) float64 array
+            Its gradient with respect to the plane coordinates (autograd).
+        """
+        import copy
+
+        import torch
+
+        x = np.asarray(x, dtype=np.float64)
+        h = self.program.states(x)
+        values, scales = [], []
+        for st, (bmat, beta) in zip(self.program.stages, self._split, strict=True):
+            hs = h[:, : st.weight.shape[1]]
+            z = hs @ st.weight.T + st.bias
+            values.append(z @ bmat.T + beta)
+            scales.append(np.abs(hs) @ np.abs(bmat @ st.weight).T + np.abs(bmat @ st.bias + beta))
+        model = copy.deepcopy(self.module).double()
+        st_t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        if self.plane is None:
+            inp = st_t
+        else:
+            o = torch.tensor(np.array(self.plane.origin, dtype=np.float64))
+            u = torch.tensor(np.array(self.plane.u, dtype=np.float64))
+            v = torch.tensor(np.array(self.plane.v, dtype=np.float64))
+            inp = o + st_t[:, 0].reshape(-1, *[1] * o.ndim) * u
+            inp = inp + st_t[:, 1].reshape(-1, *[1] * o.ndim) * v
+        y = model(inp).reshape(len(x), -1)
+        grads = []
+        for k in range(y.shape[1]):
+            (g,) = torch.autograd.grad(y[:, k].sum(), st_t, retain_graph=True, allow_unused=True)
+            grads.append(np.zeros(x.shape) if g is None else g.numpy())
+        grad = np.stack(grads, axis=1) if grads else np.zeros((len(x), 0, 2))
+        return values, scales, y.detach().numpy(), grad

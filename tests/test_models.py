@@ -1,0 +1,223 @@
+"""Any piecewise-linear torch model: custom modules, other units, convs, residuals, planes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import regions
+from regions.domain import as_domain
+from regions.oracle import oracle_regions
+
+
+def sorted_rows(a: np.ndarray) -> np.ndarray:
+    return a[np.lexsort(a.T[::-1])] if a.shape[1] else a
+
+
+def dyadic_linear(gen: torch.Generator, n_in: int, n_out: int) -> nn.Linear:
+    lin = nn.Linear(n_in, n_out)
+    with torch.no_grad():
+        lin.weight.copy_(torch.randint(-4, 5, (n_out, n_in), generator=gen) / 4)
+        lin.bias.copy_(torch.randint(-4, 5, (n_out,), generator=gen) / 4)
+    return lin
+
+
+class TwoLayer(nn.Module):
+    """The PyTorch tutorial's style: layers as attributes, F.relu in forward."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.fc1 = dyadic_linear(g, 2, 12)
+        self.fc2 = dyadic_linear(g, 12, 12)
+        self.out = dyadic_linear(g, 12, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_custom_module_equals_its_sequential_twin(seed: int) -> None:
+    net = TwoLayer(seed)
+    twin = nn.Sequential(net.fc1, nn.ReLU(), net.fc2, nn.ReLU(), net.out)
+    a = regions.linear_regions(net, (-3, -3, 3, 3))
+    b = regions.linear_regions(twin, (-3, -3, 3, 3))
+    assert type(a.network).__name__ == "PlaneModel"  # through torch.fx, not the MLP reader
+    assert len(a) == len(b) and a.layer_counts == b.layer_counts
+    np.testing.assert_array_equal(sorted_rows(a.patterns), sorted_rows(b.patterns))
+    a.verify()
+    assert regions.count_regions(net, None) == regions.count_regions(twin, None)
+
+
+UNITS = [
+    (lambda: nn.LeakyReLU(0.25), ("leaky", 0.25)),
+    (lambda: nn.ReLU6(), ("hardtanh", 0, 6)),
+    (lambda: nn.Hardtanh(-0.5, 0.75), ("hardtanh", -0.5, 0.75)),
+    (lambda: nn.ReLU(), ("relu",)),
+]
+
+
+@pytest.mark.parametrize("unit", range(len(UNITS)))
+@pytest.mark.parametrize("seed", range(4))
+def test_other_units_match_the_rational_oracle(unit: int, seed: int) -> None:
+    make, kind = UNITS[unit]
+    g = torch.Generator().manual_seed(100 * unit + seed)
+    l1, l2, l3 = dyadic_linear(g, 2, 4), dyadic_linear(g, 4, 3), dyadic_linear(g, 3, 1)
+    if kind[0] == "hardtanh" and kind[2] == 6:  # make ReLU6's upper breakpoint reachable
+        with torch.no_grad():
+            l1.weight.mul_(8)
+            l2.weight.mul_(4)
+    model = nn.Sequential(l1, make(), l2, make(), l3)
+    box = (-2, -2, 2, 2)
+    p = regions.linear_regions(model, box)
+    p.verify()
+    hidden = [(lin.weight.double().tolist(), lin.bias.double().tolist()) for lin in (l1, l2)]
+    ref = oracle_regions(hidden, as_domain(box).ring, kinds=[kind, kind])
+    assert len(p) == len(ref.cells)
+    assert p.layer_counts == list(ref.layer_counts)
+    np.testing.assert_array_equal(
+        sorted_rows(p.patterns), sorted_rows(np.asarray(ref.patterns, dtype=bool))
+    )
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.1, 0.5])
+def test_leaky_relu_counts_equal_regioncam(slope: float) -> None:
+    import regioncam  # a dev dependency: the peer to agree with
+
+    g = torch.Generator().manual_seed(int(slope * 10))
+    model = nn.Sequential(
+        nn.Linear(2, 16), nn.LeakyReLU(slope), nn.Linear(16, 16), nn.LeakyReLU(slope),
+        nn.Linear(16, 1),
+    )
+    with torch.no_grad():
+        for prm in model.parameters():
+            prm.uniform_(-1, 1, generator=g)
+    cam = regioncam.Regioncam(3.0)
+    cam.add(regioncam.nn.convert(model))
+    p = regions.linear_regions(model, (-3, -3, 3, 3))
+    p.verify()
+    assert len(p) == cam.num_faces
+
+
+def test_residual_mlp() -> None:
+    class Res(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            g = torch.Generator().manual_seed(5)
+            self.a, self.b, self.c = dyadic_linear(g, 2, 6), dyadic_linear(g, 6, 6), nn.Linear(6, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h = F.relu(self.a(x))
+            return self.c(h + F.relu(self.b(h)))
+
+    model = Res()
+    p = regions.linear_regions(model, (-3, -3, 3, 3))
+    p.verify()
+    # the affine map of the region holding each random point is the model there
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-3, 3, size=(400, 2))
+    idx = p.locate(x)
+    with torch.no_grad():
+        y = model.double()(torch.tensor(x)).numpy()
+    pred = np.einsum("pij,pj->pi", p.jacobians[idx], x) + p.offsets[idx]
+    np.testing.assert_allclose(pred, y, rtol=1e-9, atol=1e-9)
+    assert regions.count_regions(model, None) >= len(p)
+
+
+def test_maxpool_net() -> None:
+    g = torch.Generator().manual_seed(2)
+    model = nn.Sequential(
+        dyadic_linear(g, 2, 8), nn.Unflatten(1, (1, 8)), nn.MaxPool1d(2), nn.Flatten(),
+        nn.ReLU(), dyadic_linear(g, 4, 1),
+    )
+    p = regions.linear_regions(model, (-3, -3, 3, 3))
+    p.verify()
+    # every region's affine map is right at random points
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-3, 3, size=(500, 2))
+    idx = p.locate(x)
+    with torch.no_grad():
+        y = model(torch.tensor(x, dtype=torch.float32)).double().numpy()
+    pred = np.einsum("pij,pj->pi", p.jacobians[idx], x) + p.offsets[idx]
+    np.testing.assert_allclose(pred, y, rtol=1e-5, atol=1e-5)
+    assert len(p.merged()) <= len(p)
+
+
+def conv_net(seed: int) -> nn.Sequential:
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.Conv2d(3, 4, 3), nn.ReLU(),
+        nn.AvgPool2d(2), nn.Flatten(), nn.Linear(36, 3),
+    ).eval()
+
+
+def unrolled_on_plane(model: nn.Sequential, plane: regions.Plane) -> nn.Sequential:
+    """The same conv net as a plain 2-D MLP: each affine block's matrix by autograd."""
+    o = torch.tensor(np.asarray(plane.origin), dtype=torch.float64)
+    basis = torch.tensor(plane.basis, dtype=torch.float64)  # (64, 2)
+    m = model.double()
+    blocks = [m[0:1], m[2:3], m[4:7]]  # conv1 | conv2 | pool, flatten, linear
+    layers: list[nn.Module] = []
+    x0 = o.reshape(1, 1, 8, 8)
+    shape_in = x0.shape[1:]
+    for i, blk in enumerate(blocks):
+        f = lambda v, blk=blk, s=shape_in: blk(v.reshape(1, *s)).reshape(-1)  # noqa: E731
+        z0 = f(x0.reshape(-1))
+        jac = torch.autograd.functional.jacobian(f, x0.reshape(-1))  # (out, in)
+        bias = z0 - jac @ x0.reshape(-1)
+        if i == 0:  # fold the plane into the first block: f(o + U st) = f(o) + J U st
+            w, b = jac @ basis, z0
+        else:
+            w, b = jac, bias
+        lin = nn.Linear(w.shape[1], w.shape[0]).double()
+        with torch.no_grad():
+            lin.weight.copy_(w)
+            lin.bias.copy_(b)
+        layers.append(lin)
+        if i < 2:
+            layers.append(nn.ReLU())
+        x0 = torch.relu(blk(x0.reshape(1, *shape_in))) if i < 2 else x0
+        shape_in = x0.shape[1:]
+    return nn.Sequential(*layers)
+
+
+def test_conv_net_on_a_plane_through_three_images_equals_its_unrolled_mlp() -> None:
+    g = torch.Generator().manual_seed(7)
+    a, b, c = (torch.rand(1, 8, 8, generator=g).double().numpy() for _ in range(3))
+    plane = regions.Plane.through(a, b, c)
+    model = conv_net(3)
+    p = regions.linear_regions(model, plane=plane)
+    p.verify()
+    assert p.domain.bounds == plane.default_bbox()
+    mlp = unrolled_on_plane(conv_net(3), plane)
+    q = regions.linear_regions(mlp, plane.default_bbox())
+    assert type(q.network).__name__ == "Network"  # the plain MLP reader, not torch.fx
+    assert len(p) == len(q) and p.layer_counts == q.layer_counts
+    # the three images sit at (0, 0), (1, 0), (0, 1): check the model's output there
+    st = plane.points()
+    idx = p.locate(st)
+    pred = np.einsum("pij,pj->pi", p.jacobians[idx], st) + p.offsets[idx]
+    with torch.no_grad():
+        y = conv_net(3).double()(torch.tensor(np.stack([a, b, c]))).numpy()
+    np.testing.assert_allclose(pred, y, rtol=1e-9, atol=1e-9)
+
+
+def test_high_dimensional_input_needs_a_plane() -> None:
+    model = conv_net(0)
+    with pytest.raises(regions.InputDimensionError, match="pass plane="):
+        regions.count_regions(model, input_shape=(1, 8, 8))
+    mlp = nn.Sequential(nn.Linear(5, 3), nn.ReLU(), nn.Linear(3, 1))
+    with pytest.raises(regions.InputDimensionError, match="2-D"):
+        regions.count_regions(mlp)
+    rng = np.random.default_rng(0)
+    plane = regions.Plane(rng.normal(size=5), rng.normal(size=5), rng.normal(size=5))
+    p = regions.linear_regions(mlp, (-2, -2, 2, 2), plane=plane)
+    p.verify()
+
+
+def test_shapely_method_is_for_mlps() -> None:
+    with pytest.raises(ValueError, match="method='shapely'"):
+        regions.linear_regions(TwoLayer(0), method="shapely")
