@@ -9,6 +9,14 @@
 from __future__ import annotations
 
 from .bounds import montufar_lower_bound, one_layer_max, serra_upper_bound
+from .classify import (
+    DecisionBoundary,
+    class_regions,
+    decision_boundary,
+    plot_class_regions,
+    plot_decision_boundary,
+    predict_class,
+)
 from .domain import DEFAULT_BBOX, Domain, as_domain
 from .engine import METHODS, count_regions, linear_regions
 from .errors import (
@@ -44,6 +52,7 @@ __all__ = [
     "DEFAULT_BBOX",
     "METHODS",
     "SUPPORTED_LAYERS",
+    "DecisionBoundary",
     "Domain",
     "GradientRaster",
     "RasterReport",
@@ -66,18 +75,23 @@ __all__ = [
     "as_domain",
     "as_network",
     "check_partition",
+    "class_regions",
     "compare_raster",
     "count_function_regions",
     "count_regions",
+    "decision_boundary",
     "exact_gradient_image",
     "gradient_raster",
     "linear_regions",
     "merge_regions",
     "montufar_lower_bound",
     "one_layer_max",
+    "plot_class_regions",
+    "plot_decision_boundary",
     "plot_gradient_raster",
     "plot_layers",
     "plot_partition",
+    "predict_class",
     "raster_count",
     "resolution_study",
     "serra_upper_bound",

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DomainError
+from .tolerance import SHAPE_RTOL
 
 __all__ = ["Domain", "as_domain", "DEFAULT_BBOX"]
 
@@ -149,7 +150,7 @@ def _from_polygon(poly: Any) -> Domain:
     convex = (
         isinstance(poly, shapely.Polygon)
         and len(poly.interiors) == 0
-        and abs(hull.area - poly.area) <= 1e-12 * hull.area
+        and abs(hull.area - poly.area) <= SHAPE_RTOL * hull.area
     )
     src = poly if convex else hull
     src = shapely.remove_repeated_points(shapely.orient_polygons(src), 0.0)

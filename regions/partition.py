@@ -279,6 +279,18 @@ class Partition:
         raster = gradient_raster(self.network, self.domain.bounds, resolution)
         return compare_raster(self, raster, **kwargs)
 
+    def decision_boundary(self) -> Any:
+        """Segments where the predicted class changes: :func:`regions.decision_boundary`."""
+        from .classify import decision_boundary
+
+        return decision_boundary(self)
+
+    def class_regions(self) -> np.ndarray:
+        """Polygons of each predicted class; see :func:`regions.class_regions`."""
+        from .classify import class_regions
+
+        return class_regions(self)
+
     # ------------------------------------------------------------ checks
     def verify(self) -> None:
         """Check every invariant of the partition; raise if one fails.

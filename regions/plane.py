@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DomainError
+from .tolerance import SHAPE_RTOL
 
 __all__ = ["Plane"]
 
@@ -103,7 +104,7 @@ class Plane:
         uu, vv = u.ravel() / nu, v.ravel() / nv
         # sin of the angle between u and v, stable for nearly parallel vectors
         sin = float(np.linalg.norm(uu - (uu @ vv) * vv))
-        if sin <= 1e-12:
+        if sin <= SHAPE_RTOL:
             raise DomainError(
                 f"u and v are linearly dependent (sin of their angle is {sin:.3g}); "
                 "the plane is degenerate"

@@ -28,7 +28,7 @@ import numpy as np
 from .domain import DEFAULT_BBOX, as_domain
 from .errors import DomainError
 from .network import Network, as_network
-from .tolerance import RASTER_RTOL
+from .tolerance import RASTER_RTOL, SHAPE_RTOL
 
 __all__ = [
     "GradientRaster",
@@ -111,7 +111,7 @@ def _check_box(bbox: Any) -> tuple[float, float, float, float]:
         or not np.isclose(
             domain.area,
             (domain.bounds[2] - domain.bounds[0]) * (domain.bounds[3] - domain.bounds[1]),
-            rtol=1e-12,
+            rtol=SHAPE_RTOL,
             atol=0.0,
         )
     ):

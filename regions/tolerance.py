@@ -65,6 +65,12 @@ Merge tolerance (``MERGE_RTOL``)
     relative, and wider nets can go lower, so ``CHECK_RTOL`` (1e-6) would be
     too coarse. ``1e-9`` sits six orders above rounding.
 
+Input shape tests (``SHAPE_RTOL``)
+    Relative tolerance of the tests on the inputs' shape: a domain polygon is
+    convex when its area is within ``SHAPE_RTOL`` of its hull's; a raster box
+    must be axis-aligned to it; a plane's ``u`` and ``v`` are dependent when the
+    sine of their angle is at most ``SHAPE_RTOL``.
+
 Raster tolerance (``RASTER_RTOL``)
     Two sampled ``numpy.gradient`` values are equal when they differ by at
     most ``RASTER_RTOL`` times the largest sampled gradient component, plus
@@ -87,6 +93,7 @@ __all__ = [
     "SUM_RTOL",
     "EDGE_RTOL",
     "RASTER_RTOL",
+    "SHAPE_RTOL",
     "MERGE_RTOL",
     "zero_tolerance",
     "snap",
@@ -101,6 +108,8 @@ PATTERN_RTOL: float = 1e-10
 AREA_RTOL: float = 1e-12
 #: Shortest shared boundary, relative to the domain's diameter, of two neighbours.
 EDGE_RTOL: float = 1e-9
+#: Relative tolerance of the tests on the inputs' shape (convex, axis-aligned, independent).
+SHAPE_RTOL: float = 1e-12
 #: Relative tolerance under which two sampled gradients count as equal.
 RASTER_RTOL: float = 1e-6
 #: Width, in ulps of the largest coordinate, of the floating-point overlay noise.
