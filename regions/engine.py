@@ -65,15 +65,19 @@ def _resolve(model: Any, plane: Any, input_shape: Any) -> Any:
     return PlaneModel(program, model, None)
 
 
-def _split(net: Any, ring: Any, on_layer: Any, max_regions: int | None) -> Mesh:
+def _split(
+    net: Any, ring: Any, on_layer: Any, max_regions: int | None, progress: bool = True
+) -> Mesh:
     if isinstance(net, Network):
-        return split_mesh(net.hidden, ring, on_layer, max_faces=max_regions, progress=True)
+        return split_mesh(net.hidden, ring, on_layer, max_faces=max_regions, progress=progress)
     from .stages import split_program
 
     return split_program(net.program, ring, on_layer, max_faces=max_regions)
 
 
-def _fast(network: Network, domain: Domain, max_regions: int | None) -> Partition:
+def _fast(
+    network: Network, domain: Domain, max_regions: int | None, progress: bool = True
+) -> Partition:
     counts: list[int] = []
 
     def on_layer(_layer: int, mesh: Mesh) -> None:
@@ -82,7 +86,7 @@ def _fast(network: Network, domain: Domain, max_regions: int | None) -> Partitio
         else:
             counts.append(len(_clip(mesh.polygons(), domain)[0]))
 
-    mesh = _split(network, domain.ring, on_layer, max_regions)
+    mesh = _split(network, domain.ring, on_layer, max_regions, progress)
     patterns = mesh.patterns()
     if domain.convex:
         return Partition(network, domain, patterns, counts, mesh=mesh, method="fast")
@@ -92,9 +96,9 @@ def _fast(network: Network, domain: Domain, max_regions: int | None) -> Partitio
     return Partition(network, domain, patterns[idx], counts, polygons=polys, method="fast")
 
 
-def _whole_plane(network: Network, max_regions: int | None) -> Partition:
+def _whole_plane(network: Network, max_regions: int | None, progress: bool = True) -> Partition:
     counts: list[int] = []
-    mesh = _split(network, None, lambda _l, m: counts.append(m.n_faces), max_regions)
+    mesh = _split(network, None, lambda _l, m: counts.append(m.n_faces), max_regions, progress)
     frame = _frame(mesh)
     polys = mesh.clipped_polygons(frame)
     return Partition(
@@ -127,6 +131,7 @@ def linear_regions(
     max_regions: int | None = 5_000_000,
     plane: Any = None,
     input_shape: Any = None,
+    progress: bool = True,
 ) -> Partition:
     """Exact linear regions of a ReLU network over a 2-D domain.
 
@@ -163,6 +168,9 @@ def linear_regions(
         :meth:`regions.Plane.through`.
     input_shape : tuple of int, optional
         The model's per-sample input shape, when it cannot be inferred.
+    progress : bool, default True
+        A progress bar on stderr for runs longer than two seconds (never when
+        stderr is not a terminal).
 
     Returns
     -------
@@ -202,10 +210,10 @@ def linear_regions(
     if bbox is None:
         if method != "fast":
             raise ValueError("bbox=None (the whole plane) needs method='fast'")
-        return _whole_plane(network, max_regions)
+        return _whole_plane(network, max_regions, progress)
     domain = as_domain(bbox)
     if method == "fast":
-        return _fast(network, domain, max_regions)
+        return _fast(network, domain, max_regions, progress)
     from .shapely_split import split_shapely
 
     res = split_shapely(network, domain)
