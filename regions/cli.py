@@ -36,6 +36,8 @@ BENCH_SUITE_ENV = "REGIONS_BENCH_SUITE"
 FIGURE_FORMATS: tuple[str, ...] = (".png", ".pdf", ".svg")
 #: Export formats ``regions export`` writes (by the output file's suffix).
 EXPORT_FORMATS: tuple[str, ...] = (".geojson", ".json", ".npz")
+#: The box of ``--bbox`` when neither it nor ``--plane`` is given (``regions.DEFAULT_BBOX``).
+DEFAULT_BBOX: tuple[float, float, float, float] = (-10.0, -10.0, 10.0, 10.0)
 
 
 class CommandError(RegionsError, RuntimeError):
@@ -224,21 +226,84 @@ def _load(args: argparse.Namespace) -> Any:
     return load_model(args.model, arch=arch, trust_pickle=args.trust_pickle)
 
 
-def _domain(args: argparse.Namespace) -> Any:
+def _load_point(path: str) -> np.ndarray:
+    """One input of ``--plane``: a numeric array read from a ``.npy`` file."""
+    f = pathlib.Path(path)
+    if not f.is_file():
+        raise CommandError(f"--plane {path}: file does not exist")
+    with f.open("rb") as fh:
+        magic = fh.read(6)
+    if magic != b"\x93NUMPY":
+        raise CommandError(f"--plane {path}: not a .npy file (write one with numpy.save)")
+    try:
+        a = np.load(f, allow_pickle=False)
+    except Exception as exc:  # a damaged file, or an object array
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        raise CommandError(f"--plane {path}: cannot read the array ({msg})") from None
+    if a.dtype.kind not in "biuf":
+        raise CommandError(f"--plane {path}: expected numbers, got an array of dtype {a.dtype}")
+    return a
+
+
+def _plane(args: argparse.Namespace) -> Any:
+    """The :class:`regions.Plane` of ``--plane A B C``, or None."""
+    paths = getattr(args, "plane", None)
+    if not paths:
+        return None
+    from .plane import Plane
+
+    a, b, c = (_load_point(f) for f in paths)
+    for name, path, x in (("B", paths[1], b), ("C", paths[2], c)):
+        if x.shape != a.shape:
+            raise CommandError(
+                f"--plane: {name} ({path}) has shape {x.shape} but A ({paths[0]}) has shape "
+                f"{a.shape}; the three inputs must have the same shape"
+            )
+    try:
+        return Plane.through(a, b, c)
+    except RegionsError as exc:
+        raise CommandError(f"--plane {' '.join(paths)}: {exc}") from None
+
+
+def _domain(args: argparse.Namespace, plane: Any = None) -> Any:
     """The domain from the options of :func:`_add_domain_arguments`.
 
     The one place that turns domain options into what
-    :func:`regions.linear_regions` takes; ``--whole-plane`` / ``--plane`` go here.
+    :func:`regions.linear_regions` takes: ``None`` for ``--whole-plane``, else
+    the box of ``--bbox`` (in ``(s, t)`` coordinates with ``--plane``), by
+    default ``-10 -10 10 10``, or the plane's default box around its three
+    inputs (:meth:`regions.Plane.default_bbox`) when ``plane`` is given.
     """
     if getattr(args, "whole_plane", False):
         return None
-    return tuple(args.bbox)
+    if args.bbox is not None:
+        return tuple(args.bbox)
+    if plane is not None:
+        return plane.default_bbox()
+    return DEFAULT_BBOX
 
 
 def _partition(args: argparse.Namespace, method: str = "fast") -> Any:
     from .engine import linear_regions
+    from .errors import InputDimensionError
 
-    return linear_regions(_load(args), _domain(args), method=method)
+    model = _load(args)
+    plane = _plane(args)
+    try:
+        return linear_regions(
+            model,
+            _domain(args, plane),
+            method=method,
+            plane=plane,
+            progress=not getattr(args, "quiet", False),
+        )
+    except InputDimensionError as exc:
+        if plane is not None:
+            raise
+        raise InputDimensionError(
+            f"{exc}; to count the regions on the plane through three inputs, give them as "
+            ".npy files with --plane A B C"
+        ) from exc
 
 
 # --------------------------------------------------------------------------- count
@@ -272,13 +337,15 @@ def count(args: argparse.Namespace) -> int:
     if args.json:
         record: dict[str, Any] = {
             "model": str(args.model),
-            "bbox": None if p.whole_plane else list(args.bbox),
+            "bbox": None if p.whole_plane else [float(v) for v in p.domain.bounds],
             "regions": len(p),
             "layer_counts": p.layer_counts,
             "method": args.method,
             "seconds": round(dt, 6),
             "verified": bool(args.verify),
         }
+        if args.plane:
+            record["plane"] = list(args.plane)
         if merged is not None:
             record["merged_regions"] = merged
         if p.whole_plane:
@@ -291,6 +358,39 @@ def count(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- plot
+def _raster(p: Any, resolution: int) -> Any:
+    """The ``numpy.gradient`` raster of a partition's model over its domain's box.
+
+    On a plane the torch model is sampled at the inputs of the pixel centres
+    ``origin + s u + t v`` (float64 copy), so the raster stays independent of
+    the exact regions.
+    """
+    from .raster import GradientRaster, gradient_raster, pixel_grid
+
+    plane = getattr(p.network, "plane", None)
+    if plane is None:
+        return gradient_raster(p.network, p.domain.bounds, resolution)
+    import copy
+
+    import torch
+
+    box = p.domain.bounds
+    xs, ys = pixel_grid(box, resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    inputs = plane.to_input(np.column_stack([gx.ravel(), gy.ravel()]))
+    double = copy.deepcopy(p.network.module).double().eval()  # the model is not touched
+    values = np.empty(len(inputs))
+    with torch.no_grad():
+        for i in range(0, len(inputs), 4096):
+            batch = torch.from_numpy(np.ascontiguousarray(inputs[i : i + 4096]))
+            values[i : i + 4096] = double(batch).reshape(len(batch), -1)[:, 0].numpy()
+    n = len(xs)
+    image = values.reshape(n, n)
+    dy, dx = np.gradient(image, (box[3] - box[1]) / n, (box[2] - box[0]) / n)
+    xmin, ymin, xmax, ymax = (float(v) for v in box)
+    return GradientRaster(image, dx, dy, xs, ys, (xmin, ymin, xmax, ymax), 0)
+
+
 def plot(args: argparse.Namespace) -> int:
     """Draw the exact regions of a model file, optionally beside the raster (``regions plot``).
 
@@ -304,13 +404,11 @@ def plot(args: argparse.Namespace) -> int:
     int
         Exit status (0).
     """
-    from .raster import gradient_raster
-
     out = _output_path(args.output, FIGURE_FORMATS, "figure")
     if args.resolution < 2:
         raise CommandError(f"--resolution must be at least 2, got {args.resolution}")
     p = _partition(args)
-    raster = gradient_raster(p.network, p.domain.bounds, args.resolution) if args.raster else None
+    raster = _raster(p, args.resolution) if args.raster else None
     plt = _pyplot()
     n = 3 if raster is not None else 1
     fig, axes = plt.subplots(1, n, figsize=(4.8 * n, 4.6), squeeze=False)
@@ -422,23 +520,34 @@ def bench(args: argparse.Namespace) -> int:
 def _add_domain_arguments(parser: argparse.ArgumentParser) -> None:
     """The domain options every computing command shares; read them with :func:`_domain`.
 
-    The place to add ``--whole-plane`` and ``--plane`` (mutually exclusive
-    with ``--bbox``).
+    ``--bbox`` and ``--whole-plane`` are mutually exclusive, and so are
+    ``--plane`` and ``--whole-plane`` (checked in :func:`main`); ``--plane``
+    with ``--bbox`` gives the box in the plane's ``(s, t)`` coordinates.
     """
-    g = parser.add_argument_group("domain").add_mutually_exclusive_group()
+    group = parser.add_argument_group("domain")
+    g = group.add_mutually_exclusive_group()
     g.add_argument(
         "--bbox",
         nargs=4,
         type=float,
-        default=[-10.0, -10.0, 10.0, 10.0],
+        default=None,
         metavar=("XMIN", "YMIN", "XMAX", "YMAX"),
-        help="the box to partition (default: -10 -10 10 10)",
+        help="the box to partition (default: -10 -10 10 10; with --plane: a box in (s, t) "
+        "around the three inputs, which sit at (0, 0), (1, 0) and (0, 1))",
     )
     g.add_argument(
         "--whole-plane",
         action="store_true",
         help="partition all of R^2 exactly, unbounded regions included (figures show a frame "
         "around the extent, the box holding every vertex)",
+    )
+    group.add_argument(
+        "--plane",
+        nargs=3,
+        metavar=("A", "B", "C"),
+        help="for a model with more than two inputs (e.g. 784): partition the plane through "
+        "three inputs, given as .npy files of the model's input shape; A, B and C sit at "
+        "plane coordinates (s, t) = (0, 0), (1, 0) and (0, 1)",
     )
 
 
@@ -471,6 +580,12 @@ def _parser() -> argparse.ArgumentParser:
     debug.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
     )
+    debug.add_argument(
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="no progress bar (it only ever shows on a terminal, after two seconds)",
+    )
     raw = argparse.RawDescriptionHelpFormatter
     ap = argparse.ArgumentParser(
         prog="regions",
@@ -483,6 +598,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--version", action="version", version=f"regions {__version__}")
     ap.add_argument("--debug", action="store_true", help="show tracebacks")
+    ap.add_argument("--quiet", action="store_true", help="no progress bar")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     d = sub.add_parser(
@@ -515,7 +631,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog="examples:\n  regions count model.pt\n"
         "  regions count model.pt --bbox -20 -20 20 20 --json\n"
         "  regions count weights.pt --arch 2,20,1\n"
-        "  regions count model.pt --merge    # regions with distinct affine maps",
+        "  regions count model.pt --merge    # regions with distinct affine maps\n"
+        "  regions count mnist_mlp.pt --plane a.npy b.npy c.npy   # 784 inputs: a plane",
         formatter_class=raw,
     )
     _add_model_arguments(c)
@@ -616,12 +733,19 @@ def main(argv: list[str] | None = None) -> int:
     int
         Exit status: 0 success, 1 error, 2 usage error, 130 interrupted.
     """
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "plane", None) and getattr(args, "whole_plane", False):
+        parser.error("argument --plane: not allowed with argument --whole-plane")
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `regions demo | head`: the reader left, nothing to report
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except Exception as exc:  # one line, no traceback
         if args.debug:
             raise

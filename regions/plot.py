@@ -174,6 +174,7 @@ def plot_partition(
     vmin: float | None = None,
     vmax: float | None = None,
     mark_unbounded: bool = True,
+    mark_points: bool = True,
 ) -> Any:
     """Draw the exact regions, filled, with their edges.
 
@@ -207,6 +208,10 @@ def plot_partition(
     mark_unbounded : bool, default True
         Hatch the unbounded regions of a whole-plane partition and draw its
         extent.
+    mark_points : bool, default True
+        For a partition of a plane built with :meth:`regions.Plane.through`,
+        mark its three inputs at ``(s, t) = (0, 0), (1, 0), (0, 1)`` with
+        white-edged black dots labelled "a", "b", "c".
 
     Returns
     -------
@@ -287,11 +292,50 @@ def plot_partition(
                     edgecolor="black",
                 )
             )
+    if mark_points:
+        _mark_plane_points(p, ax)
     xmin, ymin, xmax, ymax = p.domain.bounds
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_aspect("equal")
     return coll
+
+
+#: gid of the artists :func:`plot_partition` adds to mark a plane's three points.
+PLANE_POINTS_GID = "regions-plane-points"
+
+
+def _mark_plane_points(p: Any, ax: Any) -> None:
+    """Mark the three inputs of a plane through three points, if the partition has one."""
+    plane = getattr(p.network, "plane", None)
+    pts = plane.points() if plane is not None else None
+    if pts is None:
+        return
+    (dots,) = ax.plot(
+        pts[:, 0],
+        pts[:, 1],
+        linestyle="none",
+        marker="o",
+        markersize=6,
+        markerfacecolor="black",
+        markeredgecolor="white",
+        markeredgewidth=1.2,
+        zorder=5,
+    )
+    dots.set_gid(PLANE_POINTS_GID)
+    for (s, t), name in zip(pts, "abc", strict=True):
+        label = ax.annotate(
+            name,
+            (s, t),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=9,
+            fontweight="bold",
+            color="black",
+            zorder=6,
+            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
+        )
+        label.set_gid(PLANE_POINTS_GID)
 
 
 def plot_gradient_raster(

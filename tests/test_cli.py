@@ -13,6 +13,7 @@ import sys
 import warnings
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 
@@ -129,7 +130,8 @@ def test_input_dimension_other_than_two(tmp_path: pathlib.Path) -> None:
     f = tmp_path / "m.pt"
     torch.save(mlp((3, 6, 1)).state_dict(), f)
     res = run("count", str(f))
-    assert res.returncode == 1 and "2-D" in res.stderr
+    assert res.returncode == 1 and "2-D" in res.stderr and "3-D input" in res.stderr
+    assert "--plane A B C" in res.stderr and "Traceback" not in res.stderr
 
 
 def test_inverted_box(tmp_path: pathlib.Path) -> None:
@@ -340,3 +342,91 @@ def test_count_whole_plane_json(tmp_path: pathlib.Path) -> None:
     assert out["extent"] == list(p.extent())
     res = run("count", str(f), "--whole-plane", "--bbox", "0", "0", "1", "1")
     assert res.returncode == 2  # mutually exclusive
+
+
+# ------------------------------------------------------------------ --plane
+def _plane_files(tmp_path: pathlib.Path, shape: tuple[int, ...] = (6,)) -> list[str]:
+    rng = np.random.default_rng(0)
+    names = []
+    for name in ("a", "b", "c"):
+        f = tmp_path / f"{name}.npy"
+        np.save(f, rng.normal(size=shape))
+        names.append(str(f))
+    return names
+
+
+def test_count_on_a_plane_through_three_inputs(tmp_path: pathlib.Path) -> None:
+    model = mlp((6, 10, 10, 1), seed=5)
+    f = tmp_path / "m.pt"
+    torch.save(model.state_dict(), f)
+    files = _plane_files(tmp_path)
+    plane = regions.Plane.through(*(np.load(x) for x in files))
+    res = run("count", str(f), "--plane", *files, "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["regions"] == regions.count_regions(model, plane=plane)
+    assert out["bbox"] == list(plane.default_bbox()) and out["plane"] == files
+    # --bbox is then in plane coordinates
+    res = run("count", str(f), "--plane", *files, "--bbox", "-1", "-1", "2", "2", "--verify")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == str(regions.count_regions(model, (-1, -1, 2, 2), plane=plane))
+
+
+def test_plot_and_export_on_a_plane(tmp_path: pathlib.Path) -> None:
+    model = mlp((6, 8, 1), seed=2)
+    f = tmp_path / "m.pt"
+    torch.save(model.state_dict(), f)
+    files = _plane_files(tmp_path)
+    n = regions.count_regions(model, plane=regions.Plane.through(*(np.load(x) for x in files)))
+    fig = tmp_path / "r.png"
+    res = run("plot", str(f), "--plane", *files, "-o", str(fig), "--raster", "--resolution", "50")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith(f"{n} regions") and png_size(fig)[0] > 300
+    geo = tmp_path / "r.geojson"
+    res = run("export", str(f), "--plane", *files, "-o", str(geo))
+    assert res.returncode == 0, res.stderr
+    assert len(json.loads(geo.read_text())["features"]) == n
+
+
+def test_plane_raster_samples_the_model(tmp_path: pathlib.Path) -> None:
+    model = mlp((6, 8, 1), seed=2)
+    files = _plane_files(tmp_path)
+    plane = regions.Plane.through(*(np.load(x) for x in files))
+    p = regions.linear_regions(model, plane=plane)
+    r = cli._raster(p, 20)
+    st = np.column_stack([np.repeat(r.ys, 20), np.tile(r.xs, 20)])[:, ::-1]
+    with torch.no_grad():
+        y = model.double()(torch.from_numpy(plane.to_input(st))).numpy()[:, 0]
+    np.testing.assert_allclose(r.image.ravel(), y, rtol=1e-12, atol=1e-12)
+
+
+def test_plane_errors(tmp_path: pathlib.Path) -> None:
+    f = tmp_path / "m.pt"
+    torch.save(mlp((6, 8, 1)).state_dict(), f)
+    a, b, c = _plane_files(tmp_path)
+    res = run("count", str(f), "--plane", a, b, str(tmp_path / "nope.npy"))
+    assert res.returncode == 1 and "nope.npy: file does not exist" in res.stderr
+    np.save(tmp_path / "short.npy", np.ones(5))
+    res = run("count", str(f), "--plane", a, b, str(tmp_path / "short.npy"))
+    assert res.returncode == 1 and "shape (5,)" in res.stderr and "shape (6,)" in res.stderr
+    np.save(tmp_path / "text.npy", np.array(["x"] * 6))
+    res = run("count", str(f), "--plane", a, b, str(tmp_path / "text.npy"))
+    assert res.returncode == 1 and "expected numbers" in res.stderr
+    (tmp_path / "junk.npy").write_text("not numpy")
+    res = run("count", str(f), "--plane", a, b, str(tmp_path / "junk.npy"))
+    assert res.returncode == 1 and "not a .npy file" in res.stderr
+    res = run("count", str(f), "--plane", a, a, c)
+    assert res.returncode == 1 and "degenerate" in res.stderr
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    res = run("count", str(f), "--plane", a, b, c, "--whole-plane")
+    assert res.returncode == 2 and "--whole-plane" in res.stderr
+
+
+def test_quiet_flag_in_either_position(tmp_path: pathlib.Path) -> None:
+    model = mlp((2, 5, 1), seed=1)
+    f = tmp_path / "m.pt"
+    torch.save(model.state_dict(), f)
+    for args in (("--quiet", "count", str(f)), ("count", str(f), "--quiet")):
+        res = run(*args)
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.strip() == str(regions.count_regions(model)) and res.stderr == ""

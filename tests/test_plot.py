@@ -198,3 +198,44 @@ def test_plot_errors_name_the_parameter() -> None:
         exact_gradient_image(p, 1)
     with pytest.raises(regions.DomainError, match="bbox"):
         exact_gradient_image(p, 10, bbox=(1, 1, 0, 0))
+
+
+# ------------------------------------------------------------------ planes
+def _plane_points_artists(ax: object) -> list[object]:
+    from regions.plot import PLANE_POINTS_GID
+
+    found = ax.findobj(lambda a: a.get_gid() == PLANE_POINTS_GID)  # type: ignore[attr-defined]
+    return list(found)
+
+
+def test_plot_partition_marks_the_three_points_of_a_plane() -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.text import Annotation
+
+    model = mlp((6, 8, 8, 1), seed=3)
+    rng = np.random.default_rng(0)
+    a, b, c = rng.normal(size=(3, 6))
+    p = regions.linear_regions(model, plane=regions.Plane.through(a, b, c))
+    fig, ax = plt.subplots()
+    coll = plot_partition(p, ax)
+    assert isinstance(coll, PathCollection) and len(coll.get_paths()) == len(p)
+    marks = _plane_points_artists(ax)
+    dots = [m for m in marks if isinstance(m, Line2D)]
+    labels = [m for m in marks if isinstance(m, Annotation)]
+    assert len(dots) == 1
+    np.testing.assert_array_equal(np.column_stack(dots[0].get_data()), [[0, 0], [1, 0], [0, 1]])
+    assert dots[0].get_markerfacecolor() == "black"
+    assert dots[0].get_markeredgecolor() == "white"
+    assert sorted(t.get_text() for t in labels) == ["a", "b", "c"]
+    _draw(fig)
+    # off on request, and absent without a plane or for a plane without its three points
+    _fig, ax2 = plt.subplots()
+    plot_partition(p, ax2, mark_points=False)
+    assert not _plane_points_artists(ax2)
+    _fig, ax3 = plt.subplots()
+    plot_partition(regions.linear_regions(shallow_model()), ax3)
+    assert not _plane_points_artists(ax3)
+    basis = regions.Plane(a, b - a, c - a)
+    _fig, ax4 = plt.subplots()
+    plot_partition(regions.linear_regions(model, (-1, -1, 1, 1), plane=basis), ax4)
+    assert not _plane_points_artists(ax4)
