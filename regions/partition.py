@@ -331,7 +331,6 @@ def _forward(
         return pre, network.forward(x), network.affine_maps(pat)[0]
     import copy
 
-    import torch
 
     model = copy.deepcopy(network.module).double()
     captured: list[np.ndarray] = []
@@ -347,18 +346,45 @@ def _forward(
                 lambda _m, inp, _out: captured.append(inp[0].detach().numpy().copy())
             )
         )
-    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
     try:
-        y = model(xt).reshape(len(x), -1)
+        y, grad = torch_output_and_gradient(model, x)
     finally:
         for h in handles:
             h.remove()
+    return captured, y, grad
+
+
+def torch_output_and_gradient(
+    model: Any, x: np.ndarray, to_input: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Output and gradient of a (float64) torch model at 2-D points, by autograd.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Evaluated as is (pass a float64 copy).
+    x : (P, 2) float64 array
+        The points.
+    to_input : callable, optional
+        Maps the (P, 2) point tensor to the model's input (a plane slice);
+        default: the points themselves.
+
+    Returns
+    -------
+    y : (P, n_out) float64 array
+    grad : (P, n_out, 2) float64 array
+        ``d y / d x`` at each point.
+    """
+    import torch
+
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    y = model(xt if to_input is None else to_input(xt)).reshape(len(x), -1)
     grads = []
     for k in range(y.shape[1]):
         (g,) = torch.autograd.grad(y[:, k].sum(), xt, retain_graph=True, allow_unused=True)
         grads.append(np.zeros(x.shape) if g is None else g.numpy())
     grad = np.stack(grads, axis=1) if grads else np.zeros((len(x), 0, 2))
-    return captured, y.detach().numpy(), grad
+    return y.detach().numpy(), grad
 
 
 def check_partition(p: Partition) -> None:

@@ -32,7 +32,15 @@ import numpy as np
 from .errors import RegionLimitError, TopologyError
 from .tolerance import ZERO_RTOL
 
-__all__ = ["Mesh", "split_mesh", "refine_layer", "refine_rows", "count_faces", "face_reduce"]
+__all__ = [
+    "Mesh",
+    "split_mesh",
+    "start_mesh",
+    "refine_layer",
+    "refine_rows",
+    "count_faces",
+    "face_reduce",
+]
 
 
 @dataclass(eq=False)
@@ -709,23 +717,8 @@ def split_mesh(
     >>> split_mesh([(w, np.zeros(3))], sq).layer_counts
     [6]
     """
-    if ring is None:
-        # the whole plane: three ideal vertices 120 degrees apart, and the
-        # origin as a witness point (in no loop) until the first cut
-        ang = np.deg2rad([90.0, 210.0, 330.0])
-        xy0 = np.vstack([np.stack([np.cos(ang), np.sin(ang)], axis=1), [[0.0, 0.0]]])
-        ideal = np.array([True, True, True, False])
-        ptr = np.array([0, 3], dtype=np.int64)
-        verts = np.arange(3, dtype=np.int64)
-        witness = 3
-    else:
-        xy0 = np.asarray(ring, dtype=np.float64)
-        ideal = np.zeros(len(xy0), dtype=bool)
-        ptr = np.array([0, len(xy0)], dtype=np.int64)
-        verts = np.arange(len(xy0), dtype=np.int64)
-        witness = -1
-    mesh = Mesh(xy0.copy(), ptr, verts, ideal=ideal)
-    act = xy0.copy()  # layer input at the vertices (slopes at ideal ones)
+    mesh, witness = start_mesh(ring)
+    act = mesh.xy.copy()  # layer input at the vertices (slopes at ideal ones)
     hidden = list(hidden)
     bar = _progress_bar(sum(int(w.shape[0]) for w, _ in hidden)) if progress else None
     tick = bar.update if bar is not None else None
@@ -738,6 +731,35 @@ def split_mesh(
         if bar is not None:
             bar.close()
     return mesh
+
+
+def start_mesh(ring: np.ndarray | None) -> tuple[Mesh, int]:
+    """The one-face mesh a refinement starts from.
+
+    Parameters
+    ----------
+    ring : (K, 2) float64 array or None
+        Counter-clockwise convex polygon, or ``None`` for the whole plane:
+        three ideal vertices 120 degrees apart, plus the origin as a witness
+        point (in no loop) for the face until its first cut.
+
+    Returns
+    -------
+    mesh : Mesh
+    witness : int
+        The witness vertex, ``-1`` for a polygon.
+    """
+    if ring is None:
+        ang = np.deg2rad([90.0, 210.0, 330.0])
+        xy = np.vstack([np.stack([np.cos(ang), np.sin(ang)], axis=1), [[0.0, 0.0]]])
+        ideal = np.array([True, True, True, False])
+        k, witness = 3, 3
+    else:
+        xy = np.array(ring, dtype=np.float64)
+        ideal = np.zeros(len(xy), dtype=bool)
+        k, witness = len(xy), -1
+    ptr = np.array([0, k], dtype=np.int64)
+    return Mesh(xy, ptr, np.arange(k, dtype=np.int64), ideal=ideal), witness
 
 
 def _progress_bar(total: int) -> Any:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .split import Mesh, face_reduce, refine_rows
+from .split import Mesh, face_reduce, refine_rows, start_mesh
 
 __all__ = ["split_program", "affine_maps", "stage_activation", "PlaneModel"]
 
@@ -105,21 +105,9 @@ def split_program(
             f"the program takes inputs of shape {program.input_shape}; fold a plane in first "
             "(Program.on_plane)"
         )
-    if ring is None:
-        ang = np.deg2rad([90.0, 210.0, 330.0])
-        xy = np.vstack([np.stack([np.cos(ang), np.sin(ang)], axis=1), [[0.0, 0.0]]])
-        ideal = np.array([True, True, True, False])
-        ptr = np.array([0, 3], dtype=np.int64)
-        verts = np.arange(3, dtype=np.int64)
-        witness = 3
-    else:
-        xy = np.asarray(ring, dtype=np.float64)
-        ideal = np.zeros(len(xy), dtype=bool)
-        ptr = np.array([0, len(xy)], dtype=np.int64)
-        verts = np.arange(len(xy), dtype=np.int64)
-        witness = -1
+    mesh, witness = start_mesh(ring)
+    xy, ptr, verts, ideal = mesh.xy, mesh.face_ptr, mesh.face_verts, mesh.ideal_mask
     last = _last_use(program)
-    mesh = Mesh(xy.copy(), ptr, verts, ideal=ideal)
     h = xy.copy()  # state columns kept at each vertex
     cols = np.array([0, 1])  # their ids in the full state
     next_col = 2
@@ -328,6 +316,8 @@ class PlaneModel:
 
         import torch
 
+        from .partition import torch_output_and_gradient
+
         x = np.asarray(x, dtype=np.float64)
         h = self.program.states(x)
         values, scales = [], []
@@ -337,19 +327,16 @@ class PlaneModel:
             values.append(z @ bmat.T + beta)
             scales.append(np.abs(hs) @ np.abs(bmat @ st.weight).T + np.abs(bmat @ st.bias + beta))
         model = copy.deepcopy(self.module).double()
-        st_t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
-        if self.plane is None:
-            inp = st_t
-        else:
-            o = torch.tensor(np.array(self.plane.origin, dtype=np.float64))
-            u = torch.tensor(np.array(self.plane.u, dtype=np.float64))
-            v = torch.tensor(np.array(self.plane.v, dtype=np.float64))
-            inp = o + st_t[:, 0].reshape(-1, *[1] * o.ndim) * u
-            inp = inp + st_t[:, 1].reshape(-1, *[1] * o.ndim) * v
-        y = model(inp).reshape(len(x), -1)
-        grads = []
-        for k in range(y.shape[1]):
-            (g,) = torch.autograd.grad(y[:, k].sum(), st_t, retain_graph=True, allow_unused=True)
-            grads.append(np.zeros(x.shape) if g is None else g.numpy())
-        grad = np.stack(grads, axis=1) if grads else np.zeros((len(x), 0, 2))
-        return values, scales, y.detach().numpy(), grad
+        plane = self.plane
+
+        def to_input(st_t: Any) -> Any:
+            if plane is None:
+                return st_t
+            o = torch.tensor(np.array(plane.origin, dtype=np.float64))
+            u = torch.tensor(np.array(plane.u, dtype=np.float64))
+            v = torch.tensor(np.array(plane.v, dtype=np.float64))
+            shape = (-1, *[1] * o.ndim)
+            return o + st_t[:, 0].reshape(shape) * u + st_t[:, 1].reshape(shape) * v
+
+        y, grad = torch_output_and_gradient(model, x, to_input)
+        return values, scales, y, grad
