@@ -430,3 +430,14 @@ def test_quiet_flag_in_either_position(tmp_path: pathlib.Path) -> None:
         res = run(*args)
         assert res.returncode == 0, res.stderr
         assert res.stdout.strip() == str(regions.count_regions(model)) and res.stderr == ""
+
+
+def test_count_safetensors(tmp_path: pathlib.Path) -> None:
+    from safetensors.torch import save_file
+
+    model = mlp((2, 9, 9, 1), seed=6)
+    f = tmp_path / "m.safetensors"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(f))
+    res = run("count", str(f), "--arch", "2,9,9,1")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == str(regions.count_regions(model))
