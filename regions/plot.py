@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .domain import DEFAULT_BBOX, as_domain
-from .network import Network, as_network
+from .network import Network
 from .raster import GradientRaster, pixel_grid
 from .tolerance import EDGE_RTOL
 
@@ -386,10 +386,24 @@ def plot_gradient_raster(
     return images
 
 
-def _truncated(net: Network, k: int) -> Network:
-    """The network's first ``k`` hidden layers, with the identity as output."""
-    width = net.widths[k - 1]
-    return Network(net.hidden[:k], (np.eye(width), np.zeros(width)))
+def _truncated(net: Any, k: int) -> Any:
+    """The network's first ``k`` hidden layers (stages), with the identity as output."""
+    if isinstance(net, Network):
+        width = net.widths[k - 1]
+        return Network(net.hidden[:k], (np.eye(width), np.zeros(width)))
+    import dataclasses
+
+    from .stages import PlaneModel
+
+    prog = net.program
+    stages = prog.stages[:k]
+    d = stages[-1].weight.shape[1]  # state columns before stage k
+    last = stages[-1]
+    width = last.groups.shape[0] if last.kind == "maxpool" else last.weight.shape[0]
+    sel = np.zeros((width, d + width))
+    sel[:, d:] = np.eye(width)
+    cut = dataclasses.replace(prog, stages=stages, out_weight=sel, out_bias=np.zeros(width))
+    return PlaneModel(cut, net.module, net.plane)
 
 
 def plot_layers(
@@ -442,19 +456,21 @@ def plot_layers(
     [15, 42, 69, 81]
     >>> plt.close("all")
     """
-    from .engine import linear_regions
+    from .domain import as_domain
+    from .engine import _fast, _resolve
     from .partition import Partition
 
     if isinstance(model, Partition):
         net, domain = model.network, model.domain
     else:
-        net, domain = as_network(model), bbox
-    n_layers = len(net.hidden)
+        net, domain = _resolve(model, None, None), bbox
+    n_layers = len(net.widths)
     if n_layers == 0:
         raise ValueError("model has no hidden layer: there is nothing to refine")
     if color_by not in COLOR_BY:
         raise ValueError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
-    parts = [linear_regions(_truncated(net, k), domain) for k in range(1, n_layers + 1)]
+    dom = as_domain(domain)
+    parts = [_fast(_truncated(net, k), dom, None, False) for k in range(1, n_layers + 1)]
     if axes is None:
         axes = _new_axes(n_layers)
     axes = list(axes)

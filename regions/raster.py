@@ -27,7 +27,7 @@ import numpy as np
 
 from .domain import DEFAULT_BBOX, as_domain
 from .errors import DomainError
-from .network import Network, as_network
+from .network import Network
 from .tolerance import RASTER_RTOL, SHAPE_RTOL
 
 __all__ = [
@@ -158,11 +158,13 @@ def pixel_grid(bbox: Any, resolution: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _evaluate(model: Any, pts: np.ndarray, output: int) -> np.ndarray:
     """Output ``output`` of ``model`` at ``pts``: (P, 2) -> (P,) float64."""
-    if isinstance(model, Network):
-        net = model
+    if isinstance(model, Network) or hasattr(model, "program"):
+        net = model  # a Network or a PlaneModel: evaluate in float64 numpy
         module = None
     else:
-        net = as_network(model)  # validates the layers, raises the package's errors
+        from .engine import _resolve
+
+        net = _resolve(model, None, None)  # validates the layers, raises the package's errors
         module = model
     if not 0 <= output < net.n_out:
         raise ValueError(f"output must be in [0, {net.n_out}), got {output!r}")

@@ -221,3 +221,22 @@ def test_high_dimensional_input_needs_a_plane() -> None:
 def test_shapely_method_is_for_mlps() -> None:
     with pytest.raises(ValueError, match="method='shapely'"):
         regions.linear_regions(TwoLayer(0), method="shapely")
+
+
+def test_raster_and_refinement_figure_for_a_compiled_model() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    g = torch.Generator().manual_seed(4)
+    model = nn.Sequential(
+        dyadic_linear(g, 2, 6), nn.LeakyReLU(0.1), dyadic_linear(g, 6, 6), nn.ReLU6(),
+        dyadic_linear(g, 6, 1),
+    )
+    p = regions.linear_regions(model, (-2, -2, 2, 2))
+    colls = regions.plot_layers(p)
+    assert [len(c.get_paths()) for c in colls] == p.layer_counts
+    plt.close("all")
+    report = p.compare_raster(80)
+    assert report.n_checked > 0 and report.n_mismatch == 0
