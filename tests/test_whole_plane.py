@@ -177,7 +177,7 @@ def test_unbounded_regions_against_the_bias_free_net_and_a_large_box(seed: int) 
         assert unbounded == changes
     else:
         assert unbounded >= changes
-    box = enlarged(p.extent() or (-1.0, -1.0, 1.0, 1.0), 0.05)
+    box = enlarged(p.extent() or p.domain.bounds, 0.05)
     q = regions.linear_regions(net, box)
     edge = shapely.boundary(shapely.box(*box))
     touching = shapely.length(shapely.intersection(q.polygons, edge)) > 0
@@ -194,7 +194,7 @@ def test_integer_nets_whole_plane_matches_the_oracle_in_a_large_box(seed: int) -
     net = Network.from_arrays(hidden, (np.ones((1, d)), np.zeros(1)))
     p = regions.linear_regions(net, None)
     box = p.extent()
-    big = enlarged(box if box is not None else (-1, -1, 1, 1), 0.5)
+    big = enlarged(box if box is not None else p.domain.bounds, 0.5)  # frame: holds anchors
     # a box 50% larger than the extent, rounded out to integers (exact for the oracle)
     big = (np.floor(big[0]) - 1, np.floor(big[1]) - 1, np.ceil(big[2]) + 1, np.ceil(big[3]) + 1)
     ring = as_domain(big).ring
