@@ -184,7 +184,7 @@ def test_unbounded_regions_against_the_bias_free_net_and_a_large_box(seed: int) 
     assert unbounded == int(touching.sum())
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(40))
 def test_integer_nets_whole_plane_matches_the_oracle_in_a_large_box(seed: int) -> None:
     rng = np.random.default_rng(3000 + seed)
     hidden, d = [], 2
