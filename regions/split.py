@@ -674,6 +674,7 @@ def split_mesh(
     zero_rtol: float | None = None,
     max_faces: int | None = None,
     progress: bool = False,
+    kernel: str = "auto",
 ) -> Mesh:
     """Refine a convex polygon by every hidden neuron, layer by layer.
 
@@ -696,6 +697,9 @@ def split_mesh(
     progress : bool
         Show a progress bar (tqdm, on stderr) for runs longer than two
         seconds; never when stderr is not a terminal.
+    kernel : {"auto", "numpy", "numba"}
+        The per-neuron splitter: the compiled kernel when numba is installed
+        (``"auto"``), or the array code (see :func:`refine_rows`).
 
     Returns
     -------
@@ -725,7 +729,7 @@ def split_mesh(
     try:
         for layer, (w, b) in enumerate(hidden):
             mesh, act = _layer_step(
-                mesh, act, w, b, layer, zero_rtol, max_faces, witness, tick, on_layer
+                mesh, act, w, b, layer, zero_rtol, max_faces, witness, tick, on_layer, kernel
             )
     finally:
         if bar is not None:
@@ -789,11 +793,13 @@ def _layer_step(
     witness: int,
     tick: Callable[[int], None] | None,
     on_layer: Callable[[int, Mesh], None] | None,
+    kernel: str = "auto",
 ) -> tuple[Mesh, np.ndarray]:
     """One hidden layer of :func:`split_mesh`: refine, record patterns and parents."""
     ptr, verts = mesh.face_ptr, mesh.face_verts
     r = refine_layer(
-        mesh.xy, act, ptr, verts, w, b, zero_rtol, max_faces, layer, mesh.ideal, witness, tick
+        mesh.xy, act, ptr, verts, w, b, zero_rtol, max_faces, layer, mesh.ideal, witness, tick,
+        kernel,
     )
     ptr, verts = r.face_ptr, r.face_verts
     pattern = face_reduce(r.z > 0, ptr, verts, np.bitwise_or)
@@ -828,6 +834,7 @@ def refine_layer(
     ideal: np.ndarray | None = None,
     witness: int = -1,
     tick: Callable[[int], None] | None = None,
+    kernel: str = "auto",
 ) -> Refined:
     """Split every face of a mesh by every neuron of one layer.
 
@@ -856,6 +863,8 @@ def refine_layer(
         finite vertex (the whole plane before its first cut); ``-1``: none.
     tick : callable, optional
         Called with the number of neurons done since the last call (progress).
+    kernel : {"auto", "numpy", "numba"}
+        See :func:`refine_rows`.
 
     Returns
     -------
@@ -884,6 +893,7 @@ def refine_layer(
         max_faces=max_faces,
         layer=layer,
         tick=tick,
+        kernel=kernel,
     )
 
 
@@ -903,6 +913,7 @@ def refine_rows(
     max_faces: int | None = None,
     layer: int = 0,
     tick: Callable[[int], None] | None = None,
+    kernel: str = "auto",
 ) -> Refined:
     """Split every face by the zero set of each of the first ``n_split`` row columns.
 
@@ -925,6 +936,10 @@ def refine_rows(
     face_ptr, face_verts : CSR faces
     ideal, witness, zero_rtol, max_faces, layer, tick
         As in :func:`refine_layer`.
+    kernel : {"auto", "numpy", "numba"}
+        ``"numba"``: the compiled kernel of :mod:`regions._kernel` (bounded
+        meshes only); ``"numpy"``: the array code; ``"auto"``: numba when it
+        is installed and the mesh has no ideal vertex.
 
     Returns
     -------
@@ -945,7 +960,24 @@ def refine_rows(
     del rows, q
     ar.set_faces(face_ptr, face_verts)
     done = 0
-    if straddle.any():
+    use_numba = _use_numba(kernel, ideal)
+    if straddle.any() and use_numba:
+        from ._kernel import split_layer
+
+        status, jbad, fbad = split_layer(ar, straddle.T, w1, b1, rtol, max_faces)
+        if status == 3:
+            raise RegionLimitError(
+                f"more than max_regions={max_faces} regions after neuron {jbad} of "
+                f"hidden layer {layer}; raise max_regions, shrink the domain, or use "
+                "count_regions (it streams and keeps no polygons)"
+            )
+        if status:
+            raise TopologyError(
+                f"face {fbad} is not cut by neuron {jbad} into two convex pieces; the mesh lost "
+                "convexity"
+            )
+        done = n_split
+    elif straddle.any():
         straddle_t = np.ascontiguousarray(straddle.T)
         for j in np.flatnonzero(straddle_t.any(axis=1)):
             if tick is not None:
@@ -967,11 +999,25 @@ def refine_rows(
     )
 
 
+def _use_numba(kernel: str, ideal: np.ndarray) -> bool:
+    if kernel not in ("auto", "numpy", "numba"):
+        raise ValueError(f"kernel must be 'auto', 'numpy' or 'numba', got {kernel!r}")
+    if kernel == "numpy" or ideal.any():
+        return False
+    import importlib.util
+
+    found = importlib.util.find_spec("numba") is not None
+    if kernel == "numba" and not found:
+        raise ImportError("kernel='numba' needs numba: pip install numba")
+    return found
+
+
 def count_faces(
     hidden: Any,
     ring: np.ndarray,
     chunk_faces: int = 20000,
     zero_rtol: float | None = None,
+    kernel: str = "auto",
 ) -> list[int]:
     """Number of faces after each layer, streaming: memory bounded by a chunk.
 
@@ -990,6 +1036,8 @@ def count_faces(
         Faces refined together (larger is faster, smaller uses less memory).
     zero_rtol : float, optional
         Override of :data:`regions.tolerance.ZERO_RTOL`.
+    kernel : {"auto", "numpy", "numba"}
+        See :func:`refine_rows`.
 
     Returns
     -------
@@ -1015,7 +1063,9 @@ def count_faces(
         layer: int, xy: np.ndarray, act: np.ndarray, ptr: np.ndarray, verts: np.ndarray
     ) -> None:
         w, b = hidden[layer]
-        xy, z, ptr, verts, _, _ = refine_layer(xy, act, ptr, verts, w, b, zero_rtol)
+        xy, z, ptr, verts, _, _ = refine_layer(
+            xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel
+        )
         f = len(ptr) - 1
         counts[layer] += f
         if layer + 1 == len(hidden):
