@@ -876,7 +876,10 @@ def refine_layer(
     if ideal is None:
         ideal = np.zeros(len(xy), dtype=bool)
     z = act @ weight.T
-    z[~ideal] += bias  # an ideal vertex holds slopes: no bias
+    if ideal.any():
+        z[~ideal] += bias  # an ideal vertex holds slopes: no bias
+    else:
+        z += bias
     scale = np.abs(act).max(axis=1) if act.shape[1] else np.zeros(len(act))
     return refine_rows(
         xy,
@@ -949,8 +952,13 @@ def refine_rows(
         ideal = np.zeros(len(xy), dtype=bool)
     rtol = ZERO_RTOL if zero_rtol is None else float(zero_rtol)
     q = rows[:, :n_split]
-    tol = rtol * (np.multiply.outer(scale, w1) + np.where(ideal[:, None], 0.0, b1))
-    q[np.abs(q) <= tol] = 0.0
+    for c0 in range(0, len(q), 4096):  # in blocks: no (V, n) temporaries
+        blk = q[c0 : c0 + 4096]
+        tol = np.multiply.outer(scale[c0 : c0 + 4096], w1)
+        fin = ~ideal[c0 : c0 + 4096]
+        tol[fin] += b1
+        tol *= rtol
+        blk[np.abs(blk) <= tol] = 0.0
     del tol
     # which input faces does each split function cross?
     straddle = face_reduce(_sign_bits(q), face_ptr, face_verts, np.bitwise_or) == 3
