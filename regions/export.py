@@ -142,11 +142,14 @@ def to_geojson(partition: Any) -> dict[str, Any]:
         * ``gradient``: ``jacobians[r]``, n_out rows of ``[d/dx, d/dy]``;
         * ``offset``: ``offsets[r]``, n_out numbers
           (``model(x) = gradient @ x + offset`` in the region);
-        * ``area``: the polygon's area;
+        * ``area``: the region's area (``null`` for an unbounded region);
+        * ``bounded``: false for an unbounded region of a whole-plane
+          partition, whose polygon is then clipped to the frame ``bbox``;
         * ``last_split_layer``: see :func:`last_split_layer`.
 
         The foreign member ``regions`` holds ``hidden_widths``, ``n_out``,
-        ``layer_counts`` and ``coordinates: "input plane, not geographic"``.
+        ``layer_counts``, ``whole_plane`` and
+        ``coordinates: "input plane, not geographic"``.
 
     Examples
     --------
@@ -156,13 +159,13 @@ def to_geojson(partition: Any) -> dict[str, Any]:
     >>> fc["type"], len(fc["features"])
     ('FeatureCollection', 81)
     >>> sorted(fc["features"][0]["properties"])
-    ['area', 'gradient', 'last_split_layer', 'offset', 'pattern', 'region']
+    ['area', 'bounded', 'gradient', 'last_split_layer', 'offset', 'pattern', 'region']
     """
     import shapely
 
     p = _check_partition(partition)
     polys = _oriented(p)
-    jac, off, areas = p.jacobians, p.offsets, p.areas
+    jac, off, areas, bounded = p.jacobians, p.offsets, p.areas, p.bounded
     last = last_split_layer(p)
     pats = p.patterns.astype(np.uint8) + ord("0")
     features = []
@@ -178,7 +181,8 @@ def to_geojson(partition: Any) -> dict[str, Any]:
                     "pattern": pats[r].tobytes().decode("ascii"),
                     "gradient": jac[r].tolist(),
                     "offset": off[r].tolist(),
-                    "area": float(areas[r]),
+                    "area": float(areas[r]) if np.isfinite(areas[r]) else None,
+                    "bounded": bool(bounded[r]),
                     "last_split_layer": int(last[r]),
                 },
             }
@@ -191,6 +195,7 @@ def to_geojson(partition: Any) -> dict[str, Any]:
             "hidden_widths": [int(w) for w in p.network.widths],
             "n_out": int(p.network.n_out),
             "layer_counts": [int(c) for c in p.layer_counts],
+            "whole_plane": bool(getattr(p, "whole_plane", False)),
         },
         "features": features,
     }

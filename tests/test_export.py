@@ -298,3 +298,19 @@ def test_cli_export_bad_output(
     assert res.returncode == 1 and "does not exist" in res.stderr
     res = run("export", str(f))
     assert res.returncode == 2 and "-o" in res.stderr
+
+
+def test_whole_plane_geojson_marks_unbounded_regions() -> None:
+    import json
+
+    import regions
+    from regions.course import mlp
+    from regions.export import to_geojson
+
+    p = regions.linear_regions(mlp((2, 6, 1), seed=1), None)
+    fc = json.loads(json.dumps(to_geojson(p), allow_nan=False))  # strict JSON: no inf
+    props = [f["properties"] for f in fc["features"]]
+    assert len(props) == len(p) == 1 + 6 + 15
+    assert sum(not q["bounded"] for q in props) == 12
+    assert all((q["area"] is None) == (not q["bounded"]) for q in props)
+    assert fc["regions"]["whole_plane"] is True
