@@ -942,7 +942,8 @@ def refine_rows(
     kernel : {"auto", "numpy", "numba"}
         ``"numba"``: the compiled kernel of :mod:`regions._kernel` (bounded
         meshes only); ``"numpy"``: the array code; ``"auto"``: numba when it
-        is installed and the mesh has no ideal vertex.
+        is installed, the mesh has no ideal vertex and the layer is big
+        enough (``NUMBA_MIN_WORK``) or the kernel is already loaded.
 
     Returns
     -------
@@ -968,7 +969,7 @@ def refine_rows(
     del rows, q
     ar.set_faces(face_ptr, face_verts)
     done = 0
-    use_numba = _use_numba(kernel, ideal)
+    use_numba = _use_numba(kernel, ideal, n_split * (len(face_ptr) - 1))
     if straddle.any() and use_numba:
         from ._kernel import split_layer
 
@@ -1007,17 +1008,25 @@ def refine_rows(
     )
 
 
-def _use_numba(kernel: str, ideal: np.ndarray) -> bool:
+#: Below this many (split function x face) pairs, ``kernel="auto"`` keeps the array code
+#: unless numba is already loaded: loading (or first compiling) the kernel costs more.
+NUMBA_MIN_WORK: int = 50_000
+
+
+def _use_numba(kernel: str, ideal: np.ndarray, work: int) -> bool:
+    import importlib.util
+    import sys
+
     if kernel not in ("auto", "numpy", "numba"):
         raise ValueError(f"kernel must be 'auto', 'numpy' or 'numba', got {kernel!r}")
     if kernel == "numpy" or ideal.any():
         return False
-    import importlib.util
-
     found = importlib.util.find_spec("numba") is not None
     if kernel == "numba" and not found:
         raise ImportError("kernel='numba' needs numba: pip install numba")
-    return found
+    if kernel == "numba":
+        return True
+    return found and ("regions._kernel" in sys.modules or work >= NUMBA_MIN_WORK)
 
 
 def count_faces(
