@@ -1,14 +1,27 @@
 """Compiled (numba) kernel of the fast splitter, for bounded domains.
 
-Same algorithm and tolerance rule as :func:`regions.split._split_neuron`, run
-for every split column of a layer in one compiled call: per neuron, the faces
-inside straddling cells are visited one by one, their vertex values snapped,
-crossed edges get one shared vertex each (an edge map keyed by the sorted
-vertex pair), and each crossed face is cut into its ``>= 0`` and ``<= 0``
-loops. It removes the per-neuron overhead of the array code, which dominates
-on small networks. The pure numpy path stays the reference: the tests run both
-and compare them. Used only when numba is installed (``pip install numba``)
-and the mesh has no ideal vertex (the whole plane uses the numpy path).
+Same algorithm and tolerance rule as the array code of :mod:`regions.split`
+(:func:`regions.split.refine_rows` with ``kernel="numpy"``), run for a whole
+layer in a few compiled calls:
+
+1. :func:`bias_and_scale` adds the bias to the pre-activations ``act @ W.T``
+   (computed by BLAS) and takes each vertex's tolerance scale
+   ``max_k |act_k|``;
+2. :func:`snap_and_straddle` snaps every value inside its zero band to exactly
+   ``0.0`` and lists, per split function, the input cells whose vertex values
+   hold both signs (only those can be cut);
+3. :func:`kernel` visits, per split function, only the faces inside those
+   cells (each cell keeps a linked list of the faces it has become), cuts each
+   face whose vertices hold both signs into its ``>= 0`` and ``<= 0`` loops,
+   and gives each crossed edge one shared vertex (an edge map keyed by the
+   sorted vertex pair) whose row is interpolated and whose own value is set to
+   exactly ``0.0``.
+
+Faces come out in a different order than from the array code (cell by cell);
+the partition is the same, which the tests check on random and degenerate
+nets. The pure numpy path stays the reference. Used only when numba is
+installed (``pip install numba``) and the mesh has no ideal vertex (the whole
+plane uses the numpy path). Every function releases the GIL.
 """
 
 from __future__ import annotations
@@ -18,10 +31,10 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["split_layer"]
+__all__ = ["bias_and_scale", "snap_and_straddle", "kernel", "refine"]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def grow2(a: Any, need: int) -> Any:
     if need <= a.shape[0]:
         return a
@@ -29,7 +42,8 @@ def grow2(a: Any, need: int) -> Any:
     b[: a.shape[0]] = a
     return b
 
-@numba.njit(cache=True)
+
+@numba.njit(cache=True, nogil=True)
 def grow1(a: Any, need: int) -> Any:
     if need <= a.shape[0]:
         return a
@@ -37,142 +51,243 @@ def grow1(a: Any, need: int) -> Any:
     b[: a.shape[0]] = a
     return b
 
-@numba.njit(cache=True)
+
+@numba.njit(cache=True, nogil=True)
+def bias_and_scale(z: Any, nv: int, act: Any, bias: Any, scale: Any) -> None:
+    """``z[v] += bias`` and ``scale[v] = max_k |act[v, k]|`` for ``v < nv``, in place."""
+    n = bias.shape[0]
+    d = act.shape[1]
+    for v in range(nv):
+        s = 0.0
+        for k in range(d):
+            a = abs(act[v, k])
+            if a > s:
+                s = a
+        scale[v] = s
+        for j in range(n):
+            z[v, j] += bias[j]
+
+
+@numba.njit(cache=True, nogil=True)
+def snap_and_straddle(
+    z: Any, nv: int, nsplit: int, scale: Any, w1: Any, b1: Any, rtol: float,
+    fptr: Any, fverts: Any,
+) -> Any:
+    """Snap the zero band of the first ``nsplit`` columns; list straddled cells per column.
+
+    Returns ``(jptr, cells)``: the cells (faces of ``fptr``/``fverts``) whose
+    vertices hold both signs of column ``j`` are ``cells[jptr[j]:jptr[j+1]]``,
+    in increasing order.
+    """
+    bits = np.empty((nv, nsplit), dtype=np.uint8)
+    for v in range(nv):
+        sv = scale[v]
+        zv = z[v]
+        bv = bits[v]
+        for j in range(nsplit):  # branch-free: vectorized by the compiler
+            x = zv[j]
+            x = 0.0 if abs(x) <= rtol * (w1[j] * sv + b1[j]) else x
+            zv[j] = x
+            bv[j] = np.uint8(x > 0.0) | (np.uint8(x < 0.0) << np.uint8(1))
+    nf = fptr.shape[0] - 1
+    acc = np.empty(nsplit, dtype=np.uint8)
+    cnt = np.zeros(nsplit + 1, dtype=np.int64)
+    pj = np.empty(max(16, 4 * nf), dtype=np.int64)
+    pf = np.empty(max(16, 4 * nf), dtype=np.int64)
+    npair = 0
+    for f in range(nf):
+        s0 = fptr[f]
+        acc[:] = bits[fverts[s0]]
+        for s in range(s0 + 1, fptr[f + 1]):
+            bv = bits[fverts[s]]
+            for j in range(nsplit):
+                acc[j] |= bv[j]
+        hit = np.uint8(0)
+        for j in range(nsplit):
+            hit |= acc[j] & (acc[j] >> np.uint8(1))
+        if hit == 0:
+            continue
+        for j in range(nsplit):
+            if acc[j] == 3:
+                if npair == pj.shape[0]:
+                    pj = grow1(pj, npair + 1)
+                    pf = grow1(pf, npair + 1)
+                pj[npair] = j
+                pf[npair] = f
+                cnt[j + 1] += 1
+                npair += 1
+    for j in range(nsplit):
+        cnt[j + 1] += cnt[j]
+    cells = np.empty(npair, dtype=np.int64)
+    fill = cnt[:-1].copy()
+    for p in range(npair):  # stable counting sort by column
+        j = pj[p]
+        cells[fill[j]] = pf[p]
+        fill[j] += 1
+    return cnt, cells
+
+
+@numba.njit(cache=True, nogil=True)
 def kernel(
     xy: Any, z: Any, scale: Any, nv: int,
-    pool: Any, np_: int, start: Any, size: Any, cell: Any, nf: int,
-    straddle_t: Any, w1: Any, b1: Any, rtol: float, max_faces: int,
+    pool: Any, np_: int, start: Any, size: Any, cell: Any, nxt: Any, nf: int,
+    jptr: Any, jcells: Any, w1: Any, b1: Any, rtol: float, max_faces: int, lazy: bool,
 ) -> Any:
+    """Cut the faces by every split column (see the module docstring).
+
+    Face ``c < nf`` on entry is input cell ``c``; ``nxt`` links each face to
+    the next face of the same cell (``-1`` ends). ``lazy``: a new vertex made
+    by column ``j`` gets only columns ``> j`` interpolated (the others stay
+    undefined; for a count that needs no values after the layer).
+    """
     ncol = z.shape[1]
     sg = np.empty(64, dtype=np.int8)
     loop_a = np.empty(128, dtype=np.int64)
     loop_b = np.empty(128, dtype=np.int64)
-    for j in range(straddle_t.shape[0]):
-        srow = straddle_t[j]
-        any_cell = False
-        for c in range(srow.shape[0]):
-            if srow[c]:
-                any_cell = True
-                break
-        if not any_cell:
+    for j in range(jptr.shape[0] - 1):
+        if jptr[j] == jptr[j + 1]:
             continue
+        c0 = j + 1 if lazy else 0
         edges: dict[int, int] = dict()
-        nf0 = nf
-        for f in range(nf0):
-            if not srow[cell[f]]:
-                continue
-            k = size[f]
-            s0 = start[f]
-            if k > sg.shape[0]:
-                sg = np.empty(2 * k, dtype=np.int8)
-                loop_a = np.empty(4 * k, dtype=np.int64)
-                loop_b = np.empty(4 * k, dtype=np.int64)
-            pos = False
-            neg = False
-            for i in range(k):
-                v = pool[s0 + i]
-                val = z[v, j]
-                if abs(val) <= rtol * (w1[j] * scale[v] + b1[j]):
-                    z[v, j] = 0.0
-                    sg[i] = 0
-                elif val > 0:
-                    sg[i] = 1
-                    pos = True
-                else:
-                    sg[i] = -1
-                    neg = True
-            if not (pos and neg):
-                continue
-            # exactly two sign changes along a convex face
-            changes = 0
-            last = 0
-            first = 0
-            for i in range(k):
-                if sg[i] != 0:
-                    if first == 0:
-                        first = sg[i]
-                    elif sg[i] != last:
-                        changes += 1
-                    last = sg[i]
-            if last != first:
-                changes += 1
-            if changes != 2:
-                return (xy, z, scale, nv, pool, np_, start, size, cell, nf, 1, j, f)
-            na = 0
-            nb = 0
-            for i in range(k):
-                u = pool[s0 + i]
-                w_ = pool[s0 + (i + 1) % k]
-                if sg[i] >= 0:
-                    loop_a[na] = u
-                    na += 1
-                if sg[i] <= 0:
-                    loop_b[nb] = u
-                    nb += 1
-                if sg[i] * sg[(i + 1) % k] < 0:
-                    a = min(u, w_)
-                    b = max(u, w_)
-                    key = a * 4294967296 + b
-                    if key in edges:
-                        nvtx = edges[key]
+        for ci in range(jptr[j], jptr[j + 1]):
+            f = jcells[ci]
+            while f != -1:
+                k = size[f]
+                s0 = start[f]
+                if k > sg.shape[0]:
+                    sg = np.empty(2 * k, dtype=np.int8)
+                    loop_a = np.empty(4 * k, dtype=np.int64)
+                    loop_b = np.empty(4 * k, dtype=np.int64)
+                pos = False
+                neg = False
+                for i in range(k):
+                    v = pool[s0 + i]
+                    val = z[v, j]
+                    if abs(val) <= rtol * (w1[j] * scale[v] + b1[j]):
+                        z[v, j] = 0.0
+                        sg[i] = 0
+                    elif val > 0:
+                        sg[i] = 1
+                        pos = True
                     else:
-                        if nv + 1 > xy.shape[0]:
-                            xy = grow2(xy, nv + 1)
-                            z = grow2(z, nv + 1)
-                            scale = grow1(scale, nv + 1)
-                        za = z[a, j]
-                        t = za / (za - z[b, j])
-                        xy[nv, 0] = xy[a, 0] + t * (xy[b, 0] - xy[a, 0])
-                        xy[nv, 1] = xy[a, 1] + t * (xy[b, 1] - xy[a, 1])
-                        for col in range(ncol):
-                            z[nv, col] = z[a, col] + t * (z[b, col] - z[a, col])
-                        z[nv, j] = 0.0
-                        scale[nv] = max(scale[a], scale[b])
-                        nvtx = nv
-                        edges[key] = nv
-                        nv += 1
-                    loop_a[na] = nvtx
-                    na += 1
-                    loop_b[nb] = nvtx
-                    nb += 1
-            if na < 3 or nb < 3:
-                return (xy, z, scale, nv, pool, np_, start, size, cell, nf, 2, j, f)
-            pool = grow1(pool, np_ + na + nb)
-            pool[np_ : np_ + na] = loop_a[:na]
-            start[f] = np_
-            size[f] = na
-            np_ += na
-            pool[np_ : np_ + nb] = loop_b[:nb]
-            start = grow1(start, nf + 1)
-            size = grow1(size, nf + 1)
-            cell = grow1(cell, nf + 1)
-            start[nf] = np_
-            size[nf] = nb
-            cell[nf] = cell[f]
-            np_ += nb
-            nf += 1
+                        sg[i] = -1
+                        neg = True
+                if not (pos and neg):
+                    f = nxt[f]
+                    continue
+                # exactly two sign changes along a convex face
+                changes = 0
+                last = 0
+                first = 0
+                for i in range(k):
+                    if sg[i] != 0:
+                        if first == 0:
+                            first = sg[i]
+                        elif sg[i] != last:
+                            changes += 1
+                        last = sg[i]
+                if last != first:
+                    changes += 1
+                if changes != 2:
+                    return (xy, z, scale, nv, pool, np_, start, size, cell, nxt, nf, 1, j, f)
+                na = 0
+                nb = 0
+                for i in range(k):
+                    u = pool[s0 + i]
+                    w_ = pool[s0 + (i + 1) % k]
+                    if sg[i] >= 0:
+                        loop_a[na] = u
+                        na += 1
+                    if sg[i] <= 0:
+                        loop_b[nb] = u
+                        nb += 1
+                    if sg[i] * sg[(i + 1) % k] < 0:
+                        a = min(u, w_)
+                        b = max(u, w_)
+                        key = a * 4294967296 + b
+                        if key in edges:
+                            nvtx = edges[key]
+                        else:
+                            if nv >= min(xy.shape[0], z.shape[0], scale.shape[0]):
+                                xy = grow2(xy, nv + 1)
+                                z = grow2(z, nv + 1)
+                                scale = grow1(scale, nv + 1)
+                            za = z[a, j]
+                            t = za / (za - z[b, j])
+                            xy[nv, 0] = xy[a, 0] + t * (xy[b, 0] - xy[a, 0])
+                            xy[nv, 1] = xy[a, 1] + t * (xy[b, 1] - xy[a, 1])
+                            for col in range(c0, ncol):
+                                z[nv, col] = z[a, col] + t * (z[b, col] - z[a, col])
+                            z[nv, j] = 0.0
+                            scale[nv] = max(scale[a], scale[b])
+                            nvtx = nv
+                            edges[key] = nv
+                            nv += 1
+                        loop_a[na] = nvtx
+                        na += 1
+                        loop_b[nb] = nvtx
+                        nb += 1
+                if na < 3 or nb < 3:
+                    return (xy, z, scale, nv, pool, np_, start, size, cell, nxt, nf, 2, j, f)
+                pool = grow1(pool, np_ + na + nb)
+                pool[np_ : np_ + na] = loop_a[:na]
+                start[f] = np_
+                size[f] = na
+                np_ += na
+                pool[np_ : np_ + nb] = loop_b[:nb]
+                start = grow1(start, nf + 1)
+                size = grow1(size, nf + 1)
+                cell = grow1(cell, nf + 1)
+                nxt = grow1(nxt, nf + 1)
+                start[nf] = np_
+                size[nf] = nb
+                cell[nf] = cell[f]
+                # the new face follows f in its cell's list, and is not revisited
+                nxt[nf] = nxt[f]
+                nxt[f] = nf
+                np_ += nb
+                nf += 1
+                f = nxt[nf - 1]
         if max_faces > 0 and nf > max_faces:
-            return (xy, z, scale, nv, pool, np_, start, size, cell, nf, 3, j, -1)
-    return (xy, z, scale, nv, pool, np_, start, size, cell, nf, 0, -1, -1)
+            return (xy, z, scale, nv, pool, np_, start, size, cell, nxt, nf, 3, j, -1)
+    return (xy, z, scale, nv, pool, np_, start, size, cell, nxt, nf, 0, -1, -1)
 
 
+@numba.njit(cache=True, nogil=True)
+def compact(pool: Any, start: Any, size: Any, nf: int) -> Any:
+    """Faces as CSR ``(ptr, verts)`` in face order."""
+    ptr = np.zeros(nf + 1, dtype=np.int64)
+    for f in range(nf):
+        ptr[f + 1] = ptr[f] + size[f]
+    verts = np.empty(ptr[nf], dtype=np.int64)
+    for f in range(nf):
+        verts[ptr[f] : ptr[f + 1]] = pool[start[f] : start[f] + size[f]]
+    return ptr, verts
 
-def split_layer(
-    ar: Any, straddle_t: np.ndarray, w1: np.ndarray, b1: np.ndarray, rtol: float,
-    max_faces: int | None,
-) -> tuple[int, int, int]:
-    """Split an arena by every split column of a layer, in compiled code.
+
+def refine(
+    xy: np.ndarray, z: np.ndarray, nv: int, n_split: int, scale: np.ndarray,
+    w1: np.ndarray, b1: np.ndarray, face_ptr: np.ndarray, face_verts: np.ndarray,
+    rtol: float, max_faces: int | None, lazy: bool = False,
+) -> tuple[int, int, int, tuple[np.ndarray, ...]]:
+    """Split a bounded mesh by the first ``n_split`` columns of ``z``, in compiled code.
 
     Parameters
     ----------
-    ar : regions.split._Arena
-        Updated in place (its arrays may be replaced by larger ones).
-    straddle_t : (n_split, C) bool array
-        Which input cells each split function crosses.
+    xy : (V, 2) float64 array
+    z : (C, m) float64 array, C >= V
+        Rows of the ``nv = V`` vertices (extra rows: room for new vertices);
+        snapped and grown as needed (the array may be replaced).
+    nv : int
+    n_split : int
+    scale : (C,) float64 array
+        Tolerance scale per vertex (first ``nv`` entries).
     w1, b1 : (n_split,) float64 arrays
-        Tolerance scale of each split function.
+    face_ptr, face_verts : CSR counter-clockwise convex faces (the input cells)
     rtol : float
     max_faces : int or None
+    lazy : bool
+        Interpolate at a new vertex only the columns after the one that made it.
 
     Returns
     -------
@@ -181,17 +296,37 @@ def split_layer(
         3 more faces than ``max_faces``.
     j, f : int
         The split function (and face) where a non-zero status arose.
+    mesh : tuple
+        ``(xy, z, ptr, verts, parents)`` of the refined mesh (vertices first
+        the old ones, then the new).
     """
-    out = kernel(
-        ar.xy, ar.z, ar.scale, ar.nv,
-        ar.pool, ar.np_, ar.start, ar.size, ar.cell, ar.nf,
-        np.ascontiguousarray(straddle_t), np.asarray(w1, dtype=np.float64),
-        np.asarray(b1, dtype=np.float64), float(rtol),
-        -1 if max_faces is None else int(max_faces),
+    w1 = np.ascontiguousarray(w1, dtype=np.float64)
+    b1 = np.ascontiguousarray(b1, dtype=np.float64)
+    jptr, jcells = snap_and_straddle(
+        z, nv, n_split, scale, w1, b1, float(rtol), face_ptr, face_verts
     )
-    (ar.xy, ar.z, ar.scale, ar.nv, ar.pool, ar.np_, ar.start, ar.size, ar.cell, ar.nf) = out[:10]
-    if len(ar.ideal) < len(ar.xy):
-        ideal = np.zeros(len(ar.xy), dtype=bool)
-        ideal[: len(ar.ideal)] = ar.ideal
-        ar.ideal = ideal
-    return int(out[10]), int(out[11]), int(out[12])
+    nf = len(face_ptr) - 1
+    cap_f = max(64, 2 * nf)
+    start = np.empty(cap_f, dtype=np.int64)
+    size = np.empty(cap_f, dtype=np.int64)
+    cell = np.empty(cap_f, dtype=np.int64)
+    nxt = np.empty(cap_f, dtype=np.int64)
+    start[:nf] = face_ptr[:-1]
+    size[:nf] = np.diff(face_ptr)
+    cell[:nf] = np.arange(nf)
+    nxt[:nf] = -1
+    pool = np.empty(max(256, 2 * len(face_verts)), dtype=np.int64)
+    pool[: len(face_verts)] = face_verts
+    xyc = np.empty((max(len(z), nv + 1), 2))
+    xyc[:nv] = xy[:nv]
+    out = kernel(
+        xyc, z, scale, nv, pool, len(face_verts), start, size, cell, nxt, nf,
+        jptr, jcells, w1, b1, float(rtol), -1 if max_faces is None else int(max_faces),
+        bool(lazy),
+    )
+    xyc, z, scale, nv, pool, _, start, size, cell, _, nf = out[:11]
+    status, jbad, fbad = int(out[11]), int(out[12]), int(out[13])
+    if status:
+        return status, jbad, fbad, ()
+    ptr, verts = compact(pool, start, size, nf)
+    return 0, -1, -1, (xyc[:nv], z[:nv], ptr, verts, cell[:nf].copy())

@@ -835,6 +835,7 @@ def refine_layer(
     witness: int = -1,
     tick: Callable[[int], None] | None = None,
     kernel: str = "auto",
+    lazy: bool = False,
 ) -> Refined:
     """Split every face of a mesh by every neuron of one layer.
 
@@ -865,6 +866,11 @@ def refine_layer(
         Called with the number of neurons done since the last call (progress).
     kernel : {"auto", "numpy", "numba"}
         See :func:`refine_rows`.
+    lazy : bool
+        Only the faces are wanted, not the pre-activations of the new vertices
+        (the last layer of a count): the compiled kernel then interpolates at
+        a vertex made by neuron ``j`` only the columns after ``j`` and leaves
+        the others undefined. The array code ignores it.
 
     Returns
     -------
@@ -875,6 +881,23 @@ def refine_layer(
     """
     if ideal is None:
         ideal = np.zeros(len(xy), dtype=bool)
+    rtol = ZERO_RTOL if zero_rtol is None else float(zero_rtol)
+    if _use_numba(kernel, ideal, len(bias) * (len(face_ptr) - 1)):
+        from ._kernel import bias_and_scale
+
+        nv, n = len(xy), len(bias)
+        z = np.empty((nv + nv // 2 + 64, n))  # room for new vertices: fewer regrowths
+        act = np.ascontiguousarray(act, dtype=np.float64)
+        np.matmul(act, weight.T, out=z[:nv])
+        scale = np.empty(len(z))
+        bias_and_scale(z, nv, act, np.ascontiguousarray(bias, dtype=np.float64), scale)
+        r = _refine_numba(
+            xy, z, nv, n, scale, np.abs(weight).sum(axis=1), np.abs(bias), face_ptr,
+            face_verts, rtol, max_faces, layer, lazy,
+        )
+        if tick is not None:
+            tick(n)
+        return r
     z = act @ weight.T
     if ideal.any():
         z[~ideal] += bias  # an ideal vertex holds slopes: no bias
@@ -952,6 +975,17 @@ def refine_rows(
     if ideal is None:
         ideal = np.zeros(len(xy), dtype=bool)
     rtol = ZERO_RTOL if zero_rtol is None else float(zero_rtol)
+    if _use_numba(kernel, ideal, n_split * (len(face_ptr) - 1)):
+        z = np.ascontiguousarray(rows, dtype=np.float64)
+        sc = np.empty(len(z))
+        sc[:] = scale
+        r = _refine_numba(
+            xy, z, len(xy), n_split, sc, w1, b1, face_ptr, face_verts, rtol, max_faces, layer,
+            False,
+        )
+        if tick is not None:
+            tick(n_split)
+        return r
     q = rows[:, :n_split]
     for c0 in range(0, len(q), 4096):  # in blocks: no (V, n) temporaries
         blk = q[c0 : c0 + 4096]
@@ -969,24 +1003,7 @@ def refine_rows(
     del rows, q
     ar.set_faces(face_ptr, face_verts)
     done = 0
-    use_numba = _use_numba(kernel, ideal, n_split * (len(face_ptr) - 1))
-    if straddle.any() and use_numba:
-        from ._kernel import split_layer
-
-        status, jbad, fbad = split_layer(ar, straddle.T, w1, b1, rtol, max_faces)
-        if status == 3:
-            raise RegionLimitError(
-                f"more than max_regions={max_faces} regions after neuron {jbad} of "
-                f"hidden layer {layer}; raise max_regions, shrink the domain, or use "
-                "count_regions (it streams and keeps no polygons)"
-            )
-        if status:
-            raise TopologyError(
-                f"face {fbad} is not cut by neuron {jbad} into two convex pieces; the mesh lost "
-                "convexity"
-            )
-        done = n_split
-    elif straddle.any():
+    if straddle.any():
         straddle_t = np.ascontiguousarray(straddle.T)
         for j in np.flatnonzero(straddle_t.any(axis=1)):
             if tick is not None:
@@ -1006,6 +1023,32 @@ def refine_rows(
     return Refined(
         ar.xy[: ar.nv], ar.z[: ar.nv], ptr, verts, ar.cell[: ar.nf].copy(), ar.ideal[: ar.nv]
     )
+
+
+def _refine_numba(
+    xy: np.ndarray, z: np.ndarray, nv: int, n_split: int, scale: np.ndarray, w1: np.ndarray,
+    b1: np.ndarray, face_ptr: np.ndarray, face_verts: np.ndarray, rtol: float,
+    max_faces: int | None, layer: int, lazy: bool,
+) -> Refined:
+    """The compiled path of :func:`refine_rows` (bounded meshes), errors raised here."""
+    from ._kernel import refine
+
+    status, jbad, fbad, out = refine(
+        xy, z, nv, n_split, scale, w1, b1, face_ptr, face_verts, rtol, max_faces, lazy
+    )
+    if status == 3:
+        raise RegionLimitError(
+            f"more than max_regions={max_faces} regions after neuron {jbad} of "
+            f"hidden layer {layer}; raise max_regions, shrink the domain, or use "
+            "count_regions (it streams and keeps no polygons)"
+        )
+    if status:
+        raise TopologyError(
+            f"face {fbad} is not cut by neuron {jbad} into two convex pieces; the mesh lost "
+            "convexity"
+        )
+    xy2, z2, ptr, verts, parents = out
+    return Refined(xy2, z2, ptr, verts, parents, np.zeros(len(xy2), dtype=bool))
 
 
 #: Below this many (split function x face) pairs, ``kernel="auto"`` keeps the array code
@@ -1080,12 +1123,13 @@ def count_faces(
         layer: int, xy: np.ndarray, act: np.ndarray, ptr: np.ndarray, verts: np.ndarray
     ) -> None:
         w, b = hidden[layer]
+        last = layer + 1 == len(hidden)
         xy, z, ptr, verts, _, _ = refine_layer(
-            xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel
+            xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, lazy=last
         )
         f = len(ptr) - 1
         counts[layer] += f
-        if layer + 1 == len(hidden):
+        if last:
             return
         np.maximum(z, 0.0, out=z)
         for s in range(0, f, chunk_faces):
