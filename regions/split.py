@@ -1078,13 +1078,15 @@ def count_faces(
     chunk_faces: int = 20000,
     zero_rtol: float | None = None,
     kernel: str = "auto",
+    workers: int | None = None,
 ) -> list[int]:
     """Number of faces after each layer, streaming: memory bounded by a chunk.
 
     Refines the faces of each layer in chunks of at most ``chunk_faces``
     faces, depth first, and keeps no finished layer. The zero tolerance is
     local to each vertex (:mod:`regions.tolerance`), so the counts equal
-    ``split_mesh(hidden, ring).layer_counts``.
+    ``split_mesh(hidden, ring).layer_counts``, whatever the chunk size and
+    the number of workers.
 
     Parameters
     ----------
@@ -1098,6 +1100,13 @@ def count_faces(
         Override of :data:`regions.tolerance.ZERO_RTOL`.
     kernel : {"auto", "numpy", "numba"}
         See :func:`refine_rows`.
+    workers : int, optional
+        Threads refining chunks at the same time (the compiled kernel and
+        BLAS release the GIL); default: the number of CPUs, at most 8. With
+        more than one, BLAS is held to one thread for the call when
+        ``threadpoolctl`` is installed (the ``fast`` extra): the workers
+        already use the cores, and two multi-threaded products at once are
+        slower.
 
     Returns
     -------
@@ -1111,33 +1120,133 @@ def count_faces(
     >>> layers = [(np.array([[1.0, 0], [0, 1]]), np.zeros(2)), (np.ones((1, 2)), np.array([-0.5]))]
     >>> count_faces(layers, sq, chunk_faces=1) == split_mesh(layers, sq).layer_counts
     True
+    >>> count_faces(layers, sq, chunk_faces=1, workers=1)
+    [4, 5]
     """
+    import contextlib
+    import os
+    import threading
+
     if chunk_faces < 1:
         raise ValueError(f"chunk_faces must be >= 1, got {chunk_faces}")
+    if workers is None:
+        workers = min(8, os.cpu_count() or 1)
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
     hidden = list(hidden)
     counts = [0] * len(hidden)
+    if not hidden:
+        return counts
     ring = np.asarray(ring, dtype=np.float64)
     k = len(ring)
+    # a stack of work items (layer, parent mesh, first face, end face), taken depth first;
+    # a chunk's vertex rows are gathered only when it is taken (bounded memory)
+    root = (
+        ring, ring.copy(), np.array([0, k], dtype=np.int64), np.arange(k, dtype=np.int64),
+        np.zeros(1, dtype=np.int64),
+    )
+    stack: list[tuple[int, tuple[np.ndarray, ...], int, int]] = [(0, root, 0, 1)]
+    cond = threading.Condition()
+    state = {"busy": 0}
+    errors: list[BaseException] = []
 
-    def visit(
-        layer: int, xy: np.ndarray, act: np.ndarray, ptr: np.ndarray, verts: np.ndarray
-    ) -> None:
+    def work(layer: int, parent: tuple[np.ndarray, ...], s: int, e: int) -> None:
+        xy, act, ptr, verts, order = parent
+        if layer:
+            faces = order[s:e]
+            deg = ptr[faces + 1] - ptr[faces]
+            sub = verts[_ranges(ptr[faces], deg)]
+            used, local = np.unique(sub, return_inverse=True)
+            ptr = np.zeros(len(faces) + 1, dtype=np.int64)
+            np.cumsum(deg, out=ptr[1:])
+            xy, act, verts = xy[used], act[used], local.ravel()
         w, b = hidden[layer]
         last = layer + 1 == len(hidden)
         xy, z, ptr, verts, _, _ = refine_layer(
             xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, lazy=last
         )
         f = len(ptr) - 1
-        counts[layer] += f
-        if last:
-            return
-        np.maximum(z, 0.0, out=z)
-        for s in range(0, f, chunk_faces):
-            e = min(f, s + chunk_faces)
-            sub = verts[ptr[s] : ptr[e]]
-            used, local = np.unique(sub, return_inverse=True)
-            visit(layer + 1, xy[used], z[used], ptr[s : e + 1] - ptr[s], local.ravel())
+        items = []
+        if not last:
+            np.maximum(z, 0.0, out=z)
+            # chunks of nearby faces share most vertices: fewer rows to recompute
+            mesh = (xy, z, ptr, verts, _spatial_order(xy, ptr, verts))
+            items = [
+                (layer + 1, mesh, c, min(f, c + chunk_faces)) for c in range(0, f, chunk_faces)
+            ]
+        with cond:
+            counts[layer] += f
+            stack.extend(reversed(items))
 
-    if hidden:
-        visit(0, ring, ring.copy(), np.array([0, k], dtype=np.int64), np.arange(k, dtype=np.int64))
+    def worker() -> None:
+        while True:
+            with cond:
+                while not stack and state["busy"] and not errors:
+                    cond.wait()
+                if errors or not stack:
+                    cond.notify_all()
+                    return
+                item = stack.pop()
+                state["busy"] += 1
+            try:
+                work(*item)
+            except BaseException as exc:  # handed to the caller's thread
+                with cond:
+                    errors.append(exc)
+            finally:
+                with cond:
+                    state["busy"] -= 1
+                    cond.notify_all()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers - 1)]
+    limits = _one_blas_thread() if workers > 1 else contextlib.nullcontext()
+    for t in threads:
+        t.start()
+    try:
+        with limits:
+            worker()
+    finally:
+        with cond:
+            if not errors and (stack or state["busy"]):  # interrupted: stop the others
+                errors.append(KeyboardInterrupt())
+            cond.notify_all()
+        for t in threads:
+            t.join()
+    if errors:
+        raise errors[0]
     return counts
+
+
+def _one_blas_thread() -> Any:
+    """A context holding BLAS to one thread (``threadpoolctl``), or a no-op without it."""
+    import contextlib
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _spatial_order(xy: np.ndarray, ptr: np.ndarray, verts: np.ndarray) -> np.ndarray:
+    """Faces sorted along a Z-order (Morton) curve through their first vertices.
+
+    Parameters
+    ----------
+    xy : (V, 2) float64 array
+    ptr, verts : CSR faces
+
+    Returns
+    -------
+    order : (F,) int64 array
+        A permutation of the faces; consecutive runs of it are compact patches.
+    """
+    p = xy[verts[ptr[:-1]]]
+    lo = p.min(axis=0)
+    span = np.maximum(p.max(axis=0) - lo, np.finfo(np.float64).tiny)
+    q = ((p - lo) / span * (2**20 - 1)).astype(np.int64)
+    key = np.zeros(len(p), dtype=np.int64)
+    for bit in range(20):
+        key |= ((q[:, 0] >> bit) & 1) << (2 * bit)
+        key |= ((q[:, 1] >> bit) & 1) << (2 * bit + 1)
+    return np.argsort(key, kind="stable")
