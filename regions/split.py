@@ -1121,7 +1121,7 @@ def count_faces(
     >>> count_faces(layers, sq, chunk_faces=1) == split_mesh(layers, sq).layer_counts
     True
     >>> count_faces(layers, sq, chunk_faces=1, workers=1)
-    [4, 5]
+    [4, 7]
     """
     import contextlib
     import os
