@@ -70,23 +70,24 @@ def bias_and_scale(z: Any, nv: int, act: Any, bias: Any, scale: Any) -> None:
 
 @numba.njit(cache=True, nogil=True)
 def snap_and_straddle(
-    z: Any, nv: int, nsplit: int, scale: Any, w1: Any, b1: Any, rtol: float,
+    z: Any, nv: int, c0: int, c1: int, scale: Any, w1: Any, b1: Any, rtol: float,
     fptr: Any, fverts: Any,
 ) -> Any:
-    """Snap the zero band of the first ``nsplit`` columns; list straddled cells per column.
+    """Snap the zero band of columns ``c0:c1``; list the straddled cells per column.
 
     Returns ``(jptr, cells)``: the cells (faces of ``fptr``/``fverts``) whose
-    vertices hold both signs of column ``j`` are ``cells[jptr[j]:jptr[j+1]]``,
+    vertices hold both signs of column ``c0 + j`` are ``cells[jptr[j]:jptr[j+1]]``,
     in increasing order.
     """
+    nsplit = c1 - c0
     bits = np.empty((nv, nsplit), dtype=np.uint8)
     for v in range(nv):
         sv = scale[v]
-        zv = z[v]
+        zv = z[v, c0:c1]
         bv = bits[v]
         for j in range(nsplit):  # branch-free: vectorized by the compiler
             x = zv[j]
-            x = 0.0 if abs(x) <= rtol * (w1[j] * sv + b1[j]) else x
+            x = 0.0 if abs(x) <= rtol * (w1[c0 + j] * sv + b1[c0 + j]) else x
             zv[j] = x
             bv[j] = np.uint8(x > 0.0) | (np.uint8(x < 0.0) << np.uint8(1))
     nf = fptr.shape[0] - 1
@@ -131,25 +132,30 @@ def snap_and_straddle(
 def kernel(
     xy: Any, z: Any, scale: Any, nv: int,
     pool: Any, np_: int, start: Any, size: Any, cell: Any, nxt: Any, nf: int,
-    jptr: Any, jcells: Any, w1: Any, b1: Any, rtol: float, max_faces: int, lazy: bool,
+    jlo: int, jptr: Any, jcells: Any, w1: Any, b1: Any, rtol: float, max_faces: int,
+    lazy: bool, regroup: int,
 ) -> Any:
-    """Cut the faces by every split column (see the module docstring).
+    """Cut the faces by split columns ``jlo, jlo + 1, ...`` (see the module docstring).
 
-    Face ``c < nf`` on entry is input cell ``c``; ``nxt`` links each face to
-    the next face of the same cell (``-1`` ends). ``lazy``: a new vertex made
-    by column ``j`` gets only columns ``> j`` interpolated (the others stay
-    undefined; for a count that needs no values after the layer).
+    Face ``c < nf`` on entry is cell ``c``; ``nxt`` links each face to the
+    next face of the same cell (``-1`` ends); column ``jlo + i`` crosses the
+    cells ``jcells[jptr[i]:jptr[i+1]]``. ``lazy``: a new vertex made by
+    column ``j`` gets only columns ``> j`` interpolated (the others stay
+    undefined; for a count that needs no values after the layer). Stops with
+    status 4 after the column at which the faces reach ``regroup`` (when
+    positive), so that the caller can make the faces the new cells.
     """
     ncol = z.shape[1]
     sg = np.empty(64, dtype=np.int8)
     loop_a = np.empty(128, dtype=np.int64)
     loop_b = np.empty(128, dtype=np.int64)
-    for j in range(jptr.shape[0] - 1):
-        if jptr[j] == jptr[j + 1]:
+    for jj in range(jptr.shape[0] - 1):
+        j = jlo + jj
+        if jptr[jj] == jptr[jj + 1]:
             continue
         c0 = j + 1 if lazy else 0
         edges: dict[int, int] = dict()
-        for ci in range(jptr[j], jptr[j + 1]):
+        for ci in range(jptr[jj], jptr[jj + 1]):
             f = jcells[ci]
             while f != -1:
                 k = size[f]
@@ -250,6 +256,8 @@ def kernel(
                 f = nxt[nf - 1]
         if max_faces > 0 and nf > max_faces:
             return (xy, z, scale, nv, pool, np_, start, size, cell, nxt, nf, 3, j, -1)
+        if regroup > 0 and nf >= regroup and jj + 2 < jptr.shape[0]:
+            return (xy, z, scale, nv, pool, np_, start, size, cell, nxt, nf, 4, j, -1)
     return (xy, z, scale, nv, pool, np_, start, size, cell, nxt, nf, 0, -1, -1)
 
 
@@ -263,6 +271,11 @@ def compact(pool: Any, start: Any, size: Any, nf: int) -> Any:
     for f in range(nf):
         verts[ptr[f] : ptr[f + 1]] = pool[start[f] : start[f] + size[f]]
     return ptr, verts
+
+
+#: A layer's faces become the cells for its remaining columns once they are this
+#: many times the cells (a column only visits the faces of the cells it crosses).
+REGROUP_FACTOR: int = 4
 
 
 def refine(
@@ -299,34 +312,51 @@ def refine(
     mesh : tuple
         ``(xy, z, ptr, verts, parents)`` of the refined mesh (vertices first
         the old ones, then the new).
+
+    Notes
+    -----
+    The split functions are affine on every input cell, hence on every face
+    inside one, so the straddle test of a face made earlier in the layer is
+    as exact as that of its cell. When the faces outnumber the cells
+    ``REGROUP_FACTOR`` times (a wide first layer starts from one cell), the
+    faces become the cells of the remaining columns: the work of a column
+    stays proportional to the faces it can cut.
     """
     w1 = np.ascontiguousarray(w1, dtype=np.float64)
     b1 = np.ascontiguousarray(b1, dtype=np.float64)
-    jptr, jcells = snap_and_straddle(
-        z, nv, n_split, scale, w1, b1, float(rtol), face_ptr, face_verts
-    )
     nf = len(face_ptr) - 1
-    cap_f = max(64, 2 * nf)
-    start = np.empty(cap_f, dtype=np.int64)
-    size = np.empty(cap_f, dtype=np.int64)
-    cell = np.empty(cap_f, dtype=np.int64)
-    nxt = np.empty(cap_f, dtype=np.int64)
-    start[:nf] = face_ptr[:-1]
-    size[:nf] = np.diff(face_ptr)
-    cell[:nf] = np.arange(nf)
-    nxt[:nf] = -1
-    pool = np.empty(max(256, 2 * len(face_verts)), dtype=np.int64)
-    pool[: len(face_verts)] = face_verts
+    parents = np.arange(nf, dtype=np.int64)  # input cell of each current cell
     xyc = np.empty((max(len(z), nv + 1), 2))
     xyc[:nv] = xy[:nv]
-    out = kernel(
-        xyc, z, scale, nv, pool, len(face_verts), start, size, cell, nxt, nf,
-        jptr, jcells, w1, b1, float(rtol), -1 if max_faces is None else int(max_faces),
-        bool(lazy),
-    )
-    xyc, z, scale, nv, pool, _, start, size, cell, _, nf = out[:11]
-    status, jbad, fbad = int(out[11]), int(out[12]), int(out[13])
-    if status:
-        return status, jbad, fbad, ()
-    ptr, verts = compact(pool, start, size, nf)
-    return 0, -1, -1, (xyc[:nv], z[:nv], ptr, verts, cell[:nf].copy())
+    ptr, verts = face_ptr, face_verts
+    jlo = 0
+    while True:
+        jptr, jcells = snap_and_straddle(
+            z, nv, jlo, n_split, scale, w1, b1, float(rtol), ptr, verts
+        )
+        nf = len(ptr) - 1
+        cap_f = max(64, 2 * nf)
+        start = np.empty(cap_f, dtype=np.int64)
+        size = np.empty(cap_f, dtype=np.int64)
+        cell = np.empty(cap_f, dtype=np.int64)
+        nxt = np.empty(cap_f, dtype=np.int64)
+        start[:nf] = ptr[:-1]
+        size[:nf] = np.diff(ptr)
+        cell[:nf] = np.arange(nf)
+        nxt[:nf] = -1
+        pool = np.empty(max(256, 2 * len(verts)), dtype=np.int64)
+        pool[: len(verts)] = verts
+        out = kernel(
+            xyc, z, scale, nv, pool, len(verts), start, size, cell, nxt, nf,
+            jlo, jptr, jcells, w1, b1, float(rtol), -1 if max_faces is None else int(max_faces),
+            bool(lazy), REGROUP_FACTOR * max(nf, 16),
+        )
+        xyc, z, scale, nv, pool, _, start, size, cell, _, nf = out[:11]
+        status, jbad, fbad = int(out[11]), int(out[12]), int(out[13])
+        if status and status != 4:
+            return status, jbad, fbad, ()
+        ptr, verts = compact(pool, start, size, nf)
+        parents = parents[cell[:nf]]
+        if status == 0:
+            return 0, -1, -1, (xyc[:nv], z[:nv], ptr, verts, parents)
+        jlo = jbad + 1

@@ -71,3 +71,64 @@ def test_numba_respects_max_regions_and_validates_the_kernel_name() -> None:
         split_mesh(net.hidden, as_domain((-3, -3, 3, 3)).ring, max_faces=10, kernel="numba")
     with pytest.raises(ValueError, match="kernel must be"):
         split_mesh(net.hidden, as_domain((-3, -3, 3, 3)).ring, kernel="cuda")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_regrouping_the_cells_mid_layer_changes_nothing(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import regions._kernel as kernel_module
+
+    rng = np.random.default_rng(100 + seed)
+    net = random_mlp(rng, [int(rng.integers(20, 60)), int(rng.integers(5, 30))])
+    ring = as_domain((-4, -4, 4, 4)).ring
+    monkeypatch.setattr(kernel_module, "REGROUP_FACTOR", 10**9)  # never
+    once = split_mesh(net.hidden, ring, kernel="numba")
+    monkeypatch.setattr(kernel_module, "REGROUP_FACTOR", 2)  # often
+    often = split_mesh(net.hidden, ring, kernel="numba")
+    ref = split_mesh(net.hidden, ring, kernel="numpy")
+    assert once.layer_counts == often.layer_counts == ref.layer_counts
+    for m in (once, often):
+        np.testing.assert_array_equal(sorted_rows(m.patterns()), sorted_rows(ref.patterns()))
+        # parents point into the previous layer: each face's pattern there is its parent's
+        for layer in range(1, len(m.layer_patterns)):
+            par = m.layer_parents[layer]
+            assert par.min() >= 0 and par.max() < len(m.layer_patterns[layer - 1])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_streaming_count_is_the_same_for_any_workers_and_chunks(seed: int) -> None:
+    rng = np.random.default_rng(200 + seed)
+    net = random_mlp(rng, [int(v) for v in rng.integers(8, 30, size=3)])
+    ring = as_domain((-6, -6, 6, 6)).ring
+    full = split_mesh(net.hidden, ring, kernel="numpy").layer_counts
+    for kernel in ("numpy", "numba"):
+        for workers in (1, 2, 3):
+            for chunk in (7, 200, 20000):
+                got = count_faces(net.hidden, ring, chunk_faces=chunk, kernel=kernel,
+                                  workers=workers)
+                assert got == full, (kernel, workers, chunk)
+
+
+def test_streaming_count_passes_errors_on_and_validates_workers() -> None:
+    net = random_mlp(np.random.default_rng(1), [10, 10])
+    ring = as_domain((-3, -3, 3, 3)).ring
+    with pytest.raises(ValueError, match="workers must be >= 1, got 0"):
+        count_faces(net.hidden, ring, workers=0)
+    with pytest.raises(ValueError, match="kernel must be"):  # raised in a worker thread
+        count_faces(net.hidden, ring, kernel="gpu", workers=2)
+
+
+def test_spatial_order_is_a_permutation_of_compact_runs() -> None:
+    from regions.split import _spatial_order
+
+    rng = np.random.default_rng(3)
+    net = random_mlp(rng, [40])
+    mesh = split_mesh(net.hidden, as_domain((-5, -5, 5, 5)).ring)
+    order = _spatial_order(mesh.xy, mesh.face_ptr, mesh.face_verts)
+    np.testing.assert_array_equal(np.sort(order), np.arange(mesh.n_faces))
+    # faces next to each other in the order are closer than random pairs, on average
+    first = mesh.xy[mesh.face_verts[mesh.face_ptr[:-1]]][order]
+    near = np.linalg.norm(np.diff(first, axis=0), axis=1).mean()
+    rand = np.linalg.norm(first - first[rng.permutation(len(first))], axis=1).mean()
+    assert near < 0.5 * rand
