@@ -34,6 +34,7 @@ from .tolerance import ZERO_RTOL
 
 __all__ = [
     "Mesh",
+    "canonical_order",
     "split_mesh",
     "start_mesh",
     "refine_layer",
@@ -807,18 +808,64 @@ def _layer_step(
         # a face with no finite vertex is the whole plane: its sign is the witness's
         nofin = face_reduce(~r.ideal[:, None], ptr, verts, np.bitwise_or)[:, 0] == 0
         pattern[nofin] = r.z[witness] > 0
+    ptr, verts, pattern, parents = canonical_order(ptr, verts, pattern, r.parents)
     mesh = Mesh(
         r.xy,
         ptr,
         verts,
         [*mesh.layer_patterns, pattern],
-        [*mesh.layer_parents, r.parents],
+        [*mesh.layer_parents, parents],
         ideal=r.ideal,
     )
     if on_layer is not None:
         on_layer(layer, mesh)
     act = np.maximum(r.z, 0.0, out=r.z)
     return mesh, act
+
+
+def canonical_order(
+    face_ptr: np.ndarray, face_verts: np.ndarray, pattern: np.ndarray, parents: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Faces sorted by parent, then by their pattern bits: an order independent of the kernel.
+
+    Inside one convex parent cell the faces cut by one layer have distinct
+    patterns, so (parent, pattern) is a key; applied layer after layer it
+    fixes the order of the faces whichever splitter (array code, compiled
+    kernel) or neuron visiting order made them.
+
+    Parameters
+    ----------
+    face_ptr : (F + 1,) int64 array
+    face_verts : (S,) int64 array
+    pattern : (F, n) bool array
+    parents : (F,) int64 array
+
+    Returns
+    -------
+    face_ptr, face_verts, pattern, parents
+        The same faces, reordered.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ptr, verts = np.array([0, 3, 6]), np.array([0, 1, 2, 0, 2, 3])
+    >>> out = canonical_order(ptr, verts, np.array([[True], [False]]), np.zeros(2, dtype=int))
+    >>> out[1].tolist(), out[2].ravel().tolist()
+    ([0, 2, 3, 0, 1, 2], [False, True])
+    """
+    f = len(parents)
+    keys = [np.asarray(parents)]
+    if pattern.shape[1]:
+        packed = np.packbits(pattern, axis=1, bitorder="little")
+        keys = [packed[:, c] for c in range(packed.shape[1] - 1, -1, -1)] + keys
+    order = np.lexsort(keys)
+    if f and (order == np.arange(f)).all():
+        return face_ptr, face_verts, pattern, parents
+    deg = np.diff(face_ptr)[order]
+    ptr = np.zeros(f + 1, dtype=np.int64)
+    np.cumsum(deg, out=ptr[1:])
+    verts = face_verts[_ranges(face_ptr[:-1][order], deg)]
+    return ptr, verts, pattern[order], parents[order]
 
 
 def refine_layer(

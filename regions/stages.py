@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .split import Mesh, face_reduce, refine_rows, start_mesh
+from .split import Mesh, canonical_order, face_reduce, refine_rows, start_mesh
 
 __all__ = ["split_program", "affine_maps", "stage_activation", "PlaneModel"]
 
@@ -148,12 +148,13 @@ def split_program(
         if witness >= 0:
             nofin = face_reduce(~ideal[:, None], ptr, verts, np.bitwise_or)[:, 0] == 0
             pattern[nofin] = qv[witness] > 0
+        ptr, verts, pattern, parents = canonical_order(ptr, verts, pattern, r.parents)
         mesh = Mesh(
             xy,
             ptr,
             verts,
             [*mesh.layer_patterns, pattern],
-            [*mesh.layer_parents, r.parents],
+            [*mesh.layer_parents, parents],
             ideal=ideal,
         )
         if on_stage is not None:
