@@ -38,7 +38,7 @@ from regions.course import mlp
 
 W = 128
 SERIES: dict[str, list[tuple[tuple[int, ...], float]]] = {
-    "box": [((2, W, W, W, W, 1), h) for h in (2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 300.0)],
+    "box": [((2, W, W, W, W, 1), h) for h in (0.1, 0.3, 1.0, 3.0, 10.0, 100.0)],
     "depth": [((2, *([W] * d), 1), 100.0) for d in range(1, 9)],
     "width": [
         ((2, 32, 32, 1), 10.0),

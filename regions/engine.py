@@ -230,6 +230,7 @@ def count_regions(
     merge: bool = False,
     plane: Any = None,
     input_shape: Any = None,
+    workers: int | None = None,
 ) -> int:
     """Number of linear regions of a ReLU network in a 2-D domain.
 
@@ -253,6 +254,9 @@ def count_regions(
         ``False``, counts activation regions.
     plane, input_shape
         As in :func:`linear_regions`.
+    workers : int, optional
+        Threads of the streaming count (MLP, fast method, convex domain);
+        default: the number of CPUs, at most 8. The count does not depend on it.
 
     Returns
     -------
@@ -278,6 +282,9 @@ def count_regions(
     >>> regions.count_regions(model, bbox=None)  # the whole plane
     6
     """
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise ValueError(f"workers must be a positive int or None, got {workers!r}")
     if merge:
         p = linear_regions(model, bbox, method=method, plane=plane, input_shape=input_shape)
         return len(p.merged())
@@ -293,6 +300,6 @@ def count_regions(
     domain = as_domain(bbox)
     if method == "fast" and domain.convex:
         # streaming: memory bounded by a chunk of faces, no polygons kept
-        counts = count_faces(network.hidden, domain.ring)
+        counts = count_faces(network.hidden, domain.ring, workers=workers)
         return counts[-1] if counts else 1
     return len(linear_regions(network, domain, method=method))

@@ -19,6 +19,17 @@ One neuron ``j``
 
 Zero values follow :mod:`regions.tolerance`: every stored pre-activation is
 either exactly ``0.0`` or larger in magnitude than its neuron's tolerance.
+
+Kernels
+    The array code above is the reference; :mod:`regions._kernel` runs the
+    same algorithm compiled (numba) for bounded meshes. Faces are put in a
+    canonical order after every layer (:func:`canonical_order`), so the
+    partition does not depend on which one ran.
+
+Streaming count
+    :func:`count_faces` refines spatially sorted chunks of faces depth first,
+    on several threads, and keeps no finished layer: memory is bounded by the
+    chunks in flight.
 """
 
 from __future__ import annotations

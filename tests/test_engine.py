@@ -279,3 +279,13 @@ def test_streaming_count_equals_full_mesh(chunk: int) -> None:
     ring = as_domain((-3, -3, 3, 3)).ring
     full = split_mesh(net.hidden, ring).layer_counts
     assert count_faces(net.hidden, ring, chunk_faces=chunk) == full
+
+
+def test_count_regions_workers_do_not_change_the_count() -> None:
+    rng = np.random.default_rng(11)
+    net = random_mlp(rng, [30, 20, 10])
+    counts = {regions.count_regions(net, (-4, -4, 4, 4), workers=w) for w in (1, 2, 4)}
+    assert len(counts) == 1
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="workers must be a positive int"):
+            regions.count_regions(net, (-4, -4, 4, 4), workers=bad)
