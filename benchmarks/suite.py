@@ -54,8 +54,8 @@ sys.path.insert(0, str(HERE))
 #: (widths, box half-width, seed, repeats, in --quick, methods or None for all)
 CASES: list[tuple[tuple[int, ...], float, int, int, bool, list[str] | None]] = [
     # small nets, where the LP-based peer relucent finishes in about a minute
-    ((2, 16, 16, 1), 10.0, 0, 3, False, ["fast", "shapely", "regioncam", "relucent"]),
-    ((2, 32, 32, 1), 10.0, 0, 1, False, ["fast", "shapely", "regioncam", "relucent"]),
+    ((2, 16, 16, 1), 10.0, 0, 5, False, ["fast", "shapely", "regioncam", "relucent"]),
+    ((2, 32, 32, 1), 10.0, 0, 5, False, ["fast", "shapely", "regioncam", "relucent"]),
     ((2, 64, 64, 1), 10.0, 0, 5, True, None),
     ((2, 100, 100, 100, 1), 10.0, 0, 3, True, None),
     ((2, 256, 256, 256, 1), 1.0, 0, 1, False, None),
@@ -78,6 +78,10 @@ EXPECTED_MB: dict[tuple[str, str], float] = {
     ("2-256-256-256-1", "regioncam"): 2200,
     ("2-512-512-1", "fast"): 2100,
     ("2-512-512-1", "regioncam"): 5400,
+    ("2-256-256-256-256-256-256-1", "fast"): 1600,
+    # extrapolated: regioncam took 7.4 GB for 296k regions (2-256x3-1) and 17.9 GB for
+    # 546k (2-256x4-1) on [-100,100]^2, about 33 kB a region; this net has 1.24M regions
+    ("2-256-256-256-256-256-256-1", "regioncam"): 41000,
 }
 #: Rows per chunk when evaluating the raster grid (bounds the activations).
 RASTER_CHUNK = 8192
@@ -248,7 +252,7 @@ def main() -> None:
     for widths, half, seed, repeats, in_quick, only in CASES:
         if args.quick and not in_quick:
             continue
-        methods = METHODS if only is None else [m for m in METHODS if m in only]
+        methods = [m for m in METHODS if (m in only if only else m != "relucent")]
         name = _name(widths)
         box = f"[-{half:g},{half:g}]^2"
         results: dict[str, dict] = {}
@@ -295,8 +299,9 @@ def main() -> None:
         f"Date: {datetime.date.today().isoformat()}\n\n"
         f"Machine: {describe()}, regioncam {regioncam.__version__}\n\n"
         f"Command: `python benchmarks/suite.py{' --quick' if args.quick else ''}`. "
-        "Median over the timed repeats (5 for 2-64-64-1, 3 for 2-100-100-100-1, "
-        "1 for the big nets, shapely and raster2000) after one untimed warm-up (none when "
+        "Median over the timed repeats (5 for the nets up to 2-64-64-1, 3 for "
+        "2-100-100-100-1, 1 for the big nets, shapely, relucent and raster2000) after one "
+        "untimed warm-up (none when "
         "there is a single repeat), each (net, method) "
         "in a fresh subprocess; peak MB is the child's ru_maxrss (import floor "
         f"{floor.get('peak_mb', float('nan')):.0f} MB). Ratio = median s / regioncam's "
