@@ -1205,6 +1205,7 @@ def count_faces(
     )
     stack: list[tuple[int, tuple[np.ndarray, ...], int, int]] = [(0, root, 0, 1)]
     cond = threading.Condition()
+    threads: list[threading.Thread] = []
     state = {"busy": 0}
     errors: list[BaseException] = []
 
@@ -1235,6 +1236,14 @@ def count_faces(
         with cond:
             counts[layer] += f
             stack.extend(reversed(items))
+            if len(stack) > 1 and not threads and workers > 1:
+                # enough work for more threads (a small net never starts them)
+                ctx.enter_context(_one_blas_thread())
+                threads.extend(
+                    threading.Thread(target=worker, daemon=True) for _ in range(workers - 1)
+                )
+                for t in threads:
+                    t.start()
 
     def worker() -> None:
         while True:
@@ -1256,20 +1265,16 @@ def count_faces(
                     state["busy"] -= 1
                     cond.notify_all()
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers - 1)]
-    limits = _one_blas_thread() if workers > 1 else contextlib.nullcontext()
-    for t in threads:
-        t.start()
-    try:
-        with limits:
+    with contextlib.ExitStack() as ctx:
+        try:
             worker()
-    finally:
-        with cond:
-            if not errors and (stack or state["busy"]):  # interrupted: stop the others
-                errors.append(KeyboardInterrupt())
-            cond.notify_all()
-        for t in threads:
-            t.join()
+        finally:
+            with cond:
+                if not errors and (stack or state["busy"]):  # interrupted: stop the others
+                    errors.append(KeyboardInterrupt())
+                cond.notify_all()
+            for t in list(threads):
+                t.join()
     if errors:
         raise errors[0]
     return counts
