@@ -80,43 +80,56 @@ def snap_and_straddle(
     in increasing order.
     """
     nsplit = c1 - c0
-    bits = np.empty((nv, nsplit), dtype=np.uint8)
+    nw = (nsplit + 63) // 64
+    # sign bits packed 64 columns to a word: ``pos`` for z > 0, ``neg`` for z < 0
+    pos = np.zeros((nv, nw), dtype=np.uint64)
+    neg = np.zeros((nv, nw), dtype=np.uint64)
+    one = np.uint64(1)
     for v in range(nv):
         sv = scale[v]
         zv = z[v, c0:c1]
-        bv = bits[v]
-        for j in range(nsplit):  # branch-free: vectorized by the compiler
+        for j in range(nsplit):  # branch-free snapping: vectorized by the compiler
             x = zv[j]
-            x = 0.0 if abs(x) <= rtol * (w1[c0 + j] * sv + b1[c0 + j]) else x
-            zv[j] = x
-            bv[j] = np.uint8(x > 0.0) | (np.uint8(x < 0.0) << np.uint8(1))
+            zv[j] = 0.0 if abs(x) <= rtol * (w1[c0 + j] * sv + b1[c0 + j]) else x
+        for w in range(nw):
+            p = np.uint64(0)
+            m = np.uint64(0)
+            for b in range(min(64, nsplit - 64 * w)):
+                x = zv[64 * w + b]
+                p |= np.uint64(x > 0.0) << np.uint64(b)
+                m |= np.uint64(x < 0.0) << np.uint64(b)
+            pos[v, w] = p
+            neg[v, w] = m
     nf = fptr.shape[0] - 1
-    acc = np.empty(nsplit, dtype=np.uint8)
+    accp = np.empty(nw, dtype=np.uint64)
+    accn = np.empty(nw, dtype=np.uint64)
     cnt = np.zeros(nsplit + 1, dtype=np.int64)
     pj = np.empty(max(16, 4 * nf), dtype=np.int64)
     pf = np.empty(max(16, 4 * nf), dtype=np.int64)
     npair = 0
     for f in range(nf):
-        s0 = fptr[f]
-        acc[:] = bits[fverts[s0]]
-        for s in range(s0 + 1, fptr[f + 1]):
-            bv = bits[fverts[s]]
-            for j in range(nsplit):
-                acc[j] |= bv[j]
-        hit = np.uint8(0)
-        for j in range(nsplit):
-            hit |= acc[j] & (acc[j] >> np.uint8(1))
-        if hit == 0:
-            continue
-        for j in range(nsplit):
-            if acc[j] == 3:
-                if npair == pj.shape[0]:
-                    pj = grow1(pj, npair + 1)
-                    pf = grow1(pf, npair + 1)
-                pj[npair] = j
-                pf[npair] = f
-                cnt[j + 1] += 1
-                npair += 1
+        accp[:] = 0
+        accn[:] = 0
+        for s in range(fptr[f], fptr[f + 1]):
+            v = fverts[s]
+            for w in range(nw):
+                accp[w] |= pos[v, w]
+                accn[w] |= neg[v, w]
+        for w in range(nw):
+            both = accp[w] & accn[w]
+            b = 0
+            while both:
+                if both & one:
+                    j = 64 * w + b
+                    if npair == pj.shape[0]:
+                        pj = grow1(pj, npair + 1)
+                        pf = grow1(pf, npair + 1)
+                    pj[npair] = j
+                    pf[npair] = f
+                    cnt[j + 1] += 1
+                    npair += 1
+                both >>= one
+                b += 1
     for j in range(nsplit):
         cnt[j + 1] += cnt[j]
     cells = np.empty(npair, dtype=np.int64)

@@ -1215,10 +1215,13 @@ def count_faces(
             faces = order[s:e]
             deg = ptr[faces + 1] - ptr[faces]
             sub = verts[_ranges(ptr[faces], deg)]
-            used, local = np.unique(sub, return_inverse=True)
+            mark = np.zeros(len(xy), dtype=bool)
+            mark[sub] = True
+            used = np.flatnonzero(mark)  # the chunk's vertices, in order
+            local = np.cumsum(mark) - 1
             ptr = np.zeros(len(faces) + 1, dtype=np.int64)
             np.cumsum(deg, out=ptr[1:])
-            xy, act, verts = xy[used], act[used], local.ravel()
+            xy, act, verts = xy[used], act[used], local[sub]
         w, b = hidden[layer]
         last = layer + 1 == len(hidden)
         xy, z, ptr, verts, _, _ = refine_layer(
