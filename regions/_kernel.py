@@ -134,9 +134,9 @@ def snap_and_straddle(
         cnt[j + 1] += cnt[j]
     cells = np.empty(npair, dtype=np.int64)
     fill = cnt[:-1].copy()
-    for p in range(npair):  # stable counting sort by column
-        j = pj[p]
-        cells[fill[j]] = pf[p]
+    for q in range(npair):  # stable counting sort by column
+        j = pj[q]
+        cells[fill[j]] = pf[q]
         fill[j] += 1
     return cnt, cells
 
