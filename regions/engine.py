@@ -231,6 +231,7 @@ def count_regions(
     plane: Any = None,
     input_shape: Any = None,
     workers: int | None = None,
+    progress: bool = True,
 ) -> int:
     """Number of linear regions of a ReLU network in a 2-D domain.
 
@@ -257,6 +258,9 @@ def count_regions(
     workers : int, optional
         Threads of the streaming count (MLP, fast method, convex domain);
         default: the number of CPUs, at most 8. The count does not depend on it.
+    progress : bool, default True
+        A progress bar on stderr (regions counted) for runs longer than two
+        seconds, only when stderr is a terminal.
 
     Returns
     -------
@@ -300,6 +304,6 @@ def count_regions(
     domain = as_domain(bbox)
     if method == "fast" and domain.convex:
         # streaming: memory bounded by a chunk of faces, no polygons kept
-        counts = count_faces(network.hidden, domain.ring, workers=workers)
+        counts = count_faces(network.hidden, domain.ring, workers=workers, progress=progress)
         return counts[-1] if counts else 1
     return len(linear_regions(network, domain, method=method))

@@ -778,7 +778,7 @@ def start_mesh(ring: np.ndarray | None) -> tuple[Mesh, int]:
     return Mesh(xy, ptr, np.arange(k, dtype=np.int64), ideal=ideal), witness
 
 
-def _progress_bar(total: int) -> Any:
+def _progress_bar(total: int | None, unit: str = "neuron") -> Any:
     """A tqdm bar on stderr that appears after two seconds, only on a terminal."""
     import sys
 
@@ -786,7 +786,7 @@ def _progress_bar(total: int) -> Any:
 
     return tqdm(
         total=total,
-        unit="neuron",
+        unit=unit,
         delay=2.0,
         leave=False,
         disable=not sys.stderr.isatty(),
@@ -1137,6 +1137,7 @@ def count_faces(
     zero_rtol: float | None = None,
     kernel: str = "auto",
     workers: int | None = None,
+    progress: bool = False,
 ) -> list[int]:
     """Number of faces after each layer, streaming: memory bounded by a chunk.
 
@@ -1165,6 +1166,9 @@ def count_faces(
         ``threadpoolctl`` is installed (the ``fast`` extra): the workers
         already use the cores, and two multi-threaded products at once are
         slower.
+    progress : bool
+        A tqdm bar on stderr of the last layer's faces counted so far (only on
+        a terminal, after two seconds).
 
     Returns
     -------
@@ -1238,6 +1242,8 @@ def count_faces(
             ]
         with cond:
             counts[layer] += f
+            if last and bar is not None:
+                bar.update(f)
             stack.extend(reversed(items))
             if len(stack) > 1 and not threads and workers > 1:
                 # enough work for more threads (a small net never starts them)
@@ -1268,7 +1274,10 @@ def count_faces(
                     state["busy"] -= 1
                     cond.notify_all()
 
+    bar = _progress_bar(None, "region") if progress else None
     with contextlib.ExitStack() as ctx:
+        if bar is not None:
+            ctx.callback(bar.close)
         try:
             worker()
         finally:

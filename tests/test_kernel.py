@@ -135,3 +135,11 @@ def test_spatial_order_is_a_permutation_of_compact_runs() -> None:
     near = np.linalg.norm(np.diff(first, axis=0), axis=1).mean()
     rand = np.linalg.norm(first - first[rng.permutation(len(first))], axis=1).mean()
     assert near < 0.5 * rand
+
+
+def test_streaming_count_with_a_progress_bar_counts_the_same() -> None:
+    net = random_mlp(np.random.default_rng(5), [25, 25])
+    ring = as_domain((-5, -5, 5, 5)).ring
+    assert count_faces(net.hidden, ring, chunk_faces=30, progress=True) == count_faces(
+        net.hidden, ring, chunk_faces=30
+    )
