@@ -787,6 +787,7 @@ def _progress_bar(total: int | None, unit: str = "neuron") -> Any:
     return tqdm(
         total=total,
         unit=unit,
+        unit_scale=total is None,
         delay=2.0,
         leave=False,
         disable=not sys.stderr.isatty(),
@@ -1274,7 +1275,7 @@ def count_faces(
                     state["busy"] -= 1
                     cond.notify_all()
 
-    bar = _progress_bar(None, "region") if progress else None
+    bar = _progress_bar(None, " regions") if progress else None
     with contextlib.ExitStack() as ctx:
         if bar is not None:
             ctx.callback(bar.close)
