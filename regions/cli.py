@@ -307,6 +307,32 @@ def _partition(args: argparse.Namespace, method: str = "fast") -> Any:
 
 
 # --------------------------------------------------------------------------- count
+def _streamed(args: argparse.Namespace) -> list[int] | None:
+    """Layer counts by the streaming count, or None where it does not apply."""
+    from .engine import streamed_layer_counts
+    from .errors import InputDimensionError
+
+    plane = _plane(args)
+    domain = _domain(args, plane)
+    if domain is None:  # the whole plane: the partition is needed for the extent
+        return None
+    model = _load(args)
+    try:
+        return streamed_layer_counts(
+            model,
+            domain,
+            plane=plane,
+            progress=not getattr(args, "quiet", False),
+        )
+    except InputDimensionError as exc:
+        if plane is not None:
+            raise
+        raise InputDimensionError(
+            f"{exc}; to count the regions on the plane through three inputs, give them as "
+            ".npy files with --plane A B C"
+        ) from exc
+
+
 def count(args: argparse.Namespace) -> int:
     """Print the exact region count of a model file (``regions count``).
 
@@ -323,6 +349,29 @@ def count(args: argparse.Namespace) -> int:
     import json
 
     t0 = time.perf_counter()
+    if args.method == "fast" and not (args.verify or args.merge):
+        # only the numbers are wanted: the streaming count keeps no polygons
+        streamed = _streamed(args)
+        if streamed is not None:
+            dt = time.perf_counter() - t0
+            if args.json:
+                from .domain import as_domain
+
+                record: dict[str, Any] = {
+                    "model": str(args.model),
+                    "bbox": [float(v) for v in as_domain(_domain(args, _plane(args))).bounds],
+                    "regions": streamed[-1] if streamed else 1,
+                    "layer_counts": streamed,
+                    "method": args.method,
+                    "seconds": round(dt, 6),
+                    "verified": False,
+                }
+                if args.plane:
+                    record["plane"] = list(args.plane)
+                print(json.dumps(record))
+            else:
+                print(streamed[-1] if streamed else 1)
+            return 0
     p = _partition(args, args.method)
     dt = time.perf_counter() - t0
     if args.verify:
@@ -335,7 +384,7 @@ def count(args: argparse.Namespace) -> int:
             )
         merged = len(p.merged())
     if args.json:
-        record: dict[str, Any] = {
+        record = {
             "model": str(args.model),
             "bbox": None if p.whole_plane else [float(v) for v in p.domain.bounds],
             "regions": len(p),

@@ -292,8 +292,13 @@ def count_regions(
     if merge:
         p = linear_regions(model, bbox, method=method, plane=plane, input_shape=input_shape)
         return len(p.merged())
-    network = _resolve(model, plane, input_shape)
     method = _check_method(method)
+    counts = streamed_layer_counts(
+        model, bbox, plane=plane, input_shape=input_shape, workers=workers, progress=progress
+    ) if method == "fast" else None
+    if counts is not None:
+        return counts[-1] if counts else 1
+    network = _resolve(model, plane, input_shape)
     if not isinstance(network, Network):
         p = linear_regions(model, bbox, method=method, plane=plane, input_shape=input_shape)
         return len(p)
@@ -301,9 +306,55 @@ def count_regions(
         if method != "fast":
             raise ValueError("bbox=None (the whole plane) needs method='fast'")
         return split_mesh(network.hidden, None).n_faces
+    return len(linear_regions(network, as_domain(bbox), method=method))
+
+
+def streamed_layer_counts(
+    model: Any,
+    bbox: Any = DEFAULT_BBOX,
+    *,
+    plane: Any = None,
+    input_shape: Any = None,
+    workers: int | None = None,
+    progress: bool = True,
+) -> list[int] | None:
+    """Regions after each hidden layer by the streaming count, or ``None`` where it does not apply.
+
+    The streaming count (:func:`regions.split.count_faces`) keeps no polygons,
+    so its memory stays bounded; it applies to ReLU MLPs (read by
+    :class:`Network`, possibly folded onto a plane) over a convex bounded
+    domain. Elsewhere (other models, the whole plane, a non-convex domain)
+    this returns ``None`` and :func:`linear_regions` is the way.
+
+    Parameters
+    ----------
+    model, bbox, plane, input_shape
+        As in :func:`linear_regions`.
+    workers, progress
+        As in :func:`count_regions`.
+
+    Returns
+    -------
+    list of int or None
+        ``Partition.layer_counts`` of the same partition, or ``None``.
+
+    Examples
+    --------
+    >>> import torch, regions
+    >>> from regions.engine import streamed_layer_counts
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> model = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    >>> counts = streamed_layer_counts(model, (-5, -5, 5, 5))
+    >>> counts == regions.linear_regions(model, (-5, -5, 5, 5)).layer_counts
+    True
+    >>> streamed_layer_counts(model, None) is None  # the whole plane: use linear_regions
+    True
+    """
+    network = _resolve(model, plane, input_shape)
+    if not isinstance(network, Network) or bbox is None:
+        return None
     domain = as_domain(bbox)
-    if method == "fast" and domain.convex:
-        # streaming: memory bounded by a chunk of faces, no polygons kept
-        counts = count_faces(network.hidden, domain.ring, workers=workers, progress=progress)
-        return counts[-1] if counts else 1
-    return len(linear_regions(network, domain, method=method))
+    if not domain.convex:
+        return None
+    return count_faces(network.hidden, domain.ring, workers=workers, progress=progress)
