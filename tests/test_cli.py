@@ -441,3 +441,17 @@ def test_count_safetensors(tmp_path: pathlib.Path) -> None:
     res = run("count", str(f), "--arch", "2,9,9,1")
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == str(regions.count_regions(model))
+
+
+def test_count_json_streams_the_same_numbers_as_the_partition(
+    model_file: tuple[pathlib.Path, Any],
+) -> None:
+    f, model = model_file
+    p = regions.linear_regions(model, (-4, -4, 4, 4))
+    res = run("count", str(f), "--json", "--bbox", "-4", "-4", "4", "4")  # streamed
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["regions"] == len(p) and out["layer_counts"] == p.layer_counts
+    assert out["bbox"] == [-4.0, -4.0, 4.0, 4.0] and out["verified"] is False
+    res = run("count", str(f), "--json", "--bbox", "-4", "-4", "4", "4", "--verify")  # partition
+    assert json.loads(res.stdout)["layer_counts"] == p.layer_counts
