@@ -31,24 +31,29 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["bias_and_scale", "snap_and_straddle", "kernel", "refine"]
+__all__ = [
+    "bias_and_scale", "snap_and_straddle", "kernel", "refine", "face_bits", "bfs_levels",
+    "root_rows", "recheck_rows",
+]
 
 
 @numba.njit(cache=True, nogil=True)
-def grow2(a: Any, need: int) -> Any:
+def grow2(a: Any, need: int, used: int) -> Any:
+    """``a`` with room for ``need`` rows (doubling); only the ``used`` rows are copied."""
     if need <= a.shape[0]:
         return a
     b = np.empty((max(need, 2 * a.shape[0]), a.shape[1]), dtype=a.dtype)
-    b[: a.shape[0]] = a
+    b[:used] = a[:used]
     return b
 
 
 @numba.njit(cache=True, nogil=True)
-def grow1(a: Any, need: int) -> Any:
+def grow1(a: Any, need: int, used: int) -> Any:
+    """``a`` with room for ``need`` entries (doubling); only the ``used`` ones are copied."""
     if need <= a.shape[0]:
         return a
     b = np.empty(max(need, 2 * a.shape[0]), dtype=a.dtype)
-    b[: a.shape[0]] = a
+    b[:used] = a[:used]
     return b
 
 
@@ -122,8 +127,8 @@ def snap_and_straddle(
                 if both & one:
                     j = 64 * w + b
                     if npair == pj.shape[0]:
-                        pj = grow1(pj, npair + 1)
-                        pf = grow1(pf, npair + 1)
+                        pj = grow1(pj, npair + 1, npair)
+                        pf = grow1(pf, npair + 1, npair)
                     pj[npair] = j
                     pf[npair] = f
                     cnt[j + 1] += 1
@@ -228,9 +233,9 @@ def kernel(
                             nvtx = edges[key]
                         else:
                             if nv >= min(xy.shape[0], z.shape[0], scale.shape[0]):
-                                xy = grow2(xy, nv + 1)
-                                z = grow2(z, nv + 1)
-                                scale = grow1(scale, nv + 1)
+                                xy = grow2(xy, nv + 1, nv)
+                                z = grow2(z, nv + 1, nv)
+                                scale = grow1(scale, nv + 1, nv)
                             za = z[a, j]
                             t = za / (za - z[b, j])
                             xy[nv, 0] = xy[a, 0] + t * (xy[b, 0] - xy[a, 0])
@@ -248,16 +253,16 @@ def kernel(
                         nb += 1
                 if na < 3 or nb < 3:
                     return (xy, z, scale, nv, pool, np_, start, size, cell, nxt, nf, 2, j, f)
-                pool = grow1(pool, np_ + na + nb)
+                pool = grow1(pool, np_ + na + nb, np_)
                 pool[np_ : np_ + na] = loop_a[:na]
                 start[f] = np_
                 size[f] = na
                 np_ += na
                 pool[np_ : np_ + nb] = loop_b[:nb]
-                start = grow1(start, nf + 1)
-                size = grow1(size, nf + 1)
-                cell = grow1(cell, nf + 1)
-                nxt = grow1(nxt, nf + 1)
+                start = grow1(start, nf + 1, nf)
+                size = grow1(size, nf + 1, nf)
+                cell = grow1(cell, nf + 1, nf)
+                nxt = grow1(nxt, nf + 1, nf)
                 start[nf] = np_
                 size[nf] = nb
                 cell[nf] = cell[f]
@@ -348,7 +353,15 @@ def refine(
             z, nv, jlo, n_split, scale, w1, b1, float(rtol), ptr, verts
         )
         nf = len(ptr) - 1
-        cap_f = max(64, 2 * nf)
+        # room for what the crossings will make (each adds about one face and 1.5
+        # vertices): a regrowth copies every row, and rows are wide
+        npair = len(jcells)
+        if len(z) < nv + 2 * npair + 64:
+            z = grow2(z, nv + 2 * npair + 64, nv)
+            scale = grow1(scale, len(z), nv)
+        if len(xyc) < len(z):
+            xyc = grow2(xyc, len(z), nv)
+        cap_f = max(64, nf + 2 * npair)
         start = np.empty(cap_f, dtype=np.int64)
         size = np.empty(cap_f, dtype=np.int64)
         cell = np.empty(cap_f, dtype=np.int64)
@@ -357,7 +370,7 @@ def refine(
         size[:nf] = np.diff(ptr)
         cell[:nf] = np.arange(nf)
         nxt[:nf] = -1
-        pool = np.empty(max(256, 2 * len(verts)), dtype=np.int64)
+        pool = np.empty(max(256, 2 * len(verts) + 16 * npair), dtype=np.int64)
         pool[: len(verts)] = verts
         out = kernel(
             xyc, z, scale, nv, pool, len(verts), start, size, cell, nxt, nf,
@@ -373,3 +386,201 @@ def refine(
         if status == 0:
             return 0, -1, -1, (xyc[:nv], z[:nv], ptr, verts, parents)
         jlo = jbad + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def face_bits(z: Any, nv: int, fptr: Any, fverts: Any) -> Any:
+    """Activation bits of every face: bit ``j`` of face ``f`` is ``z[v, j] > 0`` at some vertex.
+
+    Returns a ``(F, ceil(n / 64))`` uint64 array (columns packed 64 to a word).
+    """
+    n = z.shape[1]
+    nw = (n + 63) // 64
+    pos = np.zeros((nv, nw), dtype=np.uint64)
+    for v in range(nv):
+        for w in range(nw):
+            p = np.uint64(0)
+            for b in range(min(64, n - 64 * w)):
+                p |= np.uint64(z[v, 64 * w + b] > 0.0) << np.uint64(b)
+            pos[v, w] = p
+    nf = fptr.shape[0] - 1
+    bits = np.zeros((nf, nw), dtype=np.uint64)
+    for f in range(nf):
+        for s in range(fptr[f], fptr[f + 1]):
+            for w in range(nw):
+                bits[f, w] |= pos[fverts[s], w]
+    return bits
+
+
+@numba.njit(cache=True, nogil=True)
+def bfs_levels(nf: int, aptr: Any, adj: Any) -> Any:
+    """Breadth-first order of the faces from face 0 over the adjacency ``aptr``/``adj``.
+
+    Returns ``(order, pred, lptr)``: faces in order, each one's predecessor
+    (``-1`` for face 0) and the start of each level in ``order``.
+    """
+    order = np.empty(nf, dtype=np.int64)
+    pred = np.full(nf, -2, dtype=np.int64)
+    lptr = np.empty(nf + 1, dtype=np.int64)
+    order[0] = 0
+    pred[0] = -1
+    lptr[0] = 0
+    nl = 1
+    head = 0
+    tail = 1
+    while head < tail:
+        lptr[nl] = tail
+        end = tail
+        for q in range(head, end):
+            f = order[q]
+            for s in range(aptr[f], aptr[f + 1]):
+                g = adj[s]
+                if pred[g] == -2:
+                    pred[g] = f
+                    order[tail] = g
+                    tail += 1
+        head = end
+        nl += 1
+    return order[:tail], pred, lptr[: nl - 1]
+
+
+@numba.njit(cache=True, nogil=True)
+def _axpy3(
+    d0: Any, d1: Any, d2: Any, s0: Any, s1: Any, s2: Any, a0: float, a1: float, a2: float,
+    col: Any,
+) -> None:
+    """``d_k = s_k + a_k * col`` for k = 0, 1, 2 (``d`` may be ``s``)."""
+    for i in range(col.shape[0]):
+        c = col[i]
+        d0[i] = s0[i] + a0 * c
+        d1[i] = s1[i] + a1 * c
+        d2[i] = s2[i] + a2 * c
+
+
+@numba.njit(cache=True, nogil=True)
+def root_rows(
+    xy: Any, nv: int, fptr: Any, fverts: Any, bits: Any, order: Any, pred: Any, lptr: Any,
+    w1: Any, b1: Any, w2t: Any, b2: Any, out: Any,
+) -> None:
+    """The next layer's pre-activations at the vertices of a first layer's arrangement.
+
+    On a face with activation bits ``p`` the next layer is the affine map
+    ``W2 diag(p) (W1 x + b1) + b2``. The face first in ``order`` gets it as a
+    sum over its active neurons; every other face gets its predecessor's map
+    plus one rank-1 term ``+-W2[:, j] (W1[j] x + b1[j])`` per bit ``j`` in which
+    they differ (one, for neighbours across one line). Each vertex is evaluated
+    with the map of the first face in ``order`` that holds it; ``out[v]`` is
+    written for ``v < nv``. Only two levels of maps are held at a time.
+    """
+    n2 = w2t.shape[1]
+    nw = bits.shape[1]
+    nf = order.shape[0]
+    nl = lptr.shape[0]
+    widest = 1
+    for li in range(nl):
+        e = lptr[li + 1] if li + 1 < nl else nf
+        widest = max(widest, e - lptr[li])
+    # the maps of two levels: x, y and constant coefficients, one row per face
+    px = np.zeros((widest, n2))
+    py = np.zeros((widest, n2))
+    pc = np.zeros((widest, n2))
+    cx = np.zeros((widest, n2))
+    cy = np.zeros((widest, n2))
+    cc = np.zeros((widest, n2))
+    slot = np.empty(bits.shape[0], dtype=np.int64)
+    done = np.zeros(nv, dtype=np.bool_)
+    one = np.uint64(1)
+    for li in range(nl):
+        s = lptr[li]
+        e = lptr[li + 1] if li + 1 < nl else nf
+        for q in range(s, e):
+            f = order[q]
+            r = q - s
+            slot[f] = r
+            mx = cx[r]
+            my = cy[r]
+            mc = cc[r]
+            p = pred[f]
+            if p < 0:
+                mx[:] = 0.0
+                my[:] = 0.0
+                mc[:] = b2
+                sx, sy, sc = mx, my, mc
+                ref = bits[f]
+                ref = ref ^ ref
+            else:
+                sx, sy, sc = px[slot[p]], py[slot[p]], pc[slot[p]]
+                ref = bits[p]
+            first = True
+            for w in range(nw):
+                diff = bits[f, w] ^ ref[w]
+                on = bits[f, w]
+                b = 0
+                while diff:
+                    if diff & one:
+                        j = 64 * w + b
+                        sg = 1.0 if (on >> np.uint64(b)) & one else -1.0
+                        if first:
+                            _axpy3(mx, my, mc, sx, sy, sc, sg * w1[j, 0], sg * w1[j, 1],
+                                   sg * b1[j], w2t[j])
+                            first = False
+                        else:
+                            _axpy3(mx, my, mc, mx, my, mc, sg * w1[j, 0], sg * w1[j, 1],
+                                   sg * b1[j], w2t[j])
+                    diff >>= one
+                    b += 1
+            if first and p >= 0:  # same bits as the predecessor (a repeated line)
+                mx[:] = sx
+                my[:] = sy
+                mc[:] = sc
+            for t in range(fptr[f], fptr[f + 1]):
+                v = fverts[t]
+                if not done[v]:
+                    done[v] = True
+                    x = xy[v, 0]
+                    y = xy[v, 1]
+                    o = out[v]
+                    for i in range(n2):
+                        o[i] = mx[i] * x + my[i] * y + mc[i]
+        px, py, pc, cx, cy, cc = cx, cy, cc, px, py, pc
+
+
+@numba.njit(cache=True, nogil=True)
+def recheck_rows(
+    xy: Any, z1: Any, nv: int, w1: Any, b1: Any, w2t: Any, b2: Any, guard: float,
+    out: Any, scale: Any,
+) -> int:
+    """Redo by the direct product every value of ``out`` near zero; set ``scale``.
+
+    ``scale[v] = max_k max(z1[v, k], 0)`` (the next layer's input scale). A
+    value of ``out[v, i]`` with ``|out| <= guard * (||W2_i||_1 G(v) + |b2_i|)``,
+    ``G(v) = max_k |W1_k0 x| + |W1_k1 y| + |b1_k|`` (which bounds the terms the
+    face maps sum), is replaced by ``sum_k W2[i, k] max(z1[v, k], 0) + b2[i]``.
+    Returns how many values were redone.
+    """
+    n1 = w1.shape[0]
+    n2 = w2t.shape[1]
+    l1 = np.zeros(n2)
+    for k in range(n1):
+        for i in range(n2):
+            l1[i] += abs(w2t[k, i])
+    redone = 0
+    for v in range(nv):
+        x = abs(xy[v, 0])
+        y = abs(xy[v, 1])
+        g = 0.0
+        s = 0.0
+        for k in range(n1):
+            g = max(g, abs(w1[k, 0]) * x + abs(w1[k, 1]) * y + abs(b1[k]))
+            s = max(s, z1[v, k])
+        scale[v] = s
+        for i in range(n2):
+            if abs(out[v, i]) <= guard * (l1[i] * g + abs(b2[i])):
+                acc = 0.0
+                for k in range(n1):
+                    a = z1[v, k]
+                    if a > 0.0:
+                        acc += w2t[k, i] * a
+                out[v, i] = acc + b2[i]
+                redone += 1
+    return redone

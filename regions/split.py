@@ -41,7 +41,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .errors import RegionLimitError, TopologyError
-from .tolerance import ZERO_RTOL
+from .tolerance import RECHECK_RTOL, ZERO_RTOL
 
 __all__ = [
     "Mesh",
@@ -945,7 +945,8 @@ def refine_layer(
         from ._kernel import bias_and_scale
 
         nv, n = len(xy), len(bias)
-        z = np.empty((nv + nv // 2 + 64, n))  # room for new vertices: fewer regrowths
+        # room for new vertices (a regrowth copies the rows; untouched rows cost no memory)
+        z = np.empty((3 * nv + 64, n))
         act = np.ascontiguousarray(act, dtype=np.float64)
         np.matmul(act, weight.T, out=z[:nv])
         scale = np.empty(len(z))
@@ -1206,16 +1207,18 @@ def count_faces(
     # a chunk's vertex rows are gathered only when it is taken (bounded memory)
     root = (
         ring, ring.copy(), np.array([0, k], dtype=np.int64), np.arange(k, dtype=np.int64),
-        np.zeros(1, dtype=np.int64),
+        np.zeros(1, dtype=np.int64), None,
     )
-    stack: list[tuple[int, tuple[np.ndarray, ...], int, int]] = [(0, root, 0, 1)]
+    stack: list[tuple[int, tuple[Any, ...], int, int]] = [(0, root, 0, 1)]
     cond = threading.Condition()
     threads: list[threading.Thread] = []
     state = {"busy": 0}
     errors: list[BaseException] = []
 
-    def work(layer: int, parent: tuple[np.ndarray, ...], s: int, e: int) -> None:
-        xy, act, ptr, verts, order = parent
+    def work(layer: int, parent: tuple[Any, ...], s: int, e: int) -> None:
+        xy, act, ptr, verts, order, scale = parent
+        w, b = hidden[layer]
+        last = layer + 1 == len(hidden)
         if layer:
             faces = order[s:e]
             deg = ptr[faces + 1] - ptr[faces]
@@ -1226,18 +1229,39 @@ def count_faces(
             local = np.cumsum(mark) - 1
             ptr = np.zeros(len(faces) + 1, dtype=np.int64)
             np.cumsum(deg, out=ptr[1:])
-            xy, act, verts = xy[used], act[used], local[sub]
-        w, b = hidden[layer]
-        last = layer + 1 == len(hidden)
-        xy, z, ptr, verts, _, _ = refine_layer(
-            xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, lazy=last
-        )
+            xy, verts = xy[used], local[sub]
+            if scale is None:
+                act = act[used]
+            else:  # the rows are already this layer's pre-activations (_root_next_rows)
+                k = len(used)
+                z = np.empty((3 * k + 64, act.shape[1]))  # room for new vertices
+                z[:k] = act[used]
+                sc = np.empty(len(z))
+                sc[:k] = scale[used]
+                rtol = ZERO_RTOL if zero_rtol is None else float(zero_rtol)
+                xy, z, ptr, verts, _, _ = _refine_numba(
+                    xy, z, k, len(b), sc, np.abs(w).sum(axis=1), np.abs(b), ptr, verts,
+                    rtol, None, layer, last,
+                )
+        if layer == 0 or scale is None:
+            xy, z, ptr, verts, _, _ = refine_layer(
+                xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, lazy=last
+            )
         f = len(ptr) - 1
         items = []
         if not last:
-            np.maximum(z, 0.0, out=z)
+            w2, b2 = hidden[layer + 1]
+            nxt_scale = None
+            if layer == 0 and w.shape[0] >= ROOT_MAP_MIN and _use_numba(
+                kernel, np.zeros(1, dtype=bool), len(b2) * f
+            ):
+                # one cell's arrangement: the next layer's rows from per-face maps,
+                # n values per face instead of a product of n x n per vertex
+                z, nxt_scale = _root_next_rows(xy, z, ptr, verts, w, b, w2, b2)
+            else:
+                np.maximum(z, 0.0, out=z)
             # chunks of nearby faces share most vertices: fewer rows to recompute
-            mesh = (xy, z, ptr, verts, _spatial_order(xy, ptr, verts))
+            mesh = (xy, z, ptr, verts, _spatial_order(xy, ptr, verts), nxt_scale)
             items = [
                 (layer + 1, mesh, c, min(f, c + chunk_faces)) for c in range(0, f, chunk_faces)
             ]
@@ -1291,6 +1315,78 @@ def count_faces(
     if errors:
         raise errors[0]
     return counts
+
+
+#: ``count_faces`` computes the second layer's rows from per-face maps
+#: (:func:`_root_next_rows`) when the first layer has at least this many neurons.
+ROOT_MAP_MIN: int = 16
+
+
+def _root_next_rows(
+    xy: np.ndarray, z1: np.ndarray, ptr: np.ndarray, verts: np.ndarray, w1: np.ndarray,
+    b1: np.ndarray, w2: np.ndarray, b2: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The second layer's pre-activations at the vertices of the first layer's arrangement.
+
+    Equal, up to rounding, to ``relu(z1) @ w2.T + b2``, at ``O(n2)`` cost
+    per face and vertex instead of ``O(n1 n2)`` per vertex: each face's
+    affine map ``W2 diag(p) (W1 x + b1) + b2`` is its breadth-first
+    predecessor's plus one rank-1 term per neuron whose line separates them
+    (:func:`regions._kernel.root_rows`). Every value within
+    :data:`~regions.tolerance.RECHECK_RTOL` of zero, relative to a bound on the
+    terms the maps sum, is then recomputed by the direct product
+    (:func:`regions._kernel.recheck_rows`), so that every zero-band decision
+    is made on the same values as the direct path.
+
+    Parameters
+    ----------
+    xy : (V, 2) float64 array
+        Vertices of the first layer's faces (one starting cell).
+    z1 : (V, n1) float64 array
+        The first layer's snapped pre-activations there.
+    ptr, verts : CSR faces (connected through shared edges)
+    w1, b1, w2, b2 : the first two layers
+
+    Returns
+    -------
+    rows : (C, n2) float64 array, C >= V
+        The pre-activations in the first ``V`` rows (room after them).
+    scale : (C,) float64 array
+        ``max_k relu(z1[v, k])``, the tolerance scale of the second layer.
+    """
+    from ._kernel import bfs_levels, face_bits, recheck_rows, root_rows
+
+    nv, nf = len(xy), len(ptr) - 1
+    z1 = np.ascontiguousarray(z1[:nv], dtype=np.float64)
+    bits = face_bits(z1, nv, ptr, verts)
+    # faces sharing an edge (the kernel gives a crossed edge one vertex on both sides)
+    fid = np.repeat(np.arange(nf, dtype=np.int64), np.diff(ptr))
+    succ = np.arange(1, len(verts) + 1)
+    succ[ptr[1:] - 1] = ptr[:-1]
+    u, w = verts, verts[succ]
+    key = np.minimum(u, w) * nv + np.maximum(u, w)
+    o = np.argsort(key, kind="stable")
+    same = np.flatnonzero(key[o[1:]] == key[o[:-1]])
+    a, c = fid[o[same]], fid[o[same + 1]]
+    src = np.concatenate([a, c])
+    aptr = np.zeros(nf + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=nf), out=aptr[1:])
+    adj = np.concatenate([c, a])[np.argsort(src, kind="stable")]
+    order, pred, lptr = bfs_levels(nf, aptr, adj)
+    if len(order) != nf:
+        raise TopologyError(
+            f"the first layer's faces are not connected through shared edges ({len(order)} "
+            f"of {nf} reached)"
+        )
+    w1 = np.ascontiguousarray(w1, dtype=np.float64)
+    b1 = np.ascontiguousarray(b1, dtype=np.float64)
+    w2t = np.ascontiguousarray(np.asarray(w2, dtype=np.float64).T)
+    b2 = np.ascontiguousarray(b2, dtype=np.float64)
+    rows = np.empty((3 * nv + 64, len(b2)))  # room for the new vertices of the next layer
+    root_rows(xy, nv, ptr, verts, bits, order, pred, lptr, w1, b1, w2t, b2, rows)
+    scale = np.empty(len(rows))
+    recheck_rows(xy, z1, nv, w1, b1, w2t, b2, RECHECK_RTOL, rows, scale)
+    return rows, scale
 
 
 def _one_blas_thread() -> Any:

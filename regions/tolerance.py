@@ -25,6 +25,19 @@ Zero test (``ZERO_RTOL``)
     one vertex, a line through an existing vertex passes through it, and a line
     along an edge leaves the edge alone.
 
+Recheck band (``RECHECK_RTOL``)
+    The streaming count computes the second layer's pre-activations on a
+    first layer's arrangement from per-face affine maps, each one its
+    neighbour's plus rank-1 terms (``regions.split._root_next_rows``). Their
+    rounding error is at most about ``(n1 + 4) * 2**-52`` times
+    ``||W2_i||_1 G(v) + |b2_i|``, where ``G(v) = max_k |W1_k| |v| + |b1_k|``
+    bounds the terms the maps sum and can exceed ``s(v)``. Every value within
+    ``RECHECK_RTOL`` (1e-8) of zero on that scale is recomputed by the direct
+    product ``relu(z1) @ W2.T + b2``, so the zero test above always sees
+    directly computed values; the others are at least four orders of
+    magnitude (for ``n1 < 10**6``) farther from zero than their error, so
+    their signs are certain.
+
 Split rule
     A face is split by a neuron only if one of its vertices has ``z > tol`` and
     another ``z < -tol`` after snapping. The side of a face is ``active`` iff
@@ -95,6 +108,7 @@ __all__ = [
     "RASTER_RTOL",
     "SHAPE_RTOL",
     "MERGE_RTOL",
+    "RECHECK_RTOL",
     "zero_tolerance",
     "snap",
 ]
@@ -120,6 +134,9 @@ CHECK_RTOL: float = 1e-6
 SUM_RTOL: float = 1e-9
 #: Relative tolerance under which two adjacent regions' affine maps are the same.
 MERGE_RTOL: float = 1e-9
+#: Band (relative to a bound on the summed terms) in which values computed from
+#: per-face maps are recomputed by the direct product.
+RECHECK_RTOL: float = 1e-8
 
 
 def zero_tolerance(

@@ -143,3 +143,81 @@ def test_streaming_count_with_a_progress_bar_counts_the_same() -> None:
     assert count_faces(net.hidden, ring, chunk_faces=30, progress=True) == count_faces(
         net.hidden, ring, chunk_faces=30
     )
+
+
+def _spy_root_maps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Force the per-face map path of ``count_faces`` and count its calls."""
+    import regions.split as split_module
+
+    calls: list[int] = []
+    real = split_module._root_next_rows
+
+    def spy(*a: Any) -> Any:
+        calls.append(1)
+        return real(*a)
+
+    monkeypatch.setattr(split_module, "ROOT_MAP_MIN", 1)
+    monkeypatch.setattr(split_module, "_root_next_rows", spy)
+    return calls
+
+
+def test_root_maps_on_degenerate_nets_match_the_oracle(
+    degenerate_case: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hidden = list(degenerate_case.net.hidden)
+    if len(hidden) == 1:  # give the maps a second layer to compute (half-integer weights)
+        rng = np.random.default_rng(7)
+        n = hidden[0][0].shape[0]
+        hidden.append((rng.integers(-2, 3, size=(3, n)) / 2, rng.integers(-2, 3, size=3) / 2))
+    calls = _spy_root_maps(monkeypatch)
+    dom = as_domain(degenerate_case.bbox)
+    ref = oracle_regions([(w.tolist(), b.tolist()) for w, b in hidden], dom.ring)
+    for chunk in (1, 20000):
+        got = count_faces(hidden, dom.ring, chunk_faces=chunk, kernel="numba", workers=1)
+        assert got == list(ref.layer_counts), chunk
+    assert calls
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_root_maps_on_integer_nets_match_the_oracle(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # small-integer weights: concurrent, parallel and repeated lines, lines through vertices
+    rng = np.random.default_rng(300 + seed)
+    hidden, d = [], 2
+    for n in rng.integers(2, 7, size=int(rng.integers(2, 4))):
+        hidden.append((rng.integers(-2, 3, size=(n, d)) / 2, rng.integers(-2, 3, size=n) / 2))
+        d = int(n)
+    calls = _spy_root_maps(monkeypatch)
+    ring = as_domain((-3, -2, 2, 3)).ring
+    ref = oracle_regions([(w.tolist(), b.tolist()) for w, b in hidden], ring)
+    got = count_faces(hidden, ring, chunk_faces=int(rng.integers(1, 6)), kernel="numba")
+    assert got == list(ref.layer_counts)
+    assert calls
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_root_rows_equal_the_direct_product(seed: int) -> None:
+    from regions.split import _root_next_rows, refine_layer
+
+    rng = np.random.default_rng(400 + seed)
+    n1, n2 = int(rng.integers(1, 80)), int(rng.integers(1, 80))
+    net = random_mlp(rng, [n1, n2])
+    (w1, b1), (w2, b2) = net.hidden
+    if seed % 2:  # repeated and dead neurons in the first layer
+        w1[1::3], b1[1::3] = w1[0], b1[0]
+        w1[2::5], b1[2::5] = 0.0, -1.0
+    h = float(rng.uniform(0.5, 50))
+    ring = as_domain((-h, -h, h, h)).ring
+    r = refine_layer(ring, ring.copy(), np.array([0, 4]), np.arange(4), w1, b1, kernel="numba")
+    nv = len(r.xy)
+    rows, scale = _root_next_rows(r.xy, r.z, r.face_ptr, r.face_verts, w1, b1, w2, b2)
+    act = np.maximum(r.z[:nv], 0.0)
+    direct = act @ w2.T + b2
+    np.testing.assert_array_equal(scale[:nv], act.max(axis=1))
+    # within the rounding of the summed terms, never a sign the direct product lacks
+    g = (np.abs(r.xy) @ np.abs(w1).T + np.abs(b1)).max(axis=1)
+    bound = 1e-13 * (np.outer(g, np.abs(w2).sum(axis=1)) + np.abs(b2))
+    assert np.all(np.abs(rows[:nv] - direct) <= bound)
+    near = np.abs(direct) <= 1e-9 * (np.outer(g, np.abs(w2).sum(axis=1)) + np.abs(b2))
+    np.testing.assert_array_equal(np.sign(rows[:nv][~near]), np.sign(direct[~near]))
