@@ -47,12 +47,20 @@ def timed(module: Any, name: str) -> None:
     @functools.wraps(fn)
     def wrapper(*a: Any, **k: Any) -> Any:
         t0 = time.perf_counter()
+        inside = name == "_refine_numba" and STATE["in_refine_layer"]
+        if name == "refine_layer":
+            STATE["in_refine_layer"] = True
         try:
             return fn(*a, **k)
         finally:
-            SPENT[name] += time.perf_counter() - t0
+            if name == "refine_layer":
+                STATE["in_refine_layer"] = False
+            SPENT[name + (" (in refine_layer)" if inside else "")] += time.perf_counter() - t0
 
     setattr(module, name, wrapper)
+
+
+STATE = {"in_refine_layer": False}
 
 
 def main() -> None:
@@ -68,24 +76,28 @@ def main() -> None:
 
     for name in ("snap_and_straddle", "kernel", "compact", "bias_and_scale"):
         timed(K, name)
-    for name in ("refine_layer", "_spatial_order"):
+    for name in ("refine_layer", "_refine_numba", "_spatial_order", "_root_next_rows"):
         timed(S, name)
     t0 = time.perf_counter()
     counts = S.count_faces(net.hidden, ring, workers=1)
     total = time.perf_counter() - t0
+    compiled = SPENT["kernel"] + SPENT["snap_and_straddle"] + SPENT["compact"]
+    refine_all = SPENT["_refine_numba"] + SPENT["_refine_numba (in refine_layer)"]
     parts = {
         "kernel (cut the faces, interpolate new rows)": SPENT["kernel"],
         "snap_and_straddle (zero band, straddled cells)": SPENT["snap_and_straddle"],
-        "act @ W.T (BLAS) and allocation": SPENT["refine_layer"]
-        - SPENT["kernel"]
-        - SPENT["snap_and_straddle"]
-        - SPENT["compact"]
+        "act @ W.T (BLAS)": SPENT["refine_layer"]
+        - SPENT["_refine_numba (in refine_layer)"]
         - SPENT["bias_and_scale"],
+        "second layer's rows from face maps (_root_next_rows)": SPENT["_root_next_rows"],
         "bias_and_scale": SPENT["bias_and_scale"],
         "compact (faces to CSR)": SPENT["compact"],
+        "refine set-up (arrays, room for new rows)": refine_all - compiled,
         "_spatial_order (chunks)": SPENT["_spatial_order"],
         "chunk gathering (the chunk's vertex rows)": total
         - SPENT["refine_layer"]
+        - SPENT["_refine_numba"]
+        - SPENT["_root_next_rows"]
         - SPENT["_spatial_order"],
     }
     rows = ["| part | seconds | share |", "|---|---:|---:|"]
@@ -108,13 +120,11 @@ def main() -> None:
         f"compiled kernel loaded, stages wrapped in timers). Layer counts {counts}.\n\n"
         f"{table}\n\nThe same count with the default workers (two threads here): "
         f"{multi:.2f} s.\n\n"
-        "What remains: the product `act @ W.T` (V x n_(l-1) x n_l flops per layer) is the "
-        "largest part, and it is what makes the time per region grow with the width; the "
-        "kernel's interpolation of n_l values per new vertex comes second. A next step would "
-        "be per-face affine maps updated by rank-1 steps between neighbouring faces of one "
-        "parent cell (n values per face instead of n^2 per vertex), which pays where a layer "
-        "multiplies the faces of its parent cells, as the second layer of a wide 2-n-n-1 "
-        "does.\n"
+        "What remains: the product `act @ W.T` (V x n_(l-1) x n_l flops per layer, for "
+        "every layer after the second) is the largest part on deep nets; the second layer's "
+        "rows come from per-face maps (n_2 values per face and vertex). The kernel "
+        "interpolates n_l values per new vertex, and the straddle test reads n_l values "
+        "per vertex.\n"
     )
     print(f"wrote {out}")
 

@@ -12,8 +12,14 @@ depth
 width
     2-w-w-1 for w = 32 ... 512 over ``[-10, 10]^2`` (``[-2, 2]^2`` from 256):
     the work per vertex grows with the width (each vertex holds the layer's
-    ``w`` pre-activations, and the layer input is multiplied by ``W``), so
-    time per region grows with ``w`` here.
+    ``w`` pre-activations, every one tested for a sign change), so time per
+    region grows with ``w`` here. regioncam (if installed) is timed on the
+    same nets in the same run, for its own slope.
+
+Each series is also fitted against ``sum_l regions_l x n_l`` (regions after
+layer ``l`` times its width: the number of pre-activation signs the
+partition's activation patterns hold), which is what every method that
+tests each neuron on each region has to pay.
 
 Writes ``benchmarks/results/scaling.md`` and ``scaling.png``.
 """
@@ -35,6 +41,7 @@ from _machine import describe
 
 import regions
 from regions.course import mlp
+from regions.engine import streamed_layer_counts
 
 W = 128
 SERIES: dict[str, list[tuple[tuple[int, ...], float]]] = {
@@ -50,15 +57,42 @@ SERIES: dict[str, list[tuple[tuple[int, ...], float]]] = {
 }
 
 
-def timed(model: object, bbox: tuple[float, ...]) -> tuple[int, float]:
-    n = regions.count_regions(model, bbox)  # warm-up (and the kernel loaded)
-    reps = 3 if n < 100_000 else 1
+def timed(model: object, bbox: tuple[float, ...]) -> tuple[list[int], float]:
+    counts = streamed_layer_counts(model, bbox)  # warm-up (and the kernel loaded)
+    assert counts is not None
+    reps = 3 if counts[-1] < 100_000 else 1
     ts = []
     for _ in range(reps):
         t0 = time.perf_counter()
         regions.count_regions(model, bbox)
         ts.append(time.perf_counter() - t0)
+    return counts, statistics.median(ts)
+
+
+def timed_regioncam(model: object, half: float) -> tuple[int, float] | None:
+    """regioncam's count and median seconds on ``[-half, half]^2`` (None: not installed)."""
+    try:
+        import regioncam
+    except ImportError:
+        return None
+
+    def run() -> int:
+        cam = regioncam.Regioncam(half)
+        cam.add(regioncam.nn.convert(model))
+        return int(cam.num_faces)
+
+    n = run()
+    reps = 3 if n < 100_000 else 1
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        run()
+        ts.append(time.perf_counter() - t0)
     return n, statistics.median(ts)
+
+
+def slope(x: list[float] | np.ndarray, y: list[float] | np.ndarray) -> float:
+    return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
 
 
 def main() -> None:
@@ -68,21 +102,29 @@ def main() -> None:
     out = pathlib.Path(__file__).parent / "results"
     head = (
         "| series | net | box | regions | layers | regions x layers | median s "
-        "| us per region x layer |"
+        "| us per region x layer | us per region x neuron | regioncam s | ratio |"
     )
-    table = [head, "|---|---|---|---:|---:|---:|---:|---:|"]
+    table = [head, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     print(head, flush=True)
     fits: dict[str, tuple[np.ndarray, np.ndarray, float, float]] = {}
+    lines = []
     for series, nets in SERIES.items():
         rows = []
         for widths, h in nets[:4] if args.quick else nets:
-            n, t = timed(mlp(widths, 0), (-h, -h, h, h))
+            model = mlp(widths, 0)
+            counts, t = timed(model, (-h, -h, h, h))
+            n = counts[-1]
             layers = len(widths) - 2
             size = n * layers
-            rows.append((size, t))
+            neurons = sum(c * w for c, w in zip(counts, widths[1:-1], strict=True))
+            rc = timed_regioncam(model, h) if series == "width" else None
+            rows.append((size, t, neurons, rc))
+            rc_cols = "| | |" if rc is None else f"| {rc[1]:.3f} | {t / rc[1]:.2f} |"
+            if rc is not None and rc[0] != n:
+                rc_cols = f"| {rc[1]:.3f} ({rc[0]} regions) | {t / rc[1]:.2f} |"
             line = (
                 f"| {series} | {'-'.join(map(str, widths))} | [-{h:g},{h:g}]^2 | {n} | {layers} "
-                f"| {size} | {t:.3f} | {1e6 * t / size:.2f} |"
+                f"| {size} | {t:.3f} | {1e6 * t / size:.2f} | {1e6 * t / neurons:.4f} {rc_cols}"
             )
             print(line, flush=True)
             table.append(line)
@@ -90,17 +132,26 @@ def main() -> None:
         secs = np.array([r[1] for r in rows])
         k, logc = np.polyfit(np.log(size), np.log(secs), 1)
         fits[series] = (size, secs, k, logc)
-    lines = [f"- {s}: k = {f[2]:.2f}" for s, f in fits.items()]
-    print("log-log slopes (1.0 = linear):", "; ".join(lines))
+        text = (
+            f"- {series}: k = {k:.2f} against regions x layers, "
+            f"{slope([r[2] for r in rows], secs):.2f} against sum of regions x neurons"
+        )
+        if all(r[3] is not None for r in rows):
+            text += f"; regioncam k = {slope(size, [r[3][1] for r in rows]):.2f}"
+        lines.append(text)
+    print("log-log slopes (1.0 = linear):", *lines, sep="\n")
     (out / "scaling.md").write_text(
         "# Time against output size\n\n"
         f"Date: {datetime.date.today()}  \nMachine: {describe()}\n\n"
         "Command: `python benchmarks/scaling.py`; `regions.count_regions` (streaming, "
         "compiled kernel, two worker threads), median of 3 runs (1 from 100k regions) after a "
-        "warm-up. Series: `box` one net over growing boxes, `depth` width 128 with 1 to 8 "
-        "hidden layers, `width` 2-w-w-1 (see the script's docstring).\n\n"
+        "warm-up; regioncam the same way on the width series, in the same run (ratio = ours "
+        "/ regioncam). Series: `box` one net over growing boxes, `depth` width 128 with 1 to "
+        "8 hidden layers, `width` 2-w-w-1 (see the script's docstring). `us per region x "
+        "neuron` divides by the sum over hidden layers of the regions after the layer times "
+        "its width.\n\n"
         + "\n".join(table)
-        + "\n\nFitted `time ~ (regions x layers)^k` per series (1.0 would be exactly linear):\n\n"
+        + "\n\nFitted `time ~ size^k` per series (1.0 would be exactly linear):\n\n"
         + "\n".join(lines)
         + "\n\n![scaling](scaling.png)\n"
     )
