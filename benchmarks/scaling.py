@@ -60,9 +60,8 @@ SERIES: dict[str, list[tuple[tuple[int, ...], float]]] = {
 def timed(model: object, bbox: tuple[float, ...]) -> tuple[list[int], float]:
     counts = streamed_layer_counts(model, bbox)  # warm-up (and the kernel loaded)
     assert counts is not None
-    reps = 3 if counts[-1] < 100_000 else 1
     ts = []
-    for _ in range(reps):
+    for _ in range(3):
         t0 = time.perf_counter()
         regions.count_regions(model, bbox)
         ts.append(time.perf_counter() - t0)
@@ -107,6 +106,7 @@ def main() -> None:
     table = [head, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     print(head, flush=True)
     fits: dict[str, tuple[np.ndarray, np.ndarray, float, float]] = {}
+    peer: tuple[np.ndarray, np.ndarray, float] | None = None
     lines = []
     for series, nets in SERIES.items():
         rows = []
@@ -137,15 +137,17 @@ def main() -> None:
             f"{slope([r[2] for r in rows], secs):.2f} against sum of regions x neurons"
         )
         if all(r[3] is not None for r in rows):
-            text += f"; regioncam k = {slope(size, [r[3][1] for r in rows]):.2f}"
+            rsecs = np.array([r[3][1] for r in rows])
+            peer = (size, rsecs, slope(size, rsecs))
+            text += f"; regioncam k = {peer[2]:.2f}"
         lines.append(text)
     print("log-log slopes (1.0 = linear):", *lines, sep="\n")
     (out / "scaling.md").write_text(
         "# Time against output size\n\n"
         f"Date: {datetime.date.today()}  \nMachine: {describe()}\n\n"
         "Command: `python benchmarks/scaling.py`; `regions.count_regions` (streaming, "
-        "compiled kernel, two worker threads), median of 3 runs (1 from 100k regions) after a "
-        "warm-up; regioncam the same way on the width series, in the same run (ratio = ours "
+        "compiled kernel, two worker threads), median of 3 runs after a warm-up; regioncam "
+        "(median of 3, 1 from 100k regions) on the width series, in the same run (ratio = ours "
         "/ regioncam). Series: `box` one net over growing boxes, `depth` width 128 with 1 to "
         "8 hidden layers, `width` 2-w-w-1 (see the script's docstring). `us per region x "
         "neuron` divides by the sum over hidden layers of the regions after the layer times "
@@ -163,6 +165,9 @@ def main() -> None:
     fig, ax = plt.subplots(figsize=(6, 4.2), layout="constrained")
     for (series, (size, secs, k, _)), mark in zip(fits.items(), "osd", strict=False):
         ax.loglog(size, secs, mark + "-", label=f"{series} (k = {k:.2f})")
+    if peer is not None:
+        label = f"regioncam, width (k = {peer[2]:.2f})"
+        ax.loglog(peer[0], peer[1], "x--", color="gray", label=label)
     allx = np.concatenate([f[0] for f in fits.values()])
     ally = np.concatenate([f[1] for f in fits.values()])
     xs = np.geomspace(allx.min(), allx.max(), 50)
