@@ -18,6 +18,10 @@ exceeds that budget.
 Methods
 -------
 fast      ``regions.count_regions`` (array mesh splitter, float64).
+fast-numba ``regions.count_regions(kernel="numba")``: the compiled kernel even on
+          small nets (the untimed warm-up loads it), as when counting many
+          small nets in a loop; only on the two small nets, where ``"auto"``
+          keeps the array code.
 shapely   ``regions.count_regions(method="shapely")``, the reference; only for
           nets under ~10k regions (it is slow).
 regioncam ``regioncam.Regioncam(h)`` (the box ``[-h, h]^2``) plus
@@ -54,8 +58,8 @@ sys.path.insert(0, str(HERE))
 #: (widths, box half-width, seed, repeats, in --quick, methods or None for all)
 CASES: list[tuple[tuple[int, ...], float, int, int, bool, list[str] | None]] = [
     # small nets, where the LP-based peer relucent finishes in about a minute
-    ((2, 16, 16, 1), 10.0, 0, 5, False, ["fast", "shapely", "regioncam", "relucent"]),
-    ((2, 32, 32, 1), 10.0, 0, 5, False, ["fast", "shapely", "regioncam", "relucent"]),
+    ((2, 16, 16, 1), 10.0, 0, 5, False, ["fast", "fast-numba", "shapely", "regioncam", "relucent"]),
+    ((2, 32, 32, 1), 10.0, 0, 5, False, ["fast", "fast-numba", "shapely", "regioncam", "relucent"]),
     ((2, 64, 64, 1), 10.0, 0, 5, True, None),
     ((2, 100, 100, 100, 1), 10.0, 0, 3, True, None),
     ((2, 256, 256, 256, 1), 1.0, 0, 1, False, None),
@@ -63,7 +67,9 @@ CASES: list[tuple[tuple[int, ...], float, int, int, bool, list[str] | None]] = [
     # the million-region target (raster2000 of six 256-wide layers: minutes, left out)
     ((2, 256, 256, 256, 256, 256, 256, 1), 100.0, 0, 1, False, ["fast", "regioncam", "raster500"]),
 ]
-METHODS = ["fast", "shapely", "regioncam", "relucent", "raster500", "raster2000"]
+METHODS = ["fast", "fast-numba", "shapely", "regioncam", "relucent", "raster500", "raster2000"]
+#: Methods run only where a case lists them (the others run on every case).
+ON_REQUEST = ("relucent", "fast-numba")
 #: The shapely reference only runs on nets with fewer regions than this.
 SHAPELY_MAX_REGIONS = 10_000
 #: Expected peak RSS in MB per (net, method), measured on the 24 GiB machine;
@@ -144,6 +150,12 @@ def child(spec: dict) -> dict:
 
         def run() -> int:
             return regions.count_regions(model, bbox, method=method)
+
+    elif method == "fast-numba":
+        import regions
+
+        def run() -> int:
+            return regions.count_regions(model, bbox, kernel="numba")
 
     elif method == "regioncam":
         import regioncam
@@ -252,7 +264,7 @@ def main() -> None:
     for widths, half, seed, repeats, in_quick, only in CASES:
         if args.quick and not in_quick:
             continue
-        methods = [m for m in METHODS if (m in only if only else m != "relucent")]
+        methods = [m for m in METHODS if (m in only if only else m not in ON_REQUEST)]
         name = _name(widths)
         box = f"[-{half:g},{half:g}]^2"
         results: dict[str, dict] = {}

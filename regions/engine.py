@@ -232,6 +232,7 @@ def count_regions(
     input_shape: Any = None,
     workers: int | None = None,
     progress: bool = True,
+    kernel: str = "auto",
 ) -> int:
     """Number of linear regions of a ReLU network in a 2-D domain.
 
@@ -261,6 +262,14 @@ def count_regions(
     progress : bool, default True
         A progress bar on stderr (regions counted) for runs longer than two
         seconds, only when stderr is a terminal.
+    kernel : {"auto", "numba", "numpy"}, default "auto"
+        Splitting code of the streaming count: ``"numba"`` the compiled
+        kernel (the ``fast`` extra; loading it costs about a second once per
+        process, then small nets count in milliseconds: the choice for
+        counting many small nets in a loop), ``"numpy"`` the array code,
+        ``"auto"`` the compiled kernel for big layers or once it is loaded.
+        The count does not depend on it. Other paths (``merge``, the whole
+        plane, non-MLP models, non-convex domains) choose by themselves.
 
     Returns
     -------
@@ -289,12 +298,15 @@ def count_regions(
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
                                 or workers < 1):
         raise ValueError(f"workers must be a positive int or None, got {workers!r}")
+    if kernel not in ("auto", "numba", "numpy"):
+        raise ValueError(f"kernel must be 'auto', 'numba' or 'numpy', got {kernel!r}")
     if merge:
         p = linear_regions(model, bbox, method=method, plane=plane, input_shape=input_shape)
         return len(p.merged())
     method = _check_method(method)
     counts = streamed_layer_counts(
-        model, bbox, plane=plane, input_shape=input_shape, workers=workers, progress=progress
+        model, bbox, plane=plane, input_shape=input_shape, workers=workers, progress=progress,
+        kernel=kernel,
     ) if method == "fast" else None
     if counts is not None:
         return counts[-1] if counts else 1
@@ -317,6 +329,7 @@ def streamed_layer_counts(
     input_shape: Any = None,
     workers: int | None = None,
     progress: bool = True,
+    kernel: str = "auto",
 ) -> list[int] | None:
     """Regions after each hidden layer by the streaming count, or ``None`` where it does not apply.
 
@@ -330,7 +343,7 @@ def streamed_layer_counts(
     ----------
     model, bbox, plane, input_shape
         As in :func:`linear_regions`.
-    workers, progress
+    workers, progress, kernel
         As in :func:`count_regions`.
 
     Returns
@@ -357,4 +370,6 @@ def streamed_layer_counts(
     domain = as_domain(bbox)
     if not domain.convex:
         return None
-    return count_faces(network.hidden, domain.ring, workers=workers, progress=progress)
+    return count_faces(
+        network.hidden, domain.ring, kernel=kernel, workers=workers, progress=progress
+    )

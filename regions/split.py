@@ -1261,7 +1261,8 @@ def count_faces(
             else:
                 np.maximum(z, 0.0, out=z)
             # chunks of nearby faces share most vertices: fewer rows to recompute
-            mesh = (xy, z, ptr, verts, _spatial_order(xy, ptr, verts), nxt_scale)
+            order = _spatial_order(xy, ptr, verts) if f > chunk_faces else np.arange(f)
+            mesh = (xy, z, ptr, verts, order, nxt_scale)
             items = [
                 (layer + 1, mesh, c, min(f, c + chunk_faces)) for c in range(0, f, chunk_faces)
             ]

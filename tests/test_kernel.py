@@ -221,3 +221,14 @@ def test_root_rows_equal_the_direct_product(seed: int) -> None:
     assert np.all(np.abs(rows[:nv] - direct) <= bound)
     near = np.abs(direct) <= 1e-9 * (np.outer(g, np.abs(w2).sum(axis=1)) + np.abs(b2))
     np.testing.assert_array_equal(np.sign(rows[:nv][~near]), np.sign(direct[~near]))
+
+
+def test_count_regions_kernel_choice_gives_the_same_count() -> None:
+    rng = np.random.default_rng(11)
+    net = random_mlp(rng, [12, 9])
+    bbox = (-4.0, -3.0, 5.0, 4.0)
+    counts = {k: regions.count_regions(net, bbox, kernel=k) for k in ("auto", "numba", "numpy")}
+    assert len(set(counts.values())) == 1
+    assert counts["numba"] == len(regions.linear_regions(net, bbox))
+    with pytest.raises(ValueError, match="kernel must be 'auto', 'numba' or 'numpy', got 'gpu'"):
+        regions.count_regions(net, bbox, kernel="gpu")
