@@ -17,6 +17,11 @@ layer in a few compiled calls:
    sorted vertex pair) whose row is interpolated and whose own value is set to
    exactly ``0.0``.
 
+For the streaming count, :func:`face_bits`, :func:`bfs_levels`,
+:func:`root_rows` and :func:`recheck_rows` give the second layer's
+pre-activations on the first layer's arrangement from per-face affine maps
+(see :func:`regions.split._root_next_rows`).
+
 Faces come out in a different order than from the array code (cell by cell);
 the partition is the same, which the tests check on random and degenerate
 nets. The pure numpy path stays the reference. Used only when numba is
