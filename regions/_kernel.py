@@ -79,6 +79,30 @@ def bias_and_scale(z: Any, nv: int, act: Any, bias: Any, scale: Any) -> None:
 
 
 @numba.njit(cache=True, nogil=True)
+def _bit_index(x: Any) -> int:
+    """Index of the one set bit of a power-of-two ``uint64`` (binary search)."""
+    n = 0
+    if (x & np.uint64(0xFFFFFFFF)) == 0:
+        n += 32
+        x >>= np.uint64(32)
+    if (x & np.uint64(0xFFFF)) == 0:
+        n += 16
+        x >>= np.uint64(16)
+    if (x & np.uint64(0xFF)) == 0:
+        n += 8
+        x >>= np.uint64(8)
+    if (x & np.uint64(0xF)) == 0:
+        n += 4
+        x >>= np.uint64(4)
+    if (x & np.uint64(0x3)) == 0:
+        n += 2
+        x >>= np.uint64(2)
+    if (x & np.uint64(0x1)) == 0:
+        n += 1
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
 def snap_and_straddle(
     z: Any, nv: int, c0: int, c1: int, scale: Any, w1: Any, b1: Any, rtol: float,
     fptr: Any, fverts: Any,
@@ -94,23 +118,30 @@ def snap_and_straddle(
     # sign bits packed 64 columns to a word: ``pos`` for z > 0, ``neg`` for z < 0
     pos = np.zeros((nv, nw), dtype=np.uint64)
     neg = np.zeros((nv, nw), dtype=np.uint64)
-    one = np.uint64(1)
+    ww = np.ascontiguousarray(w1[c0:c1])
+    bb = np.ascontiguousarray(b1[c0:c1])
+    # per-column bits, OR-ed into words afterwards: branch-free loops the compiler vectorizes
+    sgp = np.zeros(64 * nw, dtype=np.uint64)
+    sgn = np.zeros(64 * nw, dtype=np.uint64)
     for v in range(nv):
         sv = scale[v]
         zv = z[v, c0:c1]
-        for j in range(nsplit):  # branch-free snapping: vectorized by the compiler
+        for j in range(nsplit):
             x = zv[j]
-            zv[j] = 0.0 if abs(x) <= rtol * (w1[c0 + j] * sv + b1[c0 + j]) else x
+            x = 0.0 if abs(x) <= rtol * (ww[j] * sv + bb[j]) else x
+            zv[j] = x
+            sgp[j] = np.uint64(x > 0.0) << np.uint64(j & 63)
+            sgn[j] = np.uint64(x < 0.0) << np.uint64(j & 63)
         for w in range(nw):
             p = np.uint64(0)
             m = np.uint64(0)
-            for b in range(min(64, nsplit - 64 * w)):
-                x = zv[64 * w + b]
-                p |= np.uint64(x > 0.0) << np.uint64(b)
-                m |= np.uint64(x < 0.0) << np.uint64(b)
+            for b in range(64):
+                p |= sgp[64 * w + b]
+                m |= sgn[64 * w + b]
             pos[v, w] = p
             neg[v, w] = m
     nf = fptr.shape[0] - 1
+    one = np.uint64(1)
     accp = np.empty(nw, dtype=np.uint64)
     accn = np.empty(nw, dtype=np.uint64)
     cnt = np.zeros(nsplit + 1, dtype=np.int64)
@@ -127,19 +158,17 @@ def snap_and_straddle(
                 accn[w] |= neg[v, w]
         for w in range(nw):
             both = accp[w] & accn[w]
-            b = 0
             while both:
-                if both & one:
-                    j = 64 * w + b
-                    if npair == pj.shape[0]:
-                        pj = grow1(pj, npair + 1, npair)
-                        pf = grow1(pf, npair + 1, npair)
-                    pj[npair] = j
-                    pf[npair] = f
-                    cnt[j + 1] += 1
-                    npair += 1
-                both >>= one
-                b += 1
+                low = both & (~both + one)  # the lowest set bit
+                j = 64 * w + _bit_index(low)
+                if npair == pj.shape[0]:
+                    pj = grow1(pj, npair + 1, npair)
+                    pf = grow1(pf, npair + 1, npair)
+                pj[npair] = j
+                pf[npair] = f
+                cnt[j + 1] += 1
+                npair += 1
+                both ^= low
     for j in range(nsplit):
         cnt[j + 1] += cnt[j]
     cells = np.empty(npair, dtype=np.int64)
