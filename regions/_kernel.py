@@ -618,3 +618,164 @@ def recheck_rows(
                 out[v, i] = acc + b2[i]
                 redone += 1
     return redone
+
+
+@numba.njit(cache=True, nogil=True)
+def count_cells(
+    z: Any, nv: int, scale: Any, w1: Any, b1: Any, rtol: float, grtol: float,
+    fptr: Any, fverts: Any,
+) -> Any:
+    """Faces the last layer cuts each cell into, counted from its chords without splitting.
+
+    Inside a convex cell each straddling column ``j`` is a chord (its zero
+    set is a line, the column being affine on the cell). ``m`` chords with
+    distinct end points, crossing pairwise at ``I`` distinct interior points,
+    cut the cell into ``1 + m + I`` faces (Euler). Two chords cross iff the
+    one's values at the other's end points differ in sign. The count is used
+    only where every decision is far from the zero band: every vertex value
+    of a straddling column, every column's value at another chord's end
+    points, and every column's value at the neighbouring crossings along a
+    chord (which rules out three lines through one point) must exceed
+    ``grtol * (w1[j] * smax + b1[j])`` in magnitude (``smax`` the largest
+    vertex scale of the cell), and the crossing relation must be symmetric.
+    The other cells are flagged for :func:`refine`.
+
+    Returns ``(faces, fallback)``: the faces of the cells counted here (a cell
+    no column straddles is one face) and a ``(F,)`` bool array of the cells
+    left to :func:`refine`. Columns are snapped as by :func:`snap_and_straddle`.
+    """
+    n = z.shape[1]
+    nf = fptr.shape[0] - 1
+    jptr, cells = snap_and_straddle(z, nv, 0, n, scale, w1, b1, rtol, fptr, fverts)
+    # the straddling columns of each cell, in increasing order
+    cptr = np.zeros(nf + 1, dtype=np.int64)
+    for q in range(cells.shape[0]):
+        cptr[cells[q] + 1] += 1
+    for f in range(nf):
+        cptr[f + 1] += cptr[f]
+    ccol = np.empty(cells.shape[0], dtype=np.int64)
+    fill = cptr[:-1].copy()
+    for j in range(n):
+        for q in range(jptr[j], jptr[j + 1]):
+            f = cells[q]
+            ccol[fill[f]] = j
+            fill[f] += 1
+    fallback = np.zeros(nf, dtype=np.bool_)
+    cap = 16
+    ca = np.empty(cap, dtype=np.int64)  # chord end points: edge (a, b) at t, and (c, d) at s
+    cb = np.empty(cap, dtype=np.int64)
+    cc = np.empty(cap, dtype=np.int64)
+    cd = np.empty(cap, dtype=np.int64)
+    ct = np.empty(cap)
+    cs = np.empty(cap)
+    mg = np.empty(cap)
+    cross = np.zeros((cap, cap), dtype=np.bool_)
+    us = np.empty(cap)
+    sl = np.empty(cap)
+    ids = np.empty(cap, dtype=np.int64)
+    faces = 0
+    for f in range(nf):
+        m = cptr[f + 1] - cptr[f]
+        if m == 0:
+            faces += 1
+            continue
+        if m > cap:
+            cap = 2 * m
+            ca = np.empty(cap, dtype=np.int64)
+            cb = np.empty(cap, dtype=np.int64)
+            cc = np.empty(cap, dtype=np.int64)
+            cd = np.empty(cap, dtype=np.int64)
+            ct = np.empty(cap)
+            cs = np.empty(cap)
+            mg = np.empty(cap)
+            cross = np.zeros((cap, cap), dtype=np.bool_)
+            us = np.empty(cap)
+            sl = np.empty(cap)
+            ids = np.empty(cap, dtype=np.int64)
+        s0 = fptr[f]
+        k = fptr[f + 1] - s0
+        smax = 0.0
+        for i in range(k):
+            smax = max(smax, scale[fverts[s0 + i]])
+        ok = True
+        for q in range(m):
+            j = ccol[cptr[f] + q]
+            band = grtol * (w1[j] * smax + b1[j])
+            mg[q] = band
+            nch = 0
+            for i in range(k):
+                a = fverts[s0 + i]
+                b = fverts[s0 + (i + 1) % k]
+                za = z[a, j]
+                zb = z[b, j]
+                if abs(za) <= band:
+                    ok = False
+                    break
+                if (za > 0.0) != (zb > 0.0):
+                    if nch == 0:
+                        ca[q] = a
+                        cb[q] = b
+                        ct[q] = za / (za - zb)
+                    elif nch == 1:
+                        cc[q] = a
+                        cd[q] = b
+                        cs[q] = za / (za - zb)
+                    nch += 1
+            if not ok or nch != 2:
+                ok = False
+                break
+        if ok:
+            for q in range(m):
+                for r in range(m):
+                    if r == q:
+                        cross[q, r] = False
+                        continue
+                    jr = ccol[cptr[f] + r]
+                    za = z[ca[q], jr]
+                    v1 = za + ct[q] * (z[cb[q], jr] - za)
+                    zc = z[cc[q], jr]
+                    v2 = zc + cs[q] * (z[cd[q], jr] - zc)
+                    if abs(v1) <= mg[r] or abs(v2) <= mg[r]:
+                        ok = False
+                        break
+                    cross[q, r] = (v1 > 0.0) != (v2 > 0.0)
+                if not ok:
+                    break
+        if ok:
+            crossings = 0
+            for q in range(m):
+                nx = 0
+                for r in range(m):
+                    if cross[q, r] != cross[r, q]:
+                        ok = False
+                        break
+                    if cross[q, r]:
+                        jr = ccol[cptr[f] + r]
+                        za = z[ca[q], jr]
+                        v1 = za + ct[q] * (z[cb[q], jr] - za)
+                        zc = z[cc[q], jr]
+                        v2 = zc + cs[q] * (z[cd[q], jr] - zc)
+                        us[nx] = v1 / (v1 - v2)  # where column jr is zero along chord q
+                        sl[nx] = v2 - v1
+                        ids[nx] = r
+                        nx += 1
+                if not ok:
+                    break
+                crossings += nx
+                if nx > 1:
+                    o = np.argsort(us[:nx])
+                    for i in range(nx - 1):
+                        p = o[i]
+                        p2 = o[i + 1]
+                        du = us[p2] - us[p]
+                        # each column's value at the neighbouring crossing along the chord
+                        if abs(du * sl[p2]) <= mg[ids[p2]] or abs(du * sl[p]) <= mg[ids[p]]:
+                            ok = False
+                            break
+                if not ok:
+                    break
+            if ok:
+                faces += 1 + m + crossings // 2
+        if not ok:
+            fallback[f] = True
+    return faces, fallback

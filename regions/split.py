@@ -41,7 +41,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .errors import RegionLimitError, TopologyError
-from .tolerance import RECHECK_RTOL, ZERO_RTOL
+from .tolerance import GENERIC_RTOL, RECHECK_RTOL, ZERO_RTOL
 
 __all__ = [
     "Mesh",
@@ -1219,35 +1219,34 @@ def count_faces(
         xy, act, ptr, verts, order, scale = parent
         w, b = hidden[layer]
         last = layer + 1 == len(hidden)
+        rtol = ZERO_RTOL if zero_rtol is None else float(zero_rtol)
         if layer:
-            faces = order[s:e]
-            deg = ptr[faces + 1] - ptr[faces]
-            sub = verts[_ranges(ptr[faces], deg)]
-            mark = np.zeros(len(xy), dtype=bool)
-            mark[sub] = True
-            used = np.flatnonzero(mark)  # the chunk's vertices, in order
-            local = np.cumsum(mark) - 1
-            ptr = np.zeros(len(faces) + 1, dtype=np.int64)
-            np.cumsum(deg, out=ptr[1:])
-            xy, verts = xy[used], local[sub]
+            used, ptr, verts = _sub_mesh(ptr, verts, order[s:e])
+            xy = xy[used]
             if scale is None:
                 act = act[used]
             else:  # the rows are already this layer's pre-activations (_root_next_rows)
                 k = len(used)
-                z = np.empty((3 * k + 64, act.shape[1]))  # room for new vertices
+                z = np.empty((k if last else 3 * k + 64, act.shape[1]))  # room for new vertices
                 z[:k] = act[used]
                 sc = np.empty(len(z))
                 sc[:k] = scale[used]
-                rtol = ZERO_RTOL if zero_rtol is None else float(zero_rtol)
-                xy, z, ptr, verts, _, _ = _refine_numba(
-                    xy, z, k, len(b), sc, np.abs(w).sum(axis=1), np.abs(b), ptr, verts,
-                    rtol, None, layer, last,
-                )
+                w1, b1 = np.abs(w).sum(axis=1), np.abs(b)
+                if last:
+                    f = _count_last(xy, z, sc, w1, b1, ptr, verts, rtol, layer)
+                else:
+                    xy, z, ptr, verts, _, _ = _refine_numba(
+                        xy, z, k, len(b), sc, w1, b1, ptr, verts, rtol, None, layer, False
+                    )
         if layer == 0 or scale is None:
-            xy, z, ptr, verts, _, _ = refine_layer(
-                xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, lazy=last
-            )
-        f = len(ptr) - 1
+            if last:
+                f = count_layer(xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, layer=layer)
+            else:
+                xy, z, ptr, verts, _, _ = refine_layer(
+                    xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel
+                )
+        if not last:
+            f = len(ptr) - 1
         items = []
         if not last:
             w2, b2 = hidden[layer + 1]
@@ -1316,6 +1315,121 @@ def count_faces(
     if errors:
         raise errors[0]
     return counts
+
+
+def _sub_mesh(
+    ptr: np.ndarray, verts: np.ndarray, faces: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The faces ``faces`` of a CSR mesh on their own: ``(used, ptr, verts)``.
+
+    ``used`` lists the vertices they hold, in increasing order; the new
+    ``verts`` index into it.
+    """
+    deg = ptr[faces + 1] - ptr[faces]
+    sub = verts[_ranges(ptr[faces], deg)]
+    nv = int(verts.max()) + 1 if len(verts) else 0
+    mark = np.zeros(nv, dtype=bool)
+    mark[sub] = True
+    used = np.flatnonzero(mark)
+    local = np.cumsum(mark) - 1
+    out = np.zeros(len(faces) + 1, dtype=np.int64)
+    np.cumsum(deg, out=out[1:])
+    return used, out, local[sub]
+
+
+def count_layer(
+    xy: np.ndarray,
+    act: np.ndarray,
+    face_ptr: np.ndarray,
+    face_verts: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray,
+    zero_rtol: float | None = None,
+    kernel: str = "auto",
+    layer: int = 0,
+) -> int:
+    """Number of faces :func:`refine_layer` would make, without making them where it can.
+
+    With the compiled kernel, each input face (a convex cell on which the
+    layer is affine) is cut by its straddling neurons' chords into
+    ``1 + m + I`` faces (``m`` chords, ``I`` crossing pairs) when the
+    arrangement inside it is in general position by a wide margin
+    (:data:`~regions.tolerance.GENERIC_RTOL`, see
+    :func:`regions._kernel.count_cells`); the other faces (a line through a
+    vertex or near one, three lines through a point, duplicate lines) are
+    split by :func:`refine_layer`'s kernel and their pieces counted. The array
+    code splits every face. The result equals
+    ``len(refine_layer(...).face_ptr) - 1``; the tests check it on random and
+    degenerate nets.
+
+    Parameters
+    ----------
+    xy, act, face_ptr, face_verts, weight, bias, zero_rtol, kernel, layer
+        As in :func:`refine_layer` (a bounded mesh).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    Two lines crossing in a square make four faces; a third through their
+    crossing point makes six (the degenerate cell is split, not counted):
+
+    >>> import numpy as np
+    >>> sq = np.array([[-1.0, -1], [1, -1], [1, 1], [-1, 1]])
+    >>> ptr, verts = np.array([0, 4]), np.arange(4)
+    >>> w = np.array([[1.0, 0], [0, 1], [1, 1]])
+    >>> count_layer(sq, sq, ptr, verts, w[:2], np.zeros(2), kernel="numba")
+    4
+    >>> count_layer(sq, sq, ptr, verts, w, np.zeros(3), kernel="numba")
+    6
+    >>> count_layer(sq, sq, ptr, verts, w, np.array([0.0, 0.0, 0.5]), kernel="numba")
+    7
+    """
+    if not _use_numba(kernel, np.zeros(1, dtype=bool), len(bias) * (len(face_ptr) - 1)):
+        r = refine_layer(xy, act, face_ptr, face_verts, weight, bias, zero_rtol, kernel=kernel,
+                         layer=layer)
+        return len(r.face_ptr) - 1
+    from ._kernel import bias_and_scale
+
+    rtol = ZERO_RTOL if zero_rtol is None else float(zero_rtol)
+    nv = len(xy)
+    act = np.ascontiguousarray(act, dtype=np.float64)
+    z = act @ np.asarray(weight, dtype=np.float64).T
+    scale = np.empty(nv)
+    bias_and_scale(z, nv, act, np.ascontiguousarray(bias, dtype=np.float64), scale)
+    return _count_last(
+        xy, z, scale, np.abs(weight).sum(axis=1), np.abs(bias), face_ptr, face_verts, rtol,
+        layer,
+    )
+
+
+def _count_last(
+    xy: np.ndarray, z: np.ndarray, scale: np.ndarray, w1: np.ndarray, b1: np.ndarray,
+    ptr: np.ndarray, verts: np.ndarray, rtol: float, layer: int,
+) -> int:
+    """Faces of a layer on a bounded mesh (compiled): counted per cell, split where needed.
+
+    ``z`` holds the layer's pre-activations in its first ``len(xy)`` rows and
+    ``scale`` the vertices' tolerance scales.
+    """
+    from ._kernel import count_cells
+
+    nv = len(xy)
+    w1 = np.ascontiguousarray(w1, dtype=np.float64)
+    b1 = np.ascontiguousarray(b1, dtype=np.float64)
+    faces, fallback = count_cells(z, nv, scale, w1, b1, rtol, GENERIC_RTOL, ptr, verts)
+    if fallback.any():
+        used, fptr, fverts = _sub_mesh(ptr, verts, np.flatnonzero(fallback))
+        k, n = len(used), z.shape[1]
+        zz = np.empty((3 * k + 64, n))
+        zz[:k] = z[used]
+        sc = np.empty(len(zz))
+        sc[:k] = scale[used]
+        r = _refine_numba(xy[used], zz, k, n, sc, w1, b1, fptr, fverts, rtol, None, layer, True)
+        faces += len(r.face_ptr) - 1
+    return int(faces)
 
 
 #: ``count_faces`` computes the second layer's rows from per-face maps

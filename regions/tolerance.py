@@ -38,6 +38,21 @@ Recheck band (``RECHECK_RTOL``)
     magnitude (for ``n1 < 10**6``) farther from zero than their error, so
     their signs are certain.
 
+General-position margin (``GENERIC_RTOL``)
+    The streaming count may count the faces that a layer (the last) cuts a
+    cell into without splitting it: ``1 + m + I`` for ``m`` chords with ``I``
+    crossings (``regions._kernel.count_cells``). It does so only where every
+    value that decides the arrangement (each straddling neuron at each vertex
+    of the cell, at the other chords' end points, and at its neighbouring
+    crossings along every chord) is more than ``GENERIC_RTOL`` (1e-9) times
+    the scale of the zero test (with the cell's largest vertex scale) away
+    from zero: three orders of magnitude outside the zero band and far above
+    the rounding of the interpolated values, so the splitter would make
+    every one of those decisions the same way and find no degeneracy. Cells
+    closer to a degenerate arrangement (a line through a vertex, three lines
+    through a point, repeated lines) are split as before, so the count does
+    not depend on this margin (the tests run it at 0.1 and 1e-12 too).
+
 Split rule
     A face is split by a neuron only if one of its vertices has ``z > tol`` and
     another ``z < -tol`` after snapping. The side of a face is ``active`` iff
@@ -109,6 +124,7 @@ __all__ = [
     "SHAPE_RTOL",
     "MERGE_RTOL",
     "RECHECK_RTOL",
+    "GENERIC_RTOL",
     "zero_tolerance",
     "snap",
 ]
@@ -137,6 +153,9 @@ MERGE_RTOL: float = 1e-9
 #: Band (relative to a bound on the summed terms) in which values computed from
 #: per-face maps are recomputed by the direct product.
 RECHECK_RTOL: float = 1e-8
+#: Margin (same scale as ``ZERO_RTOL``) outside which a cell's arrangement is counted
+#: from its chords instead of split.
+GENERIC_RTOL: float = 1e-9
 
 
 def zero_tolerance(

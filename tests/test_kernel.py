@@ -232,3 +232,98 @@ def test_count_regions_kernel_choice_gives_the_same_count() -> None:
     assert counts["numba"] == len(regions.linear_regions(net, bbox))
     with pytest.raises(ValueError, match="kernel must be 'auto', 'numba' or 'numpy', got 'gpu'"):
         regions.count_regions(net, bbox, kernel="gpu")
+
+
+def _count_and_split(hidden: list[Any], ring: np.ndarray, layer: int) -> tuple[int, int]:
+    """Faces of ``layer`` on the mesh of the layers before it: counted, and split."""
+    from regions.split import count_layer, refine_layer
+
+    mesh = split_mesh(hidden[:layer], ring) if layer else None
+    if mesh is None:
+        xy, act = ring, ring.copy()
+        ptr, verts = np.array([0, len(ring)]), np.arange(len(ring))
+    else:
+        xy, ptr, verts = mesh.xy, mesh.face_ptr, mesh.face_verts
+        act = xy
+        for w, b in hidden[:layer]:  # the layer input at the vertices
+            act = np.maximum(act @ w.T + b, 0.0)
+    w, b = hidden[layer]
+    counted = count_layer(xy, act, ptr, verts, w, b, kernel="numba")
+    split = refine_layer(xy, act, ptr, verts, w, b, kernel="numba")
+    return counted, len(split.face_ptr) - 1
+
+
+@pytest.mark.parametrize("margin", [0.1, 1e-9, 1e-12])
+def test_counting_chords_equals_splitting_on_degenerate_nets(
+    degenerate_case: Any, margin: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import regions.split as split_module
+
+    monkeypatch.setattr(split_module, "GENERIC_RTOL", margin)
+    hidden = list(degenerate_case.net.hidden)
+    ring = as_domain(degenerate_case.bbox).ring
+    ref = oracle_regions([(w.tolist(), b.tolist()) for w, b in hidden], ring)
+    for layer in range(len(hidden)):
+        counted, split = _count_and_split(hidden, ring, layer)
+        assert counted == split == ref.layer_counts[layer], layer
+    assert count_faces(hidden, ring, kernel="numba", workers=1) == list(ref.layer_counts)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_counting_chords_equals_the_oracle_on_integer_nets(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import regions.split as split_module
+
+    # half-integer weights: concurrent, parallel and repeated lines, lines through vertices
+    rng = np.random.default_rng(700 + seed)
+    hidden, d = [], 2
+    for n in rng.integers(2, 9, size=int(rng.integers(1, 4))):
+        hidden.append((rng.integers(-2, 3, size=(n, d)) / 2, rng.integers(-2, 3, size=n) / 2))
+        d = int(n)
+    ring = as_domain((-3, -2, 2, 3)).ring
+    ref = oracle_regions([(w.tolist(), b.tolist()) for w, b in hidden], ring)
+    for margin in (0.1, 1e-9, 1e-12):
+        monkeypatch.setattr(split_module, "GENERIC_RTOL", margin)
+        got = count_faces(hidden, ring, chunk_faces=int(rng.integers(1, 6)), kernel="numba")
+        assert got == list(ref.layer_counts), margin
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_counting_chords_equals_splitting_on_random_nets(seed: int) -> None:
+    rng = np.random.default_rng(800 + seed)
+    widths = [int(v) for v in rng.integers(1, 40, size=int(rng.integers(1, 4)))]
+    net = random_mlp(rng, widths)
+    h = float(rng.uniform(0.5, 30))
+    ring = as_domain((-h, -h, h, h)).ring
+    hidden = list(net.hidden)
+    for layer in range(len(hidden)):
+        counted, split = _count_and_split(hidden, ring, layer)
+        assert counted == split, layer
+    assert count_faces(hidden, ring, kernel="numba") == split_mesh(hidden, ring).layer_counts
+
+
+def test_count_cells_counts_generic_cells_and_leaves_degenerate_ones() -> None:
+    from regions._kernel import count_cells
+
+    sq = np.array([[-1.0, -1], [1, -1], [1, 1], [-1, 1]])
+    ptr, verts = np.array([0, 4]), np.arange(4)
+
+    def run(w: np.ndarray, b: np.ndarray) -> tuple[int, bool]:
+        z = sq @ w.T + b
+        faces, fallback = count_cells(
+            z, 4, np.ones(4), np.abs(w).sum(axis=1), np.abs(b), 1e-12, 1e-9, ptr, verts
+        )
+        return int(faces), bool(fallback[0])
+
+    # three lines in general position: 1 + 3 + 3 faces, counted
+    w = np.array([[1.0, 0], [0, 1], [1, 1]])
+    assert run(w, np.array([0.1, 0.2, 0.5])) == (7, False)
+    # parallel lines do not cross: 1 + 3 + 0
+    assert run(np.array([[1.0, 0], [1, 0], [1, 0]]), np.array([0.0, 0.3, -0.4])) == (4, False)
+    # three lines through one point, a repeated line, a line through a corner: split instead
+    assert run(w, np.zeros(3))[1]
+    assert run(np.array([[1.0, 0], [1, 0]]), np.array([0.3, 0.3]))[1]
+    assert run(np.array([[1.0, 1]]), np.array([0.0]))[1]
+    # a line missing the cell leaves it one face
+    assert run(np.array([[1.0, 0]]), np.array([5.0])) == (1, False)
