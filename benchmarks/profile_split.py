@@ -5,10 +5,11 @@ Counts ``regions.course.mlp(widths, 0)`` over ``[-half, half]^2`` with
 ``regions.split.count_faces`` on one worker thread (so that the parts add up),
 after loading the compiled kernel, with the stages wrapped in timers:
 
-* ``snap_and_straddle``, ``kernel``, ``compact``, ``bias_and_scale``: the
-  compiled functions of :mod:`regions._kernel`;
-* the product ``act @ W.T``: the rest of ``refine_layer`` (its only other
-  work is allocating arrays);
+* ``snap_and_straddle``, ``kernel``, ``compact``, ``bias_and_scale``,
+  ``count_cells`` (the last layer counted from chords): the compiled
+  functions of :mod:`regions._kernel`;
+* the product ``act @ W.T``: the rest of ``refine_layer`` and
+  ``count_layer`` (their only other work is allocating arrays);
 * ``_spatial_order`` (sorting the faces into chunks) and the rest of
   ``count_faces`` (gathering each chunk's vertex rows).
 
@@ -39,6 +40,7 @@ from regions.domain import as_domain
 from regions.network import Network
 
 SPENT: collections.Counter[str] = collections.Counter()
+ACTIVE: list[str] = []  # the timed functions running now, outermost first
 
 
 def timed(module: Any, name: str) -> None:
@@ -46,21 +48,20 @@ def timed(module: Any, name: str) -> None:
 
     @functools.wraps(fn)
     def wrapper(*a: Any, **k: Any) -> Any:
+        # a split called by refine_layer or by the last layer's count is booked apart
+        outer = next((o for o in reversed(ACTIVE) if o in ("refine_layer", "_count_last")), "")
+        key = name + (f" (in {outer})" if name == "_refine_numba" and outer else "")
+        if name == "_count_last" and "count_layer" in ACTIVE:
+            key = name + " (in count_layer)"
+        ACTIVE.append(name)
         t0 = time.perf_counter()
-        inside = name == "_refine_numba" and STATE["in_refine_layer"]
-        if name == "refine_layer":
-            STATE["in_refine_layer"] = True
         try:
             return fn(*a, **k)
         finally:
-            if name == "refine_layer":
-                STATE["in_refine_layer"] = False
-            SPENT[name + (" (in refine_layer)" if inside else "")] += time.perf_counter() - t0
+            ACTIVE.pop()
+            SPENT[key] += time.perf_counter() - t0
 
     setattr(module, name, wrapper)
-
-
-STATE = {"in_refine_layer": False}
 
 
 def main() -> None:
@@ -74,29 +75,41 @@ def main() -> None:
     ring = as_domain((-h, -h, h, h)).ring
     regions.count_regions(mlp((2, 64, 64, 1), 0), (-10, -10, 10, 10))  # loads the kernel
 
-    for name in ("snap_and_straddle", "kernel", "compact", "bias_and_scale"):
+    for name in ("snap_and_straddle", "kernel", "compact", "bias_and_scale", "count_cells"):
         timed(K, name)
-    for name in ("refine_layer", "_refine_numba", "_spatial_order", "_root_next_rows"):
+    for name in (
+        "refine_layer", "count_layer", "_count_last", "_refine_numba", "_spatial_order",
+        "_root_next_rows",
+    ):
         timed(S, name)
     t0 = time.perf_counter()
     counts = S.count_faces(net.hidden, ring, workers=1)
     total = time.perf_counter() - t0
     compiled = SPENT["kernel"] + SPENT["snap_and_straddle"] + SPENT["compact"]
-    refine_all = SPENT["_refine_numba"] + SPENT["_refine_numba (in refine_layer)"]
+    splits = (
+        SPENT["_refine_numba"] + SPENT["_refine_numba (in refine_layer)"]
+        + SPENT["_refine_numba (in _count_last)"]
+    )
+    count_last = SPENT["_count_last"] + SPENT["_count_last (in count_layer)"]
     parts = {
         "kernel (cut the faces, interpolate new rows)": SPENT["kernel"],
         "snap_and_straddle (zero band, straddled cells)": SPENT["snap_and_straddle"],
-        "act @ W.T (BLAS)": SPENT["refine_layer"]
-        - SPENT["_refine_numba (in refine_layer)"]
+        "act @ W.T (BLAS)": SPENT["refine_layer"] + SPENT["count_layer"]
+        - SPENT["_refine_numba (in refine_layer)"] - SPENT["_count_last (in count_layer)"]
         - SPENT["bias_and_scale"],
         "second layer's rows from face maps (_root_next_rows)": SPENT["_root_next_rows"],
+        "last layer counted from chords (count_cells)": SPENT["count_cells"],
         "bias_and_scale": SPENT["bias_and_scale"],
         "compact (faces to CSR)": SPENT["compact"],
-        "refine set-up (arrays, room for new rows)": refine_all - compiled,
+        "refine set-up (arrays, room for new rows)": splits - compiled,
+        "last layer: gathering the cells split instead": count_last
+        - SPENT["count_cells"] - SPENT["_refine_numba (in _count_last)"],
         "_spatial_order (chunks)": SPENT["_spatial_order"],
         "chunk gathering (the chunk's vertex rows)": total
         - SPENT["refine_layer"]
+        - SPENT["count_layer"]
         - SPENT["_refine_numba"]
+        - SPENT["_count_last"]
         - SPENT["_root_next_rows"]
         - SPENT["_spatial_order"],
     }
@@ -122,9 +135,10 @@ def main() -> None:
         f"{multi:.2f} s.\n\n"
         "What remains: the product `act @ W.T` (V x n_(l-1) x n_l flops per layer, for "
         "every layer after the second) is the largest part on deep nets; the second layer's "
-        "rows come from per-face maps (n_2 values per face and vertex). The kernel "
-        "interpolates n_l values per new vertex, and the straddle test reads n_l values "
-        "per vertex.\n"
+        "rows come from per-face maps (n_2 values per face and vertex), and the last layer "
+        "is counted from its chords in each cell (`count_cells`, which includes its "
+        "straddle test) instead of split. The kernel interpolates n_l values per new "
+        "vertex, and the straddle test reads n_l values per vertex.\n"
     )
     print(f"wrote {out}")
 

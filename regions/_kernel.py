@@ -20,7 +20,10 @@ layer in a few compiled calls:
 For the streaming count, :func:`face_bits`, :func:`bfs_levels`,
 :func:`root_rows` and :func:`recheck_rows` give the second layer's
 pre-activations on the first layer's arrangement from per-face affine maps
-(see :func:`regions.split._root_next_rows`).
+(see :func:`regions.split._root_next_rows`), and :func:`count_cells` counts
+the faces the last layer makes in each cell from its chords (``1 + m + I``)
+without splitting, wherever the cell's arrangement is in general position
+(see :func:`regions.split.count_layer`).
 
 Faces come out in a different order than from the array code (cell by cell);
 the partition is the same, which the tests check on random and degenerate
@@ -38,7 +41,7 @@ import numpy as np
 
 __all__ = [
     "bias_and_scale", "snap_and_straddle", "kernel", "refine", "face_bits", "bfs_levels",
-    "root_rows", "recheck_rows",
+    "root_rows", "recheck_rows", "count_cells",
 ]
 
 

@@ -736,6 +736,7 @@ def split_mesh(
     mesh, witness = start_mesh(ring)
     act = mesh.xy.copy()  # layer input at the vertices (slopes at ideal ones)
     hidden = list(hidden)
+    kernel = _net_kernel(kernel, hidden)
     bar = _progress_bar(sum(int(w.shape[0]) for w, _ in hidden)) if progress else None
     tick = bar.update if bar is not None else None
     try:
@@ -941,7 +942,7 @@ def refine_layer(
     if ideal is None:
         ideal = np.zeros(len(xy), dtype=bool)
     rtol = ZERO_RTOL if zero_rtol is None else float(zero_rtol)
-    if _use_numba(kernel, ideal, len(bias) * (len(face_ptr) - 1)):
+    if _use_numba(kernel, ideal, _work(len(bias), len(face_ptr) - 1)):
         from ._kernel import bias_and_scale
 
         nv, n = len(xy), len(bias)
@@ -1035,7 +1036,7 @@ def refine_rows(
     if ideal is None:
         ideal = np.zeros(len(xy), dtype=bool)
     rtol = ZERO_RTOL if zero_rtol is None else float(zero_rtol)
-    if _use_numba(kernel, ideal, n_split * (len(face_ptr) - 1)):
+    if _use_numba(kernel, ideal, _work(n_split, len(face_ptr) - 1)):
         z = np.ascontiguousarray(rows, dtype=np.float64)
         sc = np.empty(len(z))
         sc[:] = scale
@@ -1111,9 +1112,35 @@ def _refine_numba(
     return Refined(xy2, z2, ptr, verts, parents, np.zeros(len(xy2), dtype=bool))
 
 
-#: Below this many (split function x face) pairs, ``kernel="auto"`` keeps the array code
-#: unless numba is already loaded: loading (or first compiling) the kernel costs more.
+#: Below this many (split function x face) pairs (estimated by ``_work``), ``kernel="auto"``
+#: keeps the array code unless numba is already loaded: loading the kernel costs more.
 NUMBA_MIN_WORK: int = 50_000
+
+
+def _work(n: int, faces: int) -> int:
+    """Estimated (split function x face) pairs of splitting ``faces`` cells by ``n`` functions.
+
+    Each function meets the faces of its cells, and ``n`` lines can cut one
+    cell into ``1 + n + n (n - 1) / 2`` faces: a wide first layer (one cell)
+    is big work although it starts from a single face.
+    """
+    return n * faces + n * n // 2
+
+
+def _net_kernel(kernel: str, hidden: list[Any]) -> str:
+    """``"numba"`` for the whole net when ``kernel="auto"`` would load it at its second layer.
+
+    Its first layer then runs compiled too, instead of as array code before
+    the kernel is loaded (the first layer cuts one cell, into up to
+    ``n1^2 / 2`` faces).
+    """
+    if kernel != "auto" or not hidden:
+        return kernel
+    n1 = int(hidden[0][0].shape[0])
+    est = _work(n1, 1)
+    if len(hidden) > 1:
+        est += int(hidden[1][0].shape[0]) * (1 + n1 + n1 * (n1 - 1) // 2)
+    return "numba" if _use_numba("auto", np.zeros(1, dtype=bool), est) else "auto"
 
 
 def _use_numba(kernel: str, ideal: np.ndarray, work: int) -> bool:
@@ -1144,7 +1171,9 @@ def count_faces(
     """Number of faces after each layer, streaming: memory bounded by a chunk.
 
     Refines the faces of each layer in chunks of at most ``chunk_faces``
-    faces, depth first, and keeps no finished layer. The zero tolerance is
+    faces, depth first, and keeps no finished layer. The last layer is only
+    counted (:func:`count_layer`: with the compiled kernel, faces of cells in
+    general position are counted from chords, not made). The zero tolerance is
     local to each vertex (:mod:`regions.tolerance`), so the counts equal
     ``split_mesh(hidden, ring).layer_counts``, whatever the chunk size and
     the number of workers.
@@ -1201,6 +1230,7 @@ def count_faces(
     counts = [0] * len(hidden)
     if not hidden:
         return counts
+    kernel = _net_kernel(kernel, hidden)
     ring = np.asarray(ring, dtype=np.float64)
     k = len(ring)
     # a stack of work items (layer, parent mesh, first face, end face), taken depth first;
@@ -1387,7 +1417,7 @@ def count_layer(
     >>> count_layer(sq, sq, ptr, verts, w, np.array([0.0, 0.0, 0.5]), kernel="numba")
     7
     """
-    if not _use_numba(kernel, np.zeros(1, dtype=bool), len(bias) * (len(face_ptr) - 1)):
+    if not _use_numba(kernel, np.zeros(1, dtype=bool), _work(len(bias), len(face_ptr) - 1)):
         r = refine_layer(xy, act, face_ptr, face_verts, weight, bias, zero_rtol, kernel=kernel,
                          layer=layer)
         return len(r.face_ptr) - 1

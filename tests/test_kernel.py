@@ -8,6 +8,8 @@ import numba  # noqa: F401  (a dev dependency: the kernel is optional for users)
 import numpy as np
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import regions
 from regions import Network, Partition
@@ -327,3 +329,25 @@ def test_count_cells_counts_generic_cells_and_leaves_degenerate_ones() -> None:
     assert run(np.array([[1.0, 1]]), np.array([0.0]))[1]
     # a line missing the cell leaves it one face
     assert run(np.array([[1.0, 0]]), np.array([5.0])) == (1, False)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    widths=st.lists(st.integers(1, 6), min_size=1, max_size=3),
+    seed=st.integers(0, 2**32 - 1),
+    box=st.sampled_from([(-1, -1, 1, 1), (-2, -1, 3, 2), (0, 0, 1, 1), (-4, -4, 4, 4)]),
+    chunk=st.integers(1, 5),
+)
+def test_streaming_count_on_integer_nets_matches_the_oracle(
+    widths: list[int], seed: int, box: tuple[int, int, int, int], chunk: int
+) -> None:
+    # the compiled count: face maps for the second layer, chords for the last
+    rng = np.random.default_rng(seed)
+    hidden, d = [], 2
+    for n in widths:
+        hidden.append((rng.integers(-2, 3, size=(n, d)) / 2, rng.integers(-2, 3, size=n) / 2))
+        d = n
+    ring = as_domain(box).ring
+    ref = oracle_regions([(w.tolist(), b.tolist()) for w, b in hidden], ring)
+    got = count_faces(hidden, ring, chunk_faces=chunk, kernel="numba", workers=1)
+    assert got == list(ref.layer_counts)
