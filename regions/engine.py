@@ -267,7 +267,10 @@ def count_regions(
         kernel (the ``fast`` extra; loading it costs about a second once per
         process, then small nets count in milliseconds: the choice for
         counting many small nets in a loop), ``"numpy"`` the array code,
-        ``"auto"`` the compiled kernel for big layers or once it is loaded.
+        ``"auto"`` the compiled kernel for the whole net when its first two
+        layers are big (about 50,000 neuron x face pairs; a layer of ``n``
+        can cut one cell into ``n^2 / 2`` faces), for any big layer, or once
+        it is loaded.
         The count does not depend on it. Other paths (``merge``, the whole
         plane, non-MLP models, non-convex domains) choose by themselves.
 
