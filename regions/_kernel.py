@@ -41,7 +41,7 @@ import numpy as np
 
 __all__ = [
     "bias_and_scale", "snap_and_straddle", "kernel", "refine", "face_bits", "bfs_levels",
-    "root_rows", "recheck_rows", "count_cells",
+    "root_rows", "recheck_rows", "count_cells", "root_setup", "root_pass",
 ]
 
 
@@ -624,6 +624,93 @@ def recheck_rows(
 
 
 @numba.njit(cache=True, nogil=True)
+def _workspace(cap: int) -> Any:
+    """Scratch arrays of :func:`_chord_faces` for up to ``cap`` chords."""
+    return (
+        np.empty(cap, dtype=np.int64), np.empty(cap), np.empty(cap, dtype=np.int64),
+        np.empty(cap), np.zeros((cap, cap), dtype=np.bool_), np.empty(cap), np.empty(cap),
+        np.empty(cap, dtype=np.int64),
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _chord_faces(vals: Any, k: int, m: int, mg: Any, ws: Any) -> int:
+    """Faces that ``m`` chords cut a convex cell into, or ``-1`` when too near a degeneracy.
+
+    ``vals[i, q]`` is the value of chord ``q``'s function (affine on the
+    cell) at the cell's vertex ``i`` (counter-clockwise, ``k`` of them);
+    every chord holds both signs. ``m`` chords with distinct end points,
+    crossing pairwise at ``I`` distinct interior points, make ``1 + m + I``
+    faces (Euler). Two chords cross iff the one's values at the other's end
+    points differ in sign. Returns ``-1`` unless every deciding value (at
+    the vertices, at the other chords' end points, at the neighbouring
+    crossings along each chord) exceeds ``mg[q]`` in magnitude, each chord
+    has exactly two end points, and the crossing relation is symmetric.
+    """
+    ea, ta, eb, tb, cross, us, sl, ids = ws
+    for q in range(m):
+        band = mg[q]
+        nch = 0
+        for i in range(k):
+            za = vals[i, q]
+            zb = vals[(i + 1) % k, q]
+            if abs(za) <= band:
+                return -1
+            if (za > 0.0) != (zb > 0.0):
+                if nch == 0:
+                    ea[q] = i
+                    ta[q] = za / (za - zb)
+                elif nch == 1:
+                    eb[q] = i
+                    tb[q] = za / (za - zb)
+                nch += 1
+        if nch != 2:
+            return -1
+    for q in range(m):
+        a = ea[q]
+        a2 = (a + 1) % k
+        b = eb[q]
+        b2 = (b + 1) % k
+        for r in range(m):
+            if r == q:
+                cross[q, r] = False
+                continue
+            v1 = vals[a, r] + ta[q] * (vals[a2, r] - vals[a, r])
+            v2 = vals[b, r] + tb[q] * (vals[b2, r] - vals[b, r])
+            if abs(v1) <= mg[r] or abs(v2) <= mg[r]:
+                return -1
+            cross[q, r] = (v1 > 0.0) != (v2 > 0.0)
+    crossings = 0
+    for q in range(m):
+        a = ea[q]
+        a2 = (a + 1) % k
+        b = eb[q]
+        b2 = (b + 1) % k
+        nx = 0
+        for r in range(m):
+            if cross[q, r] != cross[r, q]:
+                return -1
+            if cross[q, r]:
+                v1 = vals[a, r] + ta[q] * (vals[a2, r] - vals[a, r])
+                v2 = vals[b, r] + tb[q] * (vals[b2, r] - vals[b, r])
+                us[nx] = v1 / (v1 - v2)  # where column r is zero along chord q
+                sl[nx] = v2 - v1
+                ids[nx] = r
+                nx += 1
+        crossings += nx
+        if nx > 1:
+            o = np.argsort(us[:nx])
+            for i in range(nx - 1):
+                p = o[i]
+                p2 = o[i + 1]
+                du = us[p2] - us[p]
+                # each column's value at the neighbouring crossing along the chord
+                if abs(du * sl[p2]) <= mg[ids[p2]] or abs(du * sl[p]) <= mg[ids[p]]:
+                    return -1
+    return 1 + m + crossings // 2
+
+
+@numba.njit(cache=True, nogil=True)
 def count_cells(
     z: Any, nv: int, scale: Any, w1: Any, b1: Any, rtol: float, grtol: float,
     fptr: Any, fverts: Any,
@@ -631,17 +718,10 @@ def count_cells(
     """Faces the last layer cuts each cell into, counted from its chords without splitting.
 
     Inside a convex cell each straddling column ``j`` is a chord (its zero
-    set is a line, the column being affine on the cell). ``m`` chords with
-    distinct end points, crossing pairwise at ``I`` distinct interior points,
-    cut the cell into ``1 + m + I`` faces (Euler). Two chords cross iff the
-    one's values at the other's end points differ in sign. The count is used
-    only where every decision is far from the zero band: every vertex value
-    of a straddling column, every column's value at another chord's end
-    points, and every column's value at the neighbouring crossings along a
-    chord (which rules out three lines through one point) must exceed
-    ``grtol * (w1[j] * smax + b1[j])`` in magnitude (``smax`` the largest
-    vertex scale of the cell), and the crossing relation must be symmetric.
-    The other cells are flagged for :func:`refine`.
+    set is a line, the column being affine on the cell), and the cell's
+    faces are counted by :func:`_chord_faces` with margins
+    ``grtol * (w1[j] * smax + b1[j])`` (``smax`` the largest vertex scale of
+    the cell). The cells it declines are flagged for :func:`refine`.
 
     Returns ``(faces, fallback)``: the faces of the cells counted here (a cell
     no column straddles is one face) and a ``(F,)`` bool array of the cells
@@ -665,120 +745,313 @@ def count_cells(
             fill[f] += 1
     fallback = np.zeros(nf, dtype=np.bool_)
     cap = 16
-    ca = np.empty(cap, dtype=np.int64)  # chord end points: edge (a, b) at t, and (c, d) at s
-    cb = np.empty(cap, dtype=np.int64)
-    cc = np.empty(cap, dtype=np.int64)
-    cd = np.empty(cap, dtype=np.int64)
-    ct = np.empty(cap)
-    cs = np.empty(cap)
+    ws = _workspace(cap)
     mg = np.empty(cap)
-    cross = np.zeros((cap, cap), dtype=np.bool_)
-    us = np.empty(cap)
-    sl = np.empty(cap)
-    ids = np.empty(cap, dtype=np.int64)
+    vals = np.empty((16, cap))
     faces = 0
     for f in range(nf):
         m = cptr[f + 1] - cptr[f]
         if m == 0:
             faces += 1
             continue
-        if m > cap:
-            cap = 2 * m
-            ca = np.empty(cap, dtype=np.int64)
-            cb = np.empty(cap, dtype=np.int64)
-            cc = np.empty(cap, dtype=np.int64)
-            cd = np.empty(cap, dtype=np.int64)
-            ct = np.empty(cap)
-            cs = np.empty(cap)
-            mg = np.empty(cap)
-            cross = np.zeros((cap, cap), dtype=np.bool_)
-            us = np.empty(cap)
-            sl = np.empty(cap)
-            ids = np.empty(cap, dtype=np.int64)
         s0 = fptr[f]
         k = fptr[f + 1] - s0
+        if m > cap:
+            cap = 2 * m
+            ws = _workspace(cap)
+            mg = np.empty(cap)
+            vals = np.empty((vals.shape[0], cap))
+        if k > vals.shape[0]:
+            vals = np.empty((2 * k, cap))
         smax = 0.0
         for i in range(k):
             smax = max(smax, scale[fverts[s0 + i]])
-        ok = True
         for q in range(m):
             j = ccol[cptr[f] + q]
-            band = grtol * (w1[j] * smax + b1[j])
-            mg[q] = band
-            nch = 0
+            mg[q] = grtol * (w1[j] * smax + b1[j])
             for i in range(k):
-                a = fverts[s0 + i]
-                b = fverts[s0 + (i + 1) % k]
-                za = z[a, j]
-                zb = z[b, j]
-                if abs(za) <= band:
-                    ok = False
-                    break
-                if (za > 0.0) != (zb > 0.0):
-                    if nch == 0:
-                        ca[q] = a
-                        cb[q] = b
-                        ct[q] = za / (za - zb)
-                    elif nch == 1:
-                        cc[q] = a
-                        cd[q] = b
-                        cs[q] = za / (za - zb)
-                    nch += 1
-            if not ok or nch != 2:
+                vals[i, q] = z[fverts[s0 + i], j]
+        got = _chord_faces(vals, k, m, mg, ws)
+        if got < 0:
+            fallback[f] = True
+        else:
+            faces += got
+    return faces, fallback
+
+
+@numba.njit(cache=True, nogil=True)
+def _map_from(
+    f: int, p: int, bits: Any, mx: Any, my: Any, mc: Any, sx: Any, sy: Any, sc: Any,
+    w1: Any, b1: Any, w2t: Any, b2: Any,
+) -> None:
+    """Face ``f``'s next-layer map into ``(mx, my, mc)`` from face ``p``'s ``(sx, sy, sc)``.
+
+    ``p < 0``: from scratch (``b2`` plus a term per active neuron). See
+    :func:`root_rows`.
+    """
+    nw = bits.shape[1]
+    one = np.uint64(1)
+    if p < 0:
+        mx[:] = 0.0
+        my[:] = 0.0
+        mc[:] = b2
+        sx, sy, sc = mx, my, mc
+    first = True
+    for w in range(nw):
+        ref = bits[p, w] if p >= 0 else np.uint64(0)
+        diff = bits[f, w] ^ ref
+        on = bits[f, w]
+        b = 0
+        while diff:
+            if diff & one:
+                j = 64 * w + b
+                sg = 1.0 if (on >> np.uint64(b)) & one else -1.0
+                if first:
+                    _axpy3(mx, my, mc, sx, sy, sc, sg * w1[j, 0], sg * w1[j, 1], sg * b1[j],
+                           w2t[j])
+                    first = False
+                else:
+                    _axpy3(mx, my, mc, mx, my, mc, sg * w1[j, 0], sg * w1[j, 1], sg * b1[j],
+                           w2t[j])
+            diff >>= one
+            b += 1
+    if first and p >= 0:  # same bits as the predecessor (a repeated line)
+        mx[:] = sx
+        my[:] = sy
+        mc[:] = sc
+
+
+@numba.njit(cache=True, nogil=True)
+def root_setup(xy: Any, z1: Any, nv: int, w1: Any, b1: Any, w2t: Any, order: Any,
+               pred: Any) -> Any:
+    """Per-vertex bounds and the depth-first pre-order for :func:`root_pass`.
+
+    Returns ``(l1, gv, sv, pre, depth)``: ``||W2_i||_1``; at each vertex the
+    bound ``G(v)`` on the terms the face maps sum and the second layer's
+    tolerance scale ``max_k relu(z1[v, k])``; the faces in depth-first
+    pre-order of the breadth-first tree (``order``, ``pred``) and each face's
+    depth in it.
+    """
+    n1 = w1.shape[0]
+    n2 = w2t.shape[1]
+    nf = order.shape[0]
+    l1 = np.zeros(n2)
+    for k in range(n1):
+        for i in range(n2):
+            l1[i] += abs(w2t[k, i])
+    gv = np.empty(nv)
+    sv = np.empty(nv)
+    for v in range(nv):
+        x = abs(xy[v, 0])
+        y = abs(xy[v, 1])
+        g = 0.0
+        s = 0.0
+        for k in range(n1):
+            g = max(g, abs(w1[k, 0]) * x + abs(w1[k, 1]) * y + abs(b1[k]))
+            s = max(s, z1[v, k])
+        gv[v] = g
+        sv[v] = s
+    nall = pred.shape[0]
+    kptr = np.zeros(nall + 1, dtype=np.int64)
+    for q in range(1, nf):
+        kptr[pred[order[q]] + 1] += 1
+    for f in range(nall):
+        kptr[f + 1] += kptr[f]
+    kids = np.empty(max(nf - 1, 1), dtype=np.int64)
+    kfill = kptr[:-1].copy()
+    for q in range(1, nf):
+        p = pred[order[q]]
+        kids[kfill[p]] = order[q]
+        kfill[p] += 1
+    pre = np.empty(nf, dtype=np.int64)
+    depth = np.zeros(nall, dtype=np.int64)
+    stack = np.empty(nf, dtype=np.int64)
+    top = 0
+    stack[0] = order[0]
+    n = 0
+    while top >= 0:
+        f = stack[top]
+        top -= 1
+        pre[n] = f
+        n += 1
+        for t in range(kptr[f + 1] - 1, kptr[f] - 1, -1):
+            c = kids[t]
+            depth[c] = depth[f] + 1
+            top += 1
+            stack[top] = c
+    return l1, gv, sv, pre, depth
+
+
+@numba.njit(cache=True, nogil=True)
+def root_pass(
+    pas: int, lo: int, hi: int, xy: Any, z1: Any, fptr: Any, fverts: Any, bits: Any,
+    pre: Any, depth: Any, pred: Any, w1: Any, b1: Any, w2t: Any, b2: Any, l1: Any, gv: Any,
+    sv: Any, guard: float, rtol: float, grtol: float, pos: Any, neg: Any, done: Any,
+    fallback: Any,
+) -> int:
+    """One pass of the second (and last) layer's count over ``pre[lo:hi]``, from face maps.
+
+    No row of the second layer is stored. A face's map is its parent's (in
+    the breadth-first tree) plus one rank-1 term per line between them, as
+    in :func:`root_rows`; walking the faces in depth-first pre-order holds
+    only the maps along the current path, so they stay in cache, and a range
+    of the pre-order starts by rebuilding its first face's path from the
+    root: the maps are the same whatever the ranges, so two threads can take
+    two halves.
+
+    Pass 0 evaluates each vertex (with the first face of the range holding
+    it), redoes every value within ``guard`` of zero by the direct product
+    (as :func:`recheck_rows`), snaps the zero band (``rtol``, scale
+    ``sv``) and keeps only the vertex's sign bits in ``pos``/``neg``; outside
+    the recheck band the sign is certain, so a vertex evaluated from two
+    faces gets the same bits. Pass 1 (after pass 0 over all faces): the
+    columns whose bits straddle a face are its chords, their values at the
+    face's vertices come from the face's map, and :func:`_chord_faces`
+    counts the faces (margins ``grtol``, as :func:`count_cells`). A face is
+    flagged in ``fallback`` when the chord count declines it, when one of
+    those values is within ``guard`` of zero, or when the maps' rounding
+    bound reaches a hundredth of a margin.
+
+    Returns the faces counted (pass 1) or 0 (pass 0).
+    """
+    n1 = w1.shape[0]
+    n2 = w2t.shape[1]
+    b2a = np.abs(b2)
+    ulp = (n1 + 4) * 2.0**-52
+    nw = (n2 + 63) // 64
+    dmax = 0
+    for q in range(lo, hi):
+        dmax = max(dmax, depth[pre[q]])
+    mxs = np.zeros((dmax + 1, n2))
+    mys = np.zeros((dmax + 1, n2))
+    mcs = np.zeros((dmax + 1, n2))
+    row = np.empty(n2)
+    sgp = np.empty(n2, dtype=np.uint64)
+    sgn = np.empty(n2, dtype=np.uint64)
+    accp = np.empty(nw, dtype=np.uint64)
+    accn = np.empty(nw, dtype=np.uint64)
+    one = np.uint64(1)
+    cap = 16
+    ws = _workspace(cap)
+    mg = np.empty(cap)
+    cols = np.empty(cap, dtype=np.int64)
+    vals = np.empty((16, cap))
+    path = np.empty(dmax + 1, dtype=np.int64)
+    faces = 0
+    for q in range(lo, hi):
+        f = pre[q]
+        d = depth[f]
+        if q == lo:  # the maps along the path from the root
+            g = f
+            for t in range(d, -1, -1):
+                path[t] = g
+                g = pred[g]
+            _map_from(path[0], -1, bits, mxs[0], mys[0], mcs[0], mxs[0], mys[0], mcs[0],
+                      w1, b1, w2t, b2)
+            for t in range(1, d + 1):
+                _map_from(path[t], path[t - 1], bits, mxs[t], mys[t], mcs[t], mxs[t - 1],
+                          mys[t - 1], mcs[t - 1], w1, b1, w2t, b2)
+        elif d == 0:
+            _map_from(f, -1, bits, mxs[0], mys[0], mcs[0], mxs[0], mys[0], mcs[0],
+                      w1, b1, w2t, b2)
+        else:  # the parent is on the path already (pre-order)
+            _map_from(f, pred[f], bits, mxs[d], mys[d], mcs[d], mxs[d - 1], mys[d - 1],
+                      mcs[d - 1], w1, b1, w2t, b2)
+        mx = mxs[d]
+        my = mys[d]
+        mc = mcs[d]
+        f0 = fptr[f]
+        kf = fptr[f + 1] - f0
+        if pas == 0:
+            for t in range(f0, f0 + kf):
+                v = fverts[t]
+                if done[v]:
+                    continue
+                done[v] = True
+                x = xy[v, 0]
+                y = xy[v, 1]
+                g = gv[v]
+                near = 0
+                for i in range(n2):
+                    val = mx[i] * x + my[i] * y + mc[i]
+                    row[i] = val
+                    near += abs(val) <= guard * (l1[i] * g + b2a[i])
+                if near:  # rare: redo the values near zero by the direct product
+                    for i in range(n2):
+                        if abs(row[i]) <= guard * (l1[i] * g + b2a[i]):
+                            acc = 0.0
+                            for k in range(n1):
+                                a = z1[v, k]
+                                if a > 0.0:
+                                    acc += w2t[k, i] * a
+                            row[i] = acc + b2[i]
+                sc_ = sv[v]
+                # sign bits outside the zero band, branch-free (see snap_and_straddle)
+                for i in range(n2):
+                    band = rtol * (l1[i] * sc_ + b2a[i])
+                    sh = np.uint64(i & 63)
+                    sgp[i] = np.uint64(row[i] > band) << sh
+                    sgn[i] = np.uint64(row[i] < -band) << sh
+                for w in range(nw):
+                    pw = np.uint64(0)
+                    nw_ = np.uint64(0)
+                    for b in range(64 * w, min(64 * w + 64, n2)):
+                        pw |= sgp[b]
+                        nw_ |= sgn[b]
+                    pos[v, w] = pw
+                    neg[v, w] = nw_
+            continue
+        # pass 1: the chords of face f
+        accp[:] = 0
+        accn[:] = 0
+        smax = 0.0
+        gmax = 0.0
+        for t in range(f0, f0 + kf):
+            v = fverts[t]
+            smax = max(smax, sv[v])
+            gmax = max(gmax, gv[v])
+            for w in range(nw):
+                accp[w] |= pos[v, w]
+                accn[w] |= neg[v, w]
+        m = 0
+        for w in range(nw):
+            both = accp[w] & accn[w]
+            while both:
+                low = both & (~both + one)
+                if m == cols.shape[0]:
+                    cols = grow1(cols, m + 1, m)
+                cols[m] = 64 * w + _bit_index(low)
+                m += 1
+                both ^= low
+        if m == 0:
+            faces += 1
+            continue
+        if m > cap:
+            cap = 2 * m
+            ws = _workspace(cap)
+            mg = np.empty(cap)
+            vals = np.empty((vals.shape[0], cap))
+        if kf > vals.shape[0]:
+            vals = np.empty((2 * kf, cap))
+        ok = True
+        for c in range(m):
+            j = cols[c]
+            mg[c] = grtol * (l1[j] * smax + b2a[j])
+            if 100.0 * ulp * (l1[j] * gmax + b2a[j]) >= mg[c]:
                 ok = False
                 break
-        if ok:
-            for q in range(m):
-                for r in range(m):
-                    if r == q:
-                        cross[q, r] = False
-                        continue
-                    jr = ccol[cptr[f] + r]
-                    za = z[ca[q], jr]
-                    v1 = za + ct[q] * (z[cb[q], jr] - za)
-                    zc = z[cc[q], jr]
-                    v2 = zc + cs[q] * (z[cd[q], jr] - zc)
-                    if abs(v1) <= mg[r] or abs(v2) <= mg[r]:
-                        ok = False
-                        break
-                    cross[q, r] = (v1 > 0.0) != (v2 > 0.0)
-                if not ok:
+            for i in range(kf):
+                v = fverts[f0 + i]
+                val = mx[j] * xy[v, 0] + my[j] * xy[v, 1] + mc[j]
+                if abs(val) <= guard * (l1[j] * gv[v] + b2a[j]):
+                    ok = False
                     break
-        if ok:
-            crossings = 0
-            for q in range(m):
-                nx = 0
-                for r in range(m):
-                    if cross[q, r] != cross[r, q]:
-                        ok = False
-                        break
-                    if cross[q, r]:
-                        jr = ccol[cptr[f] + r]
-                        za = z[ca[q], jr]
-                        v1 = za + ct[q] * (z[cb[q], jr] - za)
-                        zc = z[cc[q], jr]
-                        v2 = zc + cs[q] * (z[cd[q], jr] - zc)
-                        us[nx] = v1 / (v1 - v2)  # where column jr is zero along chord q
-                        sl[nx] = v2 - v1
-                        ids[nx] = r
-                        nx += 1
-                if not ok:
-                    break
-                crossings += nx
-                if nx > 1:
-                    o = np.argsort(us[:nx])
-                    for i in range(nx - 1):
-                        p = o[i]
-                        p2 = o[i + 1]
-                        du = us[p2] - us[p]
-                        # each column's value at the neighbouring crossing along the chord
-                        if abs(du * sl[p2]) <= mg[ids[p2]] or abs(du * sl[p]) <= mg[ids[p]]:
-                            ok = False
-                            break
-                if not ok:
-                    break
-            if ok:
-                faces += 1 + m + crossings // 2
-        if not ok:
+                vals[i, c] = val
+            if not ok:
+                break
+        got = _chord_faces(vals, kf, m, mg, ws) if ok else -1
+        if got < 0:
             fallback[f] = True
-    return faces, fallback
+        else:
+            faces += got
+    return faces

@@ -1281,20 +1281,30 @@ def count_faces(
         if not last:
             w2, b2 = hidden[layer + 1]
             nxt_scale = None
-            if layer == 0 and w.shape[0] >= ROOT_MAP_MIN and _use_numba(
+            maps = layer == 0 and w.shape[0] >= ROOT_MAP_MIN and _use_numba(
                 kernel, np.zeros(1, dtype=bool), len(b2) * f
-            ):
-                # one cell's arrangement: the next layer's rows from per-face maps,
-                # n values per face instead of a product of n x n per vertex
-                z, nxt_scale = _root_next_rows(xy, z, ptr, verts, w, b, w2, b2)
+            )
+            if maps and layer + 2 == len(hidden):
+                # the second layer is the last: counted from the face maps, no rows formed
+                n_next = _root_count_next(xy, z, ptr, verts, w, b, w2, b2, rtol, workers)
+                with cond:
+                    counts[layer + 1] += n_next
+                    if bar is not None:
+                        bar.update(n_next)
             else:
-                np.maximum(z, 0.0, out=z)
-            # chunks of nearby faces share most vertices: fewer rows to recompute
-            order = _spatial_order(xy, ptr, verts) if f > chunk_faces else np.arange(f)
-            mesh = (xy, z, ptr, verts, order, nxt_scale)
-            items = [
-                (layer + 1, mesh, c, min(f, c + chunk_faces)) for c in range(0, f, chunk_faces)
-            ]
+                if maps:
+                    # one cell's arrangement: the next layer's rows from per-face maps,
+                    # n values per face instead of a product of n x n per vertex
+                    z, nxt_scale = _root_next_rows(xy, z, ptr, verts, w, b, w2, b2)
+                else:
+                    np.maximum(z, 0.0, out=z)
+                # chunks of nearby faces share most vertices: fewer rows to recompute
+                order = _spatial_order(xy, ptr, verts) if f > chunk_faces else np.arange(f)
+                mesh = (xy, z, ptr, verts, order, nxt_scale)
+                items = [
+                    (layer + 1, mesh, c, min(f, c + chunk_faces))
+                    for c in range(0, f, chunk_faces)
+                ]
         with cond:
             counts[layer] += f
             if last and bar is not None:
@@ -1499,10 +1509,33 @@ def _root_next_rows(
     scale : (C,) float64 array
         ``max_k relu(z1[v, k])``, the tolerance scale of the second layer.
     """
-    from ._kernel import bfs_levels, face_bits, recheck_rows, root_rows
+    from ._kernel import recheck_rows, root_rows
 
-    nv, nf = len(xy), len(ptr) - 1
+    nv = len(xy)
     z1 = np.ascontiguousarray(z1[:nv], dtype=np.float64)
+    bits, order, pred, lptr = _face_order(z1, ptr, verts)
+    w1 = np.ascontiguousarray(w1, dtype=np.float64)
+    b1 = np.ascontiguousarray(b1, dtype=np.float64)
+    w2t = np.ascontiguousarray(np.asarray(w2, dtype=np.float64).T)
+    b2 = np.ascontiguousarray(b2, dtype=np.float64)
+    rows = np.empty((3 * nv + 64, len(b2)))  # room for the new vertices of the next layer
+    root_rows(xy, nv, ptr, verts, bits, order, pred, lptr, w1, b1, w2t, b2, rows)
+    scale = np.empty(len(rows))
+    recheck_rows(xy, z1, nv, w1, b1, w2t, b2, RECHECK_RTOL, rows, scale)
+    return rows, scale
+
+
+def _face_order(
+    z1: np.ndarray, ptr: np.ndarray, verts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Activation bits and a breadth-first order of a first layer's faces (for face maps).
+
+    Returns ``(bits, order, pred, lptr)`` of :func:`regions._kernel.face_bits`
+    and :func:`regions._kernel.bfs_levels` over the faces that share an edge.
+    """
+    from ._kernel import bfs_levels, face_bits
+
+    nv, nf = len(z1), len(ptr) - 1
     bits = face_bits(z1, nv, ptr, verts)
     # faces sharing an edge (the kernel gives a crossed edge one vertex on both sides)
     fid = np.repeat(np.arange(nf, dtype=np.int64), np.diff(ptr))
@@ -1523,15 +1556,78 @@ def _root_next_rows(
             f"the first layer's faces are not connected through shared edges ({len(order)} "
             f"of {nf} reached)"
         )
+    return bits, order, pred, lptr
+
+
+#: ``_root_count_next`` gives each thread at least this many faces.
+ROOT_PART_FACES: int = 2000
+
+
+def _root_count_next(
+    xy: np.ndarray, z1: np.ndarray, ptr: np.ndarray, verts: np.ndarray, w1: np.ndarray,
+    b1: np.ndarray, w2: np.ndarray, b2: np.ndarray, rtol: float, workers: int = 1,
+) -> int:
+    """Faces of the second and last layer on the first layer's arrangement, from face maps.
+
+    The count of :func:`count_layer` on ``relu(z1) @ w2.T + b2`` without
+    forming those rows: :func:`regions._kernel.root_pass` keeps each
+    vertex's sign bits only and counts each face's chords from its map, the
+    faces split between ``workers`` threads (the result does not depend on
+    how); the faces it declines get their rows by the direct product and go
+    to :func:`count_layer`'s path (counted or split).
+    """
+    import threading
+
+    from ._kernel import root_pass, root_setup
+
+    nv = len(xy)
+    xy = np.ascontiguousarray(xy, dtype=np.float64)
+    z1 = np.ascontiguousarray(z1[:nv], dtype=np.float64)
+    bits, order, pred, _ = _face_order(z1, ptr, verts)
     w1 = np.ascontiguousarray(w1, dtype=np.float64)
     b1 = np.ascontiguousarray(b1, dtype=np.float64)
-    w2t = np.ascontiguousarray(np.asarray(w2, dtype=np.float64).T)
+    w2 = np.asarray(w2, dtype=np.float64)
+    w2t = np.ascontiguousarray(w2.T)
     b2 = np.ascontiguousarray(b2, dtype=np.float64)
-    rows = np.empty((3 * nv + 64, len(b2)))  # room for the new vertices of the next layer
-    root_rows(xy, nv, ptr, verts, bits, order, pred, lptr, w1, b1, w2t, b2, rows)
-    scale = np.empty(len(rows))
-    recheck_rows(xy, z1, nv, w1, b1, w2t, b2, RECHECK_RTOL, rows, scale)
-    return rows, scale
+    l1, gv, sv, pre, depth = root_setup(xy, z1, nv, w1, b1, w2t, order, pred)
+    nf, nw = len(pre), (len(b2) + 63) // 64
+    pos = np.zeros((nv, nw), dtype=np.uint64)
+    neg = np.zeros((nv, nw), dtype=np.uint64)
+    done = np.zeros(nv, dtype=bool)
+    fallback = np.zeros(len(ptr) - 1, dtype=bool)
+    parts = max(1, min(workers, nf // ROOT_PART_FACES))
+    cuts = [nf * i // parts for i in range(parts + 1)]
+    faces = [0] * parts
+    errors: list[BaseException] = []
+
+    def run(pas: int, i: int) -> None:
+        try:
+            faces[i] = root_pass(
+                pas, cuts[i], cuts[i + 1], xy, z1, ptr, verts, bits, pre, depth, pred, w1, b1,
+                w2t, b2, l1, gv, sv, RECHECK_RTOL, rtol, GENERIC_RTOL, pos, neg, done, fallback,
+            )
+        except BaseException as exc:  # handed to the caller's thread
+            errors.append(exc)
+
+    for pas in (0, 1):  # every vertex's bits before any face's chords
+        threads = [threading.Thread(target=run, args=(pas, i)) for i in range(1, parts)]
+        for t in threads:
+            t.start()
+        run(pas, 0)
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+    total = sum(faces)
+    if fallback.any():
+        used, fptr, fverts = _sub_mesh(ptr, verts, np.flatnonzero(fallback))
+        act = np.maximum(z1[used], 0.0)
+        z = act @ w2.T + b2
+        scale = act.max(axis=1) if act.shape[1] else np.zeros(len(act))
+        total += _count_last(
+            xy[used], z, scale, np.abs(w2).sum(axis=1), np.abs(b2), fptr, fverts, rtol, 1
+        )
+    return int(total)
 
 
 def _one_blas_thread() -> Any:

@@ -148,18 +148,24 @@ def test_streaming_count_with_a_progress_bar_counts_the_same() -> None:
 
 
 def _spy_root_maps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Force the per-face map path of ``count_faces`` and count its calls."""
+    """Force the per-face map paths of ``count_faces`` and count their calls.
+
+    Rows for a third layer (``_root_next_rows``) or the count of a last second
+    layer (``_root_count_next``, its faces split between threads even when few).
+    """
     import regions.split as split_module
 
     calls: list[int] = []
-    real = split_module._root_next_rows
+    for name in ("_root_next_rows", "_root_count_next"):
+        real = getattr(split_module, name)
 
-    def spy(*a: Any) -> Any:
-        calls.append(1)
-        return real(*a)
+        def spy(*a: Any, _real: Any = real) -> Any:
+            calls.append(1)
+            return _real(*a)
 
+        monkeypatch.setattr(split_module, name, spy)
     monkeypatch.setattr(split_module, "ROOT_MAP_MIN", 1)
-    monkeypatch.setattr(split_module, "_root_next_rows", spy)
+    monkeypatch.setattr(split_module, "ROOT_PART_FACES", 1)
     return calls
 
 
@@ -174,8 +180,8 @@ def test_root_maps_on_degenerate_nets_match_the_oracle(
     calls = _spy_root_maps(monkeypatch)
     dom = as_domain(degenerate_case.bbox)
     ref = oracle_regions([(w.tolist(), b.tolist()) for w, b in hidden], dom.ring)
-    for chunk in (1, 20000):
-        got = count_faces(hidden, dom.ring, chunk_faces=chunk, kernel="numba", workers=1)
+    for chunk, workers in ((1, 1), (20000, 3)):
+        got = count_faces(hidden, dom.ring, chunk_faces=chunk, kernel="numba", workers=workers)
         assert got == list(ref.layer_counts), chunk
     assert calls
 
@@ -351,3 +357,20 @@ def test_streaming_count_on_integer_nets_matches_the_oracle(
     ref = oracle_regions([(w.tolist(), b.tolist()) for w, b in hidden], ring)
     got = count_faces(hidden, ring, chunk_faces=chunk, kernel="numba", workers=1)
     assert got == list(ref.layer_counts)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_second_layer_count_from_face_maps_equals_splitting(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 2-layer nets: the last layer counted from face maps, on 1 to 4 threads
+    rng = np.random.default_rng(900 + seed)
+    net = random_mlp(rng, [int(v) for v in rng.integers(16, 90, size=2)])
+    h = float(rng.uniform(0.5, 30))
+    ring = as_domain((-h, -h, h, h)).ring
+    hidden = list(net.hidden)
+    calls = _spy_root_maps(monkeypatch)
+    want = split_mesh(hidden, ring, kernel="numpy").layer_counts
+    for workers in (1, 2, 4):
+        assert count_faces(hidden, ring, kernel="numba", workers=workers) == want, workers
+    assert len(calls) == 3
