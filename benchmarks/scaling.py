@@ -14,7 +14,13 @@ width
     the work per vertex grows with the width (each vertex holds the layer's
     ``w`` pre-activations, every one tested for a sign change), so time per
     region grows with ``w`` here. regioncam (if installed) is timed on the
-    same nets in the same run, for its own slope.
+    same nets in the same run, for its own slope. The second (last) layer
+    is counted from the first layer's face maps without forming its rows;
+width3
+    2-w-w-w-1 (``[-1, 1]^2`` at 512), not timed with regioncam: from the
+    third layer on, each vertex's pre-activations come from the product
+    ``relu(z) @ W.T`` (``w^2`` flops per vertex), so the time per region
+    grows faster with the width than in ``width``.
 
 Each series is also fitted against ``sum_l regions_l x n_l`` (regions after
 layer ``l`` times its width: the number of pre-activation signs the
@@ -53,6 +59,13 @@ SERIES: dict[str, list[tuple[tuple[int, ...], float]]] = {
         ((2, 128, 128, 1), 10.0),
         ((2, 256, 256, 1), 2.0),
         ((2, 512, 512, 1), 2.0),
+    ],
+    "width3": [
+        ((2, 32, 32, 32, 1), 10.0),
+        ((2, 64, 64, 64, 1), 10.0),
+        ((2, 128, 128, 128, 1), 10.0),
+        ((2, 256, 256, 256, 1), 2.0),
+        ((2, 512, 512, 512, 1), 1.0),
     ],
 }
 
@@ -149,9 +162,9 @@ def main() -> None:
         "compiled kernel, two worker threads), median of 3 runs after a warm-up; regioncam "
         "(median of 3, 1 from 100k regions) on the width series, in the same run (ratio = ours "
         "/ regioncam). Series: `box` one net over growing boxes, `depth` width 128 with 1 to "
-        "8 hidden layers, `width` 2-w-w-1 (see the script's docstring). `us per region x "
-        "neuron` divides by the sum over hidden layers of the regions after the layer times "
-        "its width.\n\n"
+        "8 hidden layers, `width` 2-w-w-1, `width3` 2-w-w-w-1 (see the script's "
+        "docstring). `us per region x neuron` divides by the sum over hidden layers of the "
+        "regions after the layer times its width.\n\n"
         + "\n".join(table)
         + "\n\nFitted `time ~ size^k` per series (1.0 would be exactly linear):\n\n"
         + "\n".join(lines)
@@ -163,7 +176,7 @@ def main() -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4.2), layout="constrained")
-    for (series, (size, secs, k, _)), mark in zip(fits.items(), "osd", strict=False):
+    for (series, (size, secs, k, _)), mark in zip(fits.items(), "osd^", strict=False):
         ax.loglog(size, secs, mark + "-", label=f"{series} (k = {k:.2f})")
     if peer is not None:
         label = f"regioncam, width (k = {peer[2]:.2f})"

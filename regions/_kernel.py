@@ -23,7 +23,10 @@ pre-activations on the first layer's arrangement from per-face affine maps
 (see :func:`regions.split._root_next_rows`), and :func:`count_cells` counts
 the faces the last layer makes in each cell from its chords (``1 + m + I``)
 without splitting, wherever the cell's arrangement is in general position
-(see :func:`regions.split.count_layer`).
+(see :func:`regions.split.count_layer`); when that last layer is the second,
+:func:`root_setup` and :func:`root_pass` count it from the first layer's
+face maps without forming its rows (see
+:func:`regions.split._root_count_next`).
 
 Faces come out in a different order than from the array code (cell by cell);
 the partition is the same, which the tests check on random and degenerate

@@ -52,6 +52,10 @@ General-position margin (``GENERIC_RTOL``)
     closer to a degenerate arrangement (a line through a vertex, three lines
     through a point, repeated lines) are split as before, so the count does
     not depend on this margin (the tests run it at 0.1 and 1e-12 too).
+    When the values come from face maps (a last second layer,
+    ``regions._kernel.root_pass``), a cell is also split when one of them is
+    inside the recheck band, or when the maps' rounding bound reaches a
+    hundredth of the margin.
 
 Split rule
     A face is split by a neuron only if one of its vertices has ``z > tol`` and
