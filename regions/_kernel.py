@@ -498,6 +498,48 @@ def _axpy3(
 
 
 @numba.njit(cache=True, nogil=True)
+def _map_from(
+    f: int, p: int, bits: Any, mx: Any, my: Any, mc: Any, sx: Any, sy: Any, sc: Any,
+    w1: Any, b1: Any, w2t: Any, b2: Any,
+) -> None:
+    """Face ``f``'s next-layer map into ``(mx, my, mc)`` from face ``p``'s ``(sx, sy, sc)``.
+
+    ``p < 0``: from scratch (``b2`` plus a term per active neuron). See
+    :func:`root_rows`.
+    """
+    nw = bits.shape[1]
+    one = np.uint64(1)
+    if p < 0:
+        mx[:] = 0.0
+        my[:] = 0.0
+        mc[:] = b2
+        sx, sy, sc = mx, my, mc
+    first = True
+    for w in range(nw):
+        ref = bits[p, w] if p >= 0 else np.uint64(0)
+        diff = bits[f, w] ^ ref
+        on = bits[f, w]
+        b = 0
+        while diff:
+            if diff & one:
+                j = 64 * w + b
+                sg = 1.0 if (on >> np.uint64(b)) & one else -1.0
+                if first:
+                    _axpy3(mx, my, mc, sx, sy, sc, sg * w1[j, 0], sg * w1[j, 1], sg * b1[j],
+                           w2t[j])
+                    first = False
+                else:
+                    _axpy3(mx, my, mc, mx, my, mc, sg * w1[j, 0], sg * w1[j, 1], sg * b1[j],
+                           w2t[j])
+            diff >>= one
+            b += 1
+    if first and p >= 0:  # same bits as the predecessor (a repeated line)
+        mx[:] = sx
+        my[:] = sy
+        mc[:] = sc
+
+
+@numba.njit(cache=True, nogil=True)
 def root_rows(
     xy: Any, nv: int, fptr: Any, fverts: Any, bits: Any, order: Any, pred: Any, lptr: Any,
     w1: Any, b1: Any, w2t: Any, b2: Any, out: Any,
@@ -513,7 +555,6 @@ def root_rows(
     written for ``v < nv``. Only two levels of maps are held at a time.
     """
     n2 = w2t.shape[1]
-    nw = bits.shape[1]
     nf = order.shape[0]
     nl = lptr.shape[0]
     widest = 1
@@ -529,7 +570,6 @@ def root_rows(
     cc = np.zeros((widest, n2))
     slot = np.empty(bits.shape[0], dtype=np.int64)
     done = np.zeros(nv, dtype=np.bool_)
-    one = np.uint64(1)
     for li in range(nl):
         s = lptr[li]
         e = lptr[li + 1] if li + 1 < nl else nf
@@ -542,37 +582,10 @@ def root_rows(
             mc = cc[r]
             p = pred[f]
             if p < 0:
-                mx[:] = 0.0
-                my[:] = 0.0
-                mc[:] = b2
-                sx, sy, sc = mx, my, mc
-                ref = bits[f]
-                ref = ref ^ ref
+                _map_from(f, -1, bits, mx, my, mc, mx, my, mc, w1, b1, w2t, b2)
             else:
-                sx, sy, sc = px[slot[p]], py[slot[p]], pc[slot[p]]
-                ref = bits[p]
-            first = True
-            for w in range(nw):
-                diff = bits[f, w] ^ ref[w]
-                on = bits[f, w]
-                b = 0
-                while diff:
-                    if diff & one:
-                        j = 64 * w + b
-                        sg = 1.0 if (on >> np.uint64(b)) & one else -1.0
-                        if first:
-                            _axpy3(mx, my, mc, sx, sy, sc, sg * w1[j, 0], sg * w1[j, 1],
-                                   sg * b1[j], w2t[j])
-                            first = False
-                        else:
-                            _axpy3(mx, my, mc, mx, my, mc, sg * w1[j, 0], sg * w1[j, 1],
-                                   sg * b1[j], w2t[j])
-                    diff >>= one
-                    b += 1
-            if first and p >= 0:  # same bits as the predecessor (a repeated line)
-                mx[:] = sx
-                my[:] = sy
-                mc[:] = sc
+                _map_from(f, p, bits, mx, my, mc, px[slot[p]], py[slot[p]], pc[slot[p]],
+                          w1, b1, w2t, b2)
             for t in range(fptr[f], fptr[f + 1]):
                 v = fverts[t]
                 if not done[v]:
@@ -583,6 +596,34 @@ def root_rows(
                     for i in range(n2):
                         o[i] = mx[i] * x + my[i] * y + mc[i]
         px, py, pc, cx, cy, cc = cx, cy, cc, px, py, pc
+
+
+@numba.njit(cache=True, nogil=True)
+def _vertex_bounds(xy: Any, z1: Any, nv: int, w1: Any, b1: Any, w2t: Any) -> Any:
+    """``(l1, gv, sv)``: ``||W2_i||_1``, and at each vertex ``G(v)`` and ``max_k relu(z1[v, k])``.
+
+    ``G(v) = max_k |W1_k0 x| + |W1_k1 y| + |b1_k|`` bounds the terms the face
+    maps sum; ``sv`` is the second layer's tolerance scale.
+    """
+    n1 = w1.shape[0]
+    n2 = w2t.shape[1]
+    l1 = np.zeros(n2)
+    for k in range(n1):
+        for i in range(n2):
+            l1[i] += abs(w2t[k, i])
+    gv = np.empty(nv)
+    sv = np.empty(nv)
+    for v in range(nv):
+        x = abs(xy[v, 0])
+        y = abs(xy[v, 1])
+        g = 0.0
+        s = 0.0
+        for k in range(n1):
+            g = max(g, abs(w1[k, 0]) * x + abs(w1[k, 1]) * y + abs(b1[k]))
+            s = max(s, z1[v, k])
+        gv[v] = g
+        sv[v] = s
+    return l1, gv, sv
 
 
 @numba.njit(cache=True, nogil=True)
@@ -600,20 +641,11 @@ def recheck_rows(
     """
     n1 = w1.shape[0]
     n2 = w2t.shape[1]
-    l1 = np.zeros(n2)
-    for k in range(n1):
-        for i in range(n2):
-            l1[i] += abs(w2t[k, i])
+    l1, gv, sv = _vertex_bounds(xy, z1, nv, w1, b1, w2t)
     redone = 0
     for v in range(nv):
-        x = abs(xy[v, 0])
-        y = abs(xy[v, 1])
-        g = 0.0
-        s = 0.0
-        for k in range(n1):
-            g = max(g, abs(w1[k, 0]) * x + abs(w1[k, 1]) * y + abs(b1[k]))
-            s = max(s, z1[v, k])
-        scale[v] = s
+        g = gv[v]
+        scale[v] = sv[v]
         for i in range(n2):
             if abs(out[v, i]) <= guard * (l1[i] * g + abs(b2[i])):
                 acc = 0.0
@@ -627,13 +659,25 @@ def recheck_rows(
 
 
 @numba.njit(cache=True, nogil=True)
-def _workspace(cap: int) -> Any:
-    """Scratch arrays of :func:`_chord_faces` for up to ``cap`` chords."""
+def _workspace(cap: int, kcap: int) -> Any:
+    """Scratch arrays of :func:`_chord_faces` for ``cap`` chords in cells of ``kcap`` vertices.
+
+    The last two are the margins ``mg`` and the values ``vals`` the caller fills.
+    """
     return (
         np.empty(cap, dtype=np.int64), np.empty(cap), np.empty(cap, dtype=np.int64),
         np.empty(cap), np.zeros((cap, cap), dtype=np.bool_), np.empty(cap), np.empty(cap),
-        np.empty(cap, dtype=np.int64),
+        np.empty(cap, dtype=np.int64), np.empty(cap), np.empty((kcap, cap)),
     )
+
+
+@numba.njit(cache=True, nogil=True)
+def _fit(ws: Any, m: int, k: int) -> Any:
+    """``ws``, or a larger :func:`_workspace` when ``m`` chords or ``k`` vertices do not fit."""
+    cap, kcap = ws[9].shape[1], ws[9].shape[0]
+    if m <= cap and k <= kcap:
+        return ws
+    return _workspace(max(cap, 2 * m), max(kcap, 2 * k))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -650,7 +694,7 @@ def _chord_faces(vals: Any, k: int, m: int, mg: Any, ws: Any) -> int:
     crossings along each chord) exceeds ``mg[q]`` in magnitude, each chord
     has exactly two end points, and the crossing relation is symmetric.
     """
-    ea, ta, eb, tb, cross, us, sl, ids = ws
+    ea, ta, eb, tb, cross, us, sl, ids = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6], ws[7]
     for q in range(m):
         band = mg[q]
         nch = 0
@@ -747,10 +791,7 @@ def count_cells(
             ccol[fill[f]] = j
             fill[f] += 1
     fallback = np.zeros(nf, dtype=np.bool_)
-    cap = 16
-    ws = _workspace(cap)
-    mg = np.empty(cap)
-    vals = np.empty((16, cap))
+    ws = _workspace(16, 16)
     faces = 0
     for f in range(nf):
         m = cptr[f + 1] - cptr[f]
@@ -759,13 +800,8 @@ def count_cells(
             continue
         s0 = fptr[f]
         k = fptr[f + 1] - s0
-        if m > cap:
-            cap = 2 * m
-            ws = _workspace(cap)
-            mg = np.empty(cap)
-            vals = np.empty((vals.shape[0], cap))
-        if k > vals.shape[0]:
-            vals = np.empty((2 * k, cap))
+        ws = _fit(ws, m, k)
+        mg, vals = ws[8], ws[9]
         smax = 0.0
         for i in range(k):
             smax = max(smax, scale[fverts[s0 + i]])
@@ -783,48 +819,6 @@ def count_cells(
 
 
 @numba.njit(cache=True, nogil=True)
-def _map_from(
-    f: int, p: int, bits: Any, mx: Any, my: Any, mc: Any, sx: Any, sy: Any, sc: Any,
-    w1: Any, b1: Any, w2t: Any, b2: Any,
-) -> None:
-    """Face ``f``'s next-layer map into ``(mx, my, mc)`` from face ``p``'s ``(sx, sy, sc)``.
-
-    ``p < 0``: from scratch (``b2`` plus a term per active neuron). See
-    :func:`root_rows`.
-    """
-    nw = bits.shape[1]
-    one = np.uint64(1)
-    if p < 0:
-        mx[:] = 0.0
-        my[:] = 0.0
-        mc[:] = b2
-        sx, sy, sc = mx, my, mc
-    first = True
-    for w in range(nw):
-        ref = bits[p, w] if p >= 0 else np.uint64(0)
-        diff = bits[f, w] ^ ref
-        on = bits[f, w]
-        b = 0
-        while diff:
-            if diff & one:
-                j = 64 * w + b
-                sg = 1.0 if (on >> np.uint64(b)) & one else -1.0
-                if first:
-                    _axpy3(mx, my, mc, sx, sy, sc, sg * w1[j, 0], sg * w1[j, 1], sg * b1[j],
-                           w2t[j])
-                    first = False
-                else:
-                    _axpy3(mx, my, mc, mx, my, mc, sg * w1[j, 0], sg * w1[j, 1], sg * b1[j],
-                           w2t[j])
-            diff >>= one
-            b += 1
-    if first and p >= 0:  # same bits as the predecessor (a repeated line)
-        mx[:] = sx
-        my[:] = sy
-        mc[:] = sc
-
-
-@numba.njit(cache=True, nogil=True)
 def root_setup(xy: Any, z1: Any, nv: int, w1: Any, b1: Any, w2t: Any, order: Any,
                pred: Any) -> Any:
     """Per-vertex bounds and the depth-first pre-order for :func:`root_pass`.
@@ -835,25 +829,8 @@ def root_setup(xy: Any, z1: Any, nv: int, w1: Any, b1: Any, w2t: Any, order: Any
     pre-order of the breadth-first tree (``order``, ``pred``) and each face's
     depth in it.
     """
-    n1 = w1.shape[0]
-    n2 = w2t.shape[1]
     nf = order.shape[0]
-    l1 = np.zeros(n2)
-    for k in range(n1):
-        for i in range(n2):
-            l1[i] += abs(w2t[k, i])
-    gv = np.empty(nv)
-    sv = np.empty(nv)
-    for v in range(nv):
-        x = abs(xy[v, 0])
-        y = abs(xy[v, 1])
-        g = 0.0
-        s = 0.0
-        for k in range(n1):
-            g = max(g, abs(w1[k, 0]) * x + abs(w1[k, 1]) * y + abs(b1[k]))
-            s = max(s, z1[v, k])
-        gv[v] = g
-        sv[v] = s
+    l1, gv, sv = _vertex_bounds(xy, z1, nv, w1, b1, w2t)
     nall = pred.shape[0]
     kptr = np.zeros(nall + 1, dtype=np.int64)
     for q in range(1, nf):
@@ -934,11 +911,8 @@ def root_pass(
     accp = np.empty(nw, dtype=np.uint64)
     accn = np.empty(nw, dtype=np.uint64)
     one = np.uint64(1)
-    cap = 16
-    ws = _workspace(cap)
-    mg = np.empty(cap)
-    cols = np.empty(cap, dtype=np.int64)
-    vals = np.empty((16, cap))
+    ws = _workspace(16, 16)
+    cols = np.empty(16, dtype=np.int64)
     path = np.empty(dmax + 1, dtype=np.int64)
     faces = 0
     for q in range(lo, hi):
@@ -1029,13 +1003,8 @@ def root_pass(
         if m == 0:
             faces += 1
             continue
-        if m > cap:
-            cap = 2 * m
-            ws = _workspace(cap)
-            mg = np.empty(cap)
-            vals = np.empty((vals.shape[0], cap))
-        if kf > vals.shape[0]:
-            vals = np.empty((2 * kf, cap))
+        ws = _fit(ws, m, kf)
+        mg, vals = ws[8], ws[9]
         ok = True
         for c in range(m):
             j = cols[c]
