@@ -343,11 +343,17 @@ def test_count_cells_counts_generic_cells_and_leaves_degenerate_ones() -> None:
     seed=st.integers(0, 2**32 - 1),
     box=st.sampled_from([(-1, -1, 1, 1), (-2, -1, 3, 2), (0, 0, 1, 1), (-4, -4, 4, 4)]),
     chunk=st.integers(1, 5),
+    maps=st.booleans(),
+    workers=st.integers(1, 3),
 )
 def test_streaming_count_on_integer_nets_matches_the_oracle(
-    widths: list[int], seed: int, box: tuple[int, int, int, int], chunk: int
+    widths: list[int], seed: int, box: tuple[int, int, int, int], chunk: int, maps: bool,
+    workers: int,
 ) -> None:
-    # the compiled count: face maps for the second layer, chords for the last
+    # the compiled count: chords for the last layer; with ``maps`` the face maps for the
+    # second layer (rows, or the count itself when it is the last), on every width
+    import regions.split as split_module
+
     rng = np.random.default_rng(seed)
     hidden, d = [], 2
     for n in widths:
@@ -355,7 +361,11 @@ def test_streaming_count_on_integer_nets_matches_the_oracle(
         d = n
     ring = as_domain(box).ring
     ref = oracle_regions([(w.tolist(), b.tolist()) for w, b in hidden], ring)
-    got = count_faces(hidden, ring, chunk_faces=chunk, kernel="numba", workers=1)
+    with pytest.MonkeyPatch.context() as mp:
+        if maps:
+            mp.setattr(split_module, "ROOT_MAP_MIN", 1)
+            mp.setattr(split_module, "ROOT_PART_FACES", 1)
+        got = count_faces(hidden, ring, chunk_faces=chunk, kernel="numba", workers=workers)
     assert got == list(ref.layer_counts)
 
 
