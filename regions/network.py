@@ -296,11 +296,11 @@ class Network:
             # m: (c, d, 3) affine map [A | a] of the current activations
             m = np.broadcast_to(np.array([[1.0, 0, 0], [0, 1.0, 0]]), (c, 2, 3))
             for l_, (w, b) in enumerate(self.hidden):
-                z = np.einsum("ij,cjk->cik", w, m)
+                z = np.einsum("ij,cjk->cik", w, m, optimize=True)
                 z[:, :, 2] += b
                 m = z * p[:, bounds[l_] : bounds[l_ + 1], None]
             w, b = self.output
-            y = np.einsum("ij,cjk->cik", w, m)
+            y = np.einsum("ij,cjk->cik", w, m, optimize=True)
             jac[s : s + c] = y[:, :, :2]
             off[s : s + c] = y[:, :, 2] + b
         return jac, off

@@ -320,7 +320,7 @@ def split_shapely(network: Network, domain: Domain) -> ShapelyResult:
     for layer, (w, b) in enumerate(network.hidden):
         n = w.shape[0]
         # exact pre-activation maps of this layer on each cell: (R, n, 3)
-        pre = np.einsum("ij,rjk->rik", w, in_map)
+        pre = np.einsum("ij,rjk->rik", w, in_map, optimize=True)
         pre[:, :, 2] += b
         # the tolerance bounds the layer input over the vertices of all cells
         xy, idx = shapely.get_coordinates(cells, return_index=True)

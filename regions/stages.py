@@ -208,11 +208,11 @@ def affine_maps(
         m[:, 1, 1] = 1.0
         for s, st in enumerate(program.stages):
             bits = bits_all[:, bounds[s] : bounds[s + 1]]
-            z = np.einsum("ij,cjk->cik", st.weight[:, : m.shape[1]], m)
+            z = np.einsum("ij,cjk->cik", st.weight[:, : m.shape[1]], m, optimize=True)
             z[:, :, 2] += st.bias
             a = _stage_map(program, s, st, z, bits)
             m = np.concatenate([m, a], axis=1)
-        y = np.einsum("ij,cjk->cik", program.out_weight[:, : m.shape[1]], m)
+        y = np.einsum("ij,cjk->cik", program.out_weight[:, : m.shape[1]], m, optimize=True)
         jac[c0 : c0 + c] = y[:, :, :2]
         off[c0 : c0 + c] = y[:, :, 2] + program.out_bias
     return jac, off
