@@ -391,7 +391,10 @@ def check_partition(p: Partition) -> None:
     """Raise :class:`~regions.errors.VerificationError` if ``p`` breaks an invariant.
 
     The one invariant checker: :meth:`Partition.verify` and the tests call it
-    (also after every hidden layer, on the partial partitions).
+    (also after every hidden layer, on the partial partitions). Overlaps,
+    containment and shared edges of convex regions are bounded by separating
+    axes (:func:`_convex_pairs`, :func:`_outside_bound`; see
+    :mod:`regions.tolerance`), everything they do not clear by GEOS overlay.
 
     Parameters
     ----------
@@ -433,40 +436,51 @@ def check_partition(p: Partition) -> None:
         raise VerificationError(
             f"region {k} is not a valid polygon: {shapely.is_valid_reason(polys[k])}"
         )
-    outside = np.asarray(shapely.area(shapely.difference(polys, p.domain.polygon)))
+    outside = _outside_bound(polys, p.domain)
+    doubt = np.flatnonzero(outside > AREA_RTOL * dom_area)
+    if len(doubt):  # not cleared by the bound: the exact overlay
+        outside[doubt] = shapely.area(shapely.difference(polys[doubt], p.domain.polygon))
     if (outside > AREA_RTOL * dom_area).any():
         k = int(np.argmax(outside))
         raise VerificationError(f"region {k} sticks out of the domain by area {outside[k]!r}")
     tree = shapely.STRtree(polys)
-    i, j = tree.query(polys, predicate="intersects")
+    i, j = tree.query(polys)  # bounding boxes meet; the separating axes sort them out
     keep = i < j
     i, j = i[keep], j[keep]
-    inter = shapely.intersection(polys[i], polys[j])
-    overlap = np.asarray(shapely.area(inter))
-    suspect = overlap > AREA_RTOL * dom_area
-    if suspect.any():
-        # GEOS's floating overlay can fail on neighbours whose shared vertex differs by
-        # an ulp (it returned a whole region as the overlap); redo those pairs with
-        # snap-rounding on the noise grid, and allow the slivers it makes
-        g = noise_width(p.domain.bounds)
-        inter[suspect] = shapely.intersection(polys[i[suspect]], polys[j[suspect]], grid_size=g)
-        overlap[suspect] = shapely.area(inter[suspect])
-        slack = g * (shapely.length(polys[i]) + shapely.length(polys[j]))
-        overlap = np.where(suspect, np.maximum(overlap - slack, 0.0), overlap)
+    g = noise_width(p.domain.bounds)
+    # convex pairs: a separating axis bounds the overlap and gives the shared edge;
+    # the pairs it cannot clear (or non-convex regions) go through GEOS overlay
+    cleared, length = _convex_pairs(polys, i, j, AREA_RTOL * dom_area, g)
+    overlap = np.zeros(len(i))
+    doubt = np.flatnonzero(~cleared)
+    if len(doubt):
+        inter = shapely.intersection(polys[i[doubt]], polys[j[doubt]])
+        overlap[doubt] = shapely.area(inter)
+        length[doubt] = shapely.length(inter)
+        suspect = doubt[overlap[doubt] > AREA_RTOL * dom_area]
+        if len(suspect):
+            # GEOS's floating overlay can fail on neighbours whose shared vertex differs
+            # by an ulp (it returned a whole region as the overlap); redo those pairs with
+            # snap-rounding on the noise grid, and allow the slivers it makes
+            inter = shapely.intersection(polys[i[suspect]], polys[j[suspect]], grid_size=g)
+            slack = g * (shapely.length(polys[i[suspect]]) + shapely.length(polys[j[suspect]]))
+            overlap[suspect] = np.maximum(shapely.area(inter) - slack, 0.0)
+            length[suspect] = shapely.length(inter)
     if (overlap > AREA_RTOL * dom_area).any():
         k = int(np.argmax(overlap))
         raise VerificationError(
             f"regions {int(i[k])} and {int(j[k])} overlap with area {overlap[k]!r}"
         )
     diameter = float(np.hypot(*np.subtract(p.domain.bounds[2:], p.domain.bounds[:2])))
-    shared = np.asarray(shapely.length(inter)) > EDGE_RTOL * diameter
+    shared = length > EDGE_RTOL * diameter
     pairs = np.column_stack([i[shared], j[shared]])
     if p.is_merged:
         from .merge import same_maps
 
         same = same_maps(p.jacobians, p.offsets, pairs, p.domain.bounds)
     else:
-        same = (p.patterns[pairs[:, 0]] == p.patterns[pairs[:, 1]]).all(axis=1)
+        bits = np.packbits(p.patterns, axis=1)
+        same = (bits[pairs[:, 0]] == bits[pairs[:, 1]]).all(axis=1)
     if same.any():
         k = int(np.flatnonzero(same)[0])
         raise VerificationError(
@@ -529,3 +543,154 @@ def check_partition(p: Partition) -> None:
             f"region {k}: jacobian {jac[k].tolist()} differs from the forward pass's "
             f"gradient {grad[k].tolist()} at {pts[k].tolist()}"
         )
+
+
+def _outside_bound(polys: np.ndarray, domain: Domain) -> np.ndarray:
+    """Upper bounds on the area of each polygon outside a convex domain.
+
+    If every vertex of a polygon ``P`` is within ``delta`` outside each edge
+    line of the domain, ``P`` (convex hull of its vertices) lies in the
+    domain grown by ``delta``, and ``P`` minus the domain lies in the
+    ``delta``-strips outside the ``m`` edges: area at most
+    ``m * delta * diam P``. Infinite for every polygon when the domain is not
+    convex (the caller then uses the exact overlay).
+
+    Returns
+    -------
+    (R,) float64 array
+    """
+    import shapely
+
+    if not domain.convex:
+        return np.full(len(polys), np.inf)
+    ring = np.asarray(domain.ring, dtype=np.float64)
+    d = np.roll(ring, -1, axis=0) - ring
+    n = np.stack([d[:, 1], -d[:, 0]], axis=1)  # outward: the ring is counter-clockwise
+    n /= np.hypot(n[:, 0], n[:, 1])[:, None]
+    xy, owner = shapely.get_coordinates(polys, return_index=True)
+    out = (xy @ n.T - np.einsum("kd,kd->k", n, ring)).max(axis=1)
+    delta = np.zeros(len(polys))
+    np.maximum.at(delta, owner, np.maximum(out, 0.0))
+    lo = np.full((len(polys), 2), np.inf)
+    hi = np.full((len(polys), 2), -np.inf)
+    np.minimum.at(lo, owner, xy)
+    np.maximum.at(hi, owner, xy)
+    diam = np.hypot(*(hi - lo).T)
+    return np.asarray(len(ring) * delta * diam, dtype=np.float64)
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Dot products of broadcast 2-vectors (last axis of length 2)."""
+    return np.asarray(a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1])
+
+
+#: Largest vertex count of a region that :func:`_convex_pairs` handles (more: GEOS).
+_SAT_MAX_VERTICES: int = 24
+
+
+def _convex_pairs(
+    polys: np.ndarray, i: np.ndarray, j: np.ndarray, max_area: float, noise: float,
+    chunk: int = 8192,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Overlap bound and shared boundary of pairs of convex polygons, by separating axes.
+
+    For convex ``P`` and ``Q`` let ``s`` be the largest separation
+    ``min_Q n.x - max_P n.x`` over the outward edge normals ``n`` of both
+    (``s >= 0`` iff the interiors are disjoint). Their intersection lies in a
+    strip of width ``-s`` across either polygon, so its area is at most
+    ``-s * min(diam P, diam Q)``: a pair is *cleared* when that bound is at
+    most ``max_area``. Along the best axis, the shared boundary of a cleared
+    pair is the overlap of the two polygons' extents on the separating line
+    (their vertices within ``noise`` of it).
+
+    Parameters
+    ----------
+    polys : (R,) object array of shapely Polygons
+    i, j : (P,) int arrays
+        The pairs.
+    max_area : float
+        Largest overlap area accepted.
+    noise : float
+        Distance within which a vertex is on the separating line.
+    chunk : int
+        Pairs handled at once (bounds memory).
+
+    Returns
+    -------
+    cleared : (P,) bool array
+        Pairs whose overlap is proved at most ``max_area``; False also for a
+        polygon that is not convex, has holes or too many vertices (left to
+        the caller's exact overlay).
+    length : (P,) float64 array
+        Shared boundary length of the cleared pairs (0 elsewhere).
+    """
+    import shapely
+
+    r = len(polys)
+    cleared = np.zeros(len(i), dtype=bool)
+    length = np.zeros(len(i))
+    rings = shapely.get_exterior_ring(polys)
+    xy, owner = shapely.get_coordinates(rings, return_index=True)
+    count = np.bincount(owner, minlength=r) - 1  # a ring repeats its first point
+    start = np.concatenate([[0], np.cumsum(count + 1)[:-1]])
+    ok = (count >= 3) & (count <= _SAT_MAX_VERTICES)
+    ok &= shapely.get_num_interior_rings(polys) == 0
+    k = int(count[ok].max(initial=3))
+    # padded (R, k, 2) vertices, the last one repeated; edges to the next vertex
+    real = np.arange(k)[None, :] < count[:, None]
+    slot = np.minimum(np.arange(k)[None, :], np.clip(count, 1, k)[:, None] - 1)
+    v = xy[start[:, None] + slot]
+    nxt = xy[start[:, None] + (slot + 1) % np.maximum(count, 1)[:, None]]
+    d = nxt - v
+    # outward normals of a counter-clockwise ring (a clockwise one flipped)
+    cross = v[:, :, 0] * nxt[:, :, 1] - v[:, :, 1] * nxt[:, :, 0]
+    orient = np.where(np.where(real, cross, 0.0).sum(axis=1) >= 0, 1.0, -1.0)
+    n = np.stack([d[:, :, 1], -d[:, :, 0]], axis=2) * orient[:, None, None]
+    norm = np.hypot(n[:, :, 0], n[:, :, 1])
+    live = norm > 0
+    n = n / np.where(live, norm, 1.0)[:, :, None]
+    off = _dot(n, v)
+    # convex: every vertex on the inner side of every edge line (to rounding)
+    own = _dot(n[:, :, None], v[:, None]) - off[:, :, None]
+    ok &= (np.where(live[:, :, None], own, 0.0) <= noise).all(axis=(1, 2))
+    diam = np.hypot(*(v.max(axis=1) - v.min(axis=1)).T)
+    for s in range(0, len(i), chunk):
+        a, b = i[s : s + chunk], j[s : s + chunk]
+        # separation along a's normals (b's vertices) and along b's (a's vertices)
+        va, vb = v[a], v[b]
+        pa = _dot(n[a][:, :, None], vb[:, None]) - off[a][:, :, None]
+        pb = _dot(n[b][:, :, None], va[:, None]) - off[b][:, :, None]
+        sa = np.where(live[a], pa.min(axis=2), -np.inf)
+        sb = np.where(live[b], pb.min(axis=2), -np.inf)
+        ka, kb = sa.argmax(axis=1), sb.argmax(axis=1)
+        rows = np.arange(len(a))
+        use_a = sa[rows, ka] >= sb[rows, kb]
+        sep = np.where(use_a, sa[rows, ka], sb[rows, kb])
+        # (a ring convex to within ``noise`` reaches ``noise`` past its own edge lines)
+        depth = np.maximum(noise - sep, 0.0)
+        good = ok[a] & ok[b] & (depth * np.minimum(diam[a], diam[b]) <= max_area)
+        # extents on the separating line: the axis owner's vertices on it, the other's
+        # vertices within noise of it
+        first = np.where(use_a, a, b)
+        kk = np.where(use_a, ka, kb)
+        nn = n[first, kk]
+        t = np.stack([-nn[:, 1], nn[:, 0]], axis=1)
+        c0 = off[first, kk]
+        vf = np.where(use_a[:, None, None], va, vb)
+        vo = np.where(use_a[:, None, None], vb, va)
+        dist_f = _dot(nn[:, None], vf) - c0[:, None]
+        dist_o = _dot(nn[:, None], vo) - c0[:, None]
+        on_f = dist_f >= -noise
+        on_o = dist_o <= dist_o.min(axis=1, keepdims=True) + noise
+        tf = _dot(t[:, None], vf)
+        to = _dot(t[:, None], vo)
+        lo = np.maximum(
+            np.where(on_f, tf, np.inf).min(axis=1), np.where(on_o, to, np.inf).min(axis=1)
+        )
+        hi = np.minimum(
+            np.where(on_f, tf, -np.inf).max(axis=1), np.where(on_o, to, -np.inf).max(axis=1)
+        )
+        touching = sep >= -noise
+        cleared[s : s + chunk] = good
+        length[s : s + chunk] = np.where(good & touching, np.maximum(hi - lo, 0.0), 0.0)
+    return cleared, length

@@ -81,7 +81,16 @@ Check tolerances (``AREA_RTOL``, ``SUM_RTOL``, ``CHECK_RTOL``, ``PATTERN_RTOL``,
     ``ZERO_RTOL``, inside which ``verify`` accepts either sign of a
     pre-activation at a region's interior point. ``EDGE_RTOL`` (relative to
     the domain's diameter) is the shortest shared boundary that makes two
-    regions neighbours rather than regions touching at a point.
+    regions neighbours rather than regions touching at a point. For convex
+    regions ``verify`` proves these bounds without polygon overlay: two
+    convex polygons whose best separating axis (an edge normal of either)
+    leaves them overlapping by at most ``d`` meet in an area at most
+    ``d * min(diameters)``, and a polygon whose vertices are at most ``d``
+    outside each of a convex domain's ``m`` edge lines sticks out by at most
+    ``m * d * diameter``; their shared boundary is the overlap of their
+    extents on that axis's line (vertices within ``noise_width`` of it).
+    Pairs and regions these bounds do not clear (non-convex pieces, real
+    overlaps) are measured by GEOS overlay as before.
 
 Merge tolerance (``MERGE_RTOL``)
     Two adjacent regions have the *same* affine map (and

@@ -1,0 +1,113 @@
+"""The invariant checker's overlap, containment and adjacency tests (``check_partition``).
+
+The separating-axis path (``_convex_pairs``, ``_outside_bound``) must agree with
+GEOS overlay on real partitions and must still catch every broken partition.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from shapely import affinity
+
+import regions
+from regions.course import mlp
+from regions.partition import _convex_pairs, _outside_bound
+from regions.tolerance import AREA_RTOL, EDGE_RTOL, noise_width
+
+
+def _square(x: float, y: float, s: float = 1.0, ccw: bool = True) -> shapely.Polygon:
+    pts = [(x, y), (x + s, y), (x + s, y + s), (x, y + s)]
+    return shapely.Polygon(pts if ccw else pts[::-1])
+
+
+def test_convex_pairs_on_hand_made_polygons() -> None:
+    polys = np.array([
+        _square(0, 0),                 # 0
+        _square(1, 0, ccw=False),      # 1: shares the edge x = 1 with 0 (clockwise ring)
+        _square(1, 1),                 # 2: touches 0 at the corner (1, 1) only
+        _square(0.5, 0.5),             # 3: overlaps 0 by a quarter
+        shapely.Polygon([(0, 2), (0.5, 2), (0.5, 2.5), (1, 2.5), (1, 3), (0, 3)]),  # 4: L
+        shapely.Polygon([(0, 1), (1, 1), (1, 2), (0.5, 2), (0, 2)]),  # 5: above 0, 5 vertices
+    ], dtype=object)
+    i = np.array([0, 0, 0, 0, 1, 5])
+    j = np.array([1, 2, 3, 4, 2, 0])
+    cleared, length = _convex_pairs(polys, i, j, 1e-9, 1e-12)
+    assert cleared.tolist() == [True, True, False, False, True, True]
+    np.testing.assert_allclose(length, [1.0, 0.0, 0.0, 0.0, 1.0, 1.0], atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("widths", "half", "seed"),
+    [((2, 64, 64, 1), 10.0, 0), ((2, 30, 30, 30, 1), 3.0, 1), ((2, 50, 50, 1), 1e5, 2)],
+)
+def test_convex_pairs_agree_with_geos(widths: tuple[int, ...], half: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    box = tuple(float(v) for v in (-half, -half * rng.uniform(0.5, 1), half, half))
+    p = regions.linear_regions(mlp(widths, seed=seed), box)
+    polys = p.polygons
+    i, j = shapely.STRtree(polys).query(polys)
+    keep = i < j
+    i, j = i[keep], j[keep]
+    cleared, length = _convex_pairs(polys, i, j, AREA_RTOL * p.domain.area,
+                                    noise_width(p.domain.bounds))
+    assert cleared.all()
+    inter = shapely.intersection(polys[i], polys[j])
+    assert float(shapely.area(inter).max()) <= AREA_RTOL * p.domain.area
+    geos = np.asarray(shapely.length(inter))
+    np.testing.assert_allclose(length, geos, rtol=1e-9, atol=1e-12 * half)
+    diameter = float(np.hypot(p.domain.bounds[2] - p.domain.bounds[0],
+                              p.domain.bounds[3] - p.domain.bounds[1]))
+    assert ((length > EDGE_RTOL * diameter) == (geos > EDGE_RTOL * diameter)).all()
+    assert (_outside_bound(polys, p.domain) <= AREA_RTOL * p.domain.area).all()
+
+
+def _rebuilt(p: regions.Partition, polys: np.ndarray, patterns: np.ndarray | None = None
+             ) -> regions.Partition:
+    return regions.Partition(
+        p.network, p.domain, p.patterns if patterns is None else patterns, p.layer_counts,
+        polygons=polys,
+    )
+
+
+def test_verify_catches_overlap_outside_and_equal_neighbours() -> None:
+    rng = np.random.default_rng(3)
+    p = regions.linear_regions(mlp((2, 8, 8, 1), seed=3), (-2, -2, 2, 2))
+    p.verify()
+    polys = p.polygons.copy()
+    areas = shapely.area(polys)
+    # an interior region moved by a tenth of its size: it overlaps a neighbour (and
+    # leaves a gap of the same area, so the areas still sum to the domain's)
+    inner = np.flatnonzero(shapely.distance(polys, p.domain.polygon.exterior) > 0.3)
+    k = int(inner[np.argmax(areas[inner])])
+    size = float(np.sqrt(areas[k]))
+    moved = polys.copy()
+    moved[k] = affinity.translate(polys[k], *(0.1 * size * rng.uniform(0.5, 1, 2)))
+    with pytest.raises(regions.VerificationError, match="overlap with area"):
+        _rebuilt(p, moved).verify()
+    # a region on the boundary pushed out of the box
+    edge = int(np.argmax(shapely.bounds(polys)[:, 2]))
+    pushed = polys.copy()
+    pushed[edge] = affinity.translate(polys[edge], 0.05, 0.0)
+    with pytest.raises(regions.VerificationError, match="sticks out of the domain"):
+        _rebuilt(p, pushed).verify()
+    # two neighbours given the same pattern
+    i, j = shapely.STRtree(polys).query(polys, predicate="touches")
+    shared = shapely.length(shapely.intersection(polys[i], polys[j])) > 1e-3
+    a, b = int(i[shared][0]), int(j[shared][0])
+    pats = p.patterns.copy()
+    pats[b] = pats[a]
+    with pytest.raises(regions.VerificationError, match="same activation pattern"):
+        _rebuilt(p, polys, pats).verify()
+
+
+def test_verify_non_convex_domain_and_merged() -> None:
+    # a non-convex domain clips regions into non-convex pieces: the exact overlay path
+    ell = shapely.Polygon([(-2, -2), (2, -2), (2, 0), (0, 0), (0, 2), (-2, 2)])
+    p = regions.linear_regions(mlp((2, 10, 10, 1), seed=4), ell)
+    p.verify()
+    assert (_outside_bound(p.polygons, p.domain) == np.inf).all()
+    merged = regions.merge_regions(regions.linear_regions(mlp((2, 10, 10, 1), seed=4),
+                                                          (-2, -2, 2, 2)))
+    merged.verify()
