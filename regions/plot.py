@@ -15,7 +15,7 @@ import numpy as np
 from .domain import DEFAULT_BBOX, as_domain
 from .network import Network
 from .raster import GradientRaster, pixel_grid
-from .tolerance import EDGE_RTOL
+from .tolerance import AREA_RTOL, EDGE_RTOL, noise_width
 
 __all__ = [
     "COLOR_BY",
@@ -51,9 +51,12 @@ def region_adjacency(partition: Any) -> np.ndarray:
     """Pairs of regions that share a boundary segment (not just a point).
 
     Candidate pairs come from one :class:`shapely.STRtree` query; a pair is
-    adjacent when the boundary of one, within a hair (``EDGE_RTOL`` of the domain's
-    diameter) of the other, is longer than ten hairs. The hair absorbs
-    neighbours whose shared vertex differs in the last bits.
+    adjacent when the boundary they share is longer than ten hairs (a hair is
+    ``EDGE_RTOL`` of the domain's diameter). For two convex regions the shared
+    boundary is measured on their separating axis (as in
+    :func:`regions.check_partition`); for other pairs, as the length of the
+    boundary of one within a hair of the other, which absorbs neighbours whose
+    shared vertex differs in the last bits.
 
     Parameters
     ----------
@@ -75,17 +78,27 @@ def region_adjacency(partition: Any) -> np.ndarray:
     """
     import shapely
 
+    from .partition import _convex_pairs
+
     p = _check_partition(partition)
     polys = p.polygons
     xmin, ymin, xmax, ymax = p.domain.bounds
     hair = EDGE_RTOL * float(np.hypot(xmax - xmin, ymax - ymin))
-    i, j = shapely.STRtree(polys).query(polys, predicate="dwithin", distance=hair)
+    # candidates: bounding boxes within a hair (the pairs are sorted out below)
+    b = shapely.bounds(polys) + np.array([-hair, -hair, hair, hair])
+    i, j = shapely.STRtree(polys).query(shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]))
     keep = i < j
     i, j = i[keep], j[keep]
-    near = shapely.intersection(
-        shapely.boundary(polys[i]), shapely.buffer(polys[j], hair, quad_segs=1)
+    cleared, length = _convex_pairs(
+        polys, i, j, AREA_RTOL * p.domain.area, noise_width(p.domain.bounds)
     )
-    shared = np.asarray(shapely.length(near)) > 10 * hair
+    rest = np.flatnonzero(~cleared)
+    if len(rest):
+        near = shapely.intersection(
+            shapely.boundary(polys[i[rest]]), shapely.buffer(polys[j[rest]], hair, quad_segs=1)
+        )
+        length[rest] = shapely.length(near)
+    shared = length > 10 * hair
     return np.column_stack([i[shared], j[shared]]).astype(np.int64).reshape(-1, 2)
 
 
