@@ -650,47 +650,77 @@ def _convex_pairs(
     live = norm > 0
     n = n / np.where(live, norm, 1.0)[:, :, None]
     off = _dot(n, v)
-    # convex: every vertex on the inner side of every edge line (to rounding)
-    own = _dot(n[:, :, None], v[:, None]) - off[:, :, None]
-    ok &= (np.where(live[:, :, None], own, 0.0) <= noise).all(axis=(1, 2))
+    # convex: every vertex on the inner side of every edge line (to rounding); the work
+    # is done in groups of similar vertex counts, on arrays cut to the group's largest
+    for kg, idx in _by_count(count, k):
+        own = _dot(n[idx, :kg, None], v[idx, None, :kg]) - off[idx, :kg, None]
+        ok[idx] &= (np.where(live[idx, :kg, None], own, 0.0) <= noise).all(axis=(1, 2))
     diam = np.hypot(*(v.max(axis=1) - v.min(axis=1)).T)
-    for s in range(0, len(i), chunk):
-        a, b = i[s : s + chunk], j[s : s + chunk]
-        # separation along a's normals (b's vertices) and along b's (a's vertices)
-        va, vb = v[a], v[b]
-        pa = _dot(n[a][:, :, None], vb[:, None]) - off[a][:, :, None]
-        pb = _dot(n[b][:, :, None], va[:, None]) - off[b][:, :, None]
-        sa = np.where(live[a], pa.min(axis=2), -np.inf)
-        sb = np.where(live[b], pb.min(axis=2), -np.inf)
-        ka, kb = sa.argmax(axis=1), sb.argmax(axis=1)
-        rows = np.arange(len(a))
-        use_a = sa[rows, ka] >= sb[rows, kb]
-        sep = np.where(use_a, sa[rows, ka], sb[rows, kb])
-        # (a ring convex to within ``noise`` reaches ``noise`` past its own edge lines)
-        depth = np.maximum(noise - sep, 0.0)
-        good = ok[a] & ok[b] & (depth * np.minimum(diam[a], diam[b]) <= max_area)
-        # extents on the separating line: the axis owner's vertices on it, the other's
-        # vertices within noise of it
-        first = np.where(use_a, a, b)
-        kk = np.where(use_a, ka, kb)
-        nn = n[first, kk]
-        t = np.stack([-nn[:, 1], nn[:, 0]], axis=1)
-        c0 = off[first, kk]
-        vf = np.where(use_a[:, None, None], va, vb)
-        vo = np.where(use_a[:, None, None], vb, va)
-        dist_f = _dot(nn[:, None], vf) - c0[:, None]
-        dist_o = _dot(nn[:, None], vo) - c0[:, None]
-        on_f = dist_f >= -noise
-        on_o = dist_o <= dist_o.min(axis=1, keepdims=True) + noise
-        tf = _dot(t[:, None], vf)
-        to = _dot(t[:, None], vo)
-        lo = np.maximum(
-            np.where(on_f, tf, np.inf).min(axis=1), np.where(on_o, to, np.inf).min(axis=1)
-        )
-        hi = np.minimum(
-            np.where(on_f, tf, -np.inf).max(axis=1), np.where(on_o, to, -np.inf).max(axis=1)
-        )
-        touching = sep >= -noise
-        cleared[s : s + chunk] = good
-        length[s : s + chunk] = np.where(good & touching, np.maximum(hi - lo, 0.0), 0.0)
+    for kg, sel in _by_count(np.maximum(count[i], count[j]), k):
+        for s in range(0, len(sel), chunk):
+            q = sel[s : s + chunk]
+            a, b = i[q], j[q]
+            sep, ln = _separate(a, b, v[:, :kg], n[:, :kg], off[:, :kg], live[:, :kg], noise)
+            c = ok[a] & ok[b] & (_depth(sep, noise) * np.minimum(diam[a], diam[b]) <= max_area)
+            cleared[q] = c
+            length[q] = np.where(c, ln, 0.0)
     return cleared, length
+
+
+def _by_count(count: np.ndarray, k: int) -> Any:
+    """Groups ``(kg, indices)`` of the entries with ``count`` in ``(previous kg, kg]``."""
+    lo = 2
+    for kg in (4, 6, 8, 12, 16, 24, k):
+        kg = min(kg, k)
+        if kg <= lo:
+            continue
+        idx = np.flatnonzero((count > lo) & (count <= kg))
+        if len(idx):
+            yield kg, idx
+        lo = kg
+
+
+def _depth(sep: np.ndarray, noise: float) -> np.ndarray:
+    """How far two rings can overlap across their best axis (``sep`` < 0: overlap).
+
+    A ring convex to within ``noise`` reaches ``noise`` past its own edge lines.
+    """
+    return np.maximum(noise - sep, 0.0)
+
+
+def _separate(
+    a: np.ndarray, b: np.ndarray, v: np.ndarray, n: np.ndarray, off: np.ndarray,
+    live: np.ndarray, noise: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Best separation and shared length of pairs ``(a, b)`` (see :func:`_convex_pairs`)."""
+    va, vb = v[a], v[b]
+    # separation along a's normals (b's vertices) and along b's (a's vertices)
+    pa = _dot(n[a][:, :, None], vb[:, None]) - off[a][:, :, None]
+    pb = _dot(n[b][:, :, None], va[:, None]) - off[b][:, :, None]
+    sa = np.where(live[a], pa.min(axis=2), -np.inf)
+    sb = np.where(live[b], pb.min(axis=2), -np.inf)
+    ka, kb = sa.argmax(axis=1), sb.argmax(axis=1)
+    rows = np.arange(len(a))
+    use_a = sa[rows, ka] >= sb[rows, kb]
+    sep = np.where(use_a, sa[rows, ka], sb[rows, kb])
+    # extents on the separating line: the axis owner's vertices on it, the other's
+    # vertices within noise of it
+    first = np.where(use_a, a, b)
+    kk = np.where(use_a, ka, kb)
+    nn = n[first, kk]
+    t = np.stack([-nn[:, 1], nn[:, 0]], axis=1)
+    c0 = off[first, kk]
+    vf = np.where(use_a[:, None, None], va, vb)
+    vo = np.where(use_a[:, None, None], vb, va)
+    dist_f = _dot(nn[:, None], vf) - c0[:, None]
+    dist_o = _dot(nn[:, None], vo) - c0[:, None]
+    on_f = dist_f >= -noise
+    on_o = dist_o <= dist_o.min(axis=1, keepdims=True) + noise
+    tf = _dot(t[:, None], vf)
+    to = _dot(t[:, None], vo)
+    lo = np.maximum(np.where(on_f, tf, np.inf).min(axis=1), np.where(on_o, to, np.inf).min(axis=1))
+    hi = np.minimum(
+        np.where(on_f, tf, -np.inf).max(axis=1), np.where(on_o, to, -np.inf).max(axis=1)
+    )
+    length = np.where(sep >= -noise, np.maximum(hi - lo, 0.0), 0.0)
+    return sep, length
