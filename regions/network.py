@@ -290,6 +290,22 @@ class Network:
         jac = np.empty((r, self.n_out, 2))
         off = np.empty((r, self.n_out))
         bounds = np.cumsum((0, *self.widths))
+        if self.n_out < 3:
+            # from the output back: n_out rows per region instead of 3 columns
+            w, b = self.output
+            for s in range(0, r, chunk):
+                p = patterns[s : s + chunk]
+                c = p.shape[0]
+                g = np.repeat(w[None], c, axis=0)  # (c, n_out, d_l): W_out D_L W_L ...
+                o = np.repeat(b[None], c, axis=0)
+                for l_ in range(len(self.hidden) - 1, -1, -1):
+                    wl, bl = self.hidden[l_]
+                    g *= p[:, None, bounds[l_] : bounds[l_ + 1]]
+                    o += g @ bl
+                    g = (g.reshape(c * self.n_out, -1) @ wl).reshape(c, self.n_out, -1)
+                jac[s : s + c] = g
+                off[s : s + c] = o
+            return jac, off
         for s in range(0, r, chunk):
             p = patterns[s : s + chunk]
             c = p.shape[0]

@@ -493,6 +493,46 @@ def check_partition(p: Partition) -> None:
     if not inside.all():
         k = int(np.flatnonzero(~inside)[0])
         raise VerificationError(f"interior point {pts[k].tolist()} is not inside region {k}")
+    # in chunks of regions: the pre-activations of every layer at every point would
+    # take R x (neurons) floats at once
+    ys, grads = [], []
+    for s0 in range(0, r, _CHECK_CHUNK):
+        s1 = min(r, s0 + _CHECK_CHUNK)
+        yc, gc = _check_patterns(p, pts[s0:s1], p.patterns[s0:s1], s0)
+        ys.append(yc)
+        grads.append(gc)
+    y, grad = np.concatenate(ys), np.concatenate(grads)
+    jac, off = p.jacobians, p.offsets
+    pred = np.einsum("rij,rj->ri", jac, pts) + off
+    ref_scale = max(float(np.abs(y).max()), float(np.abs(pred).max()), 1e-300)
+    err = np.abs(pred - y)
+    if (err > CHECK_RTOL * ref_scale).any():
+        k = int(np.argmax(err.max(axis=1)))
+        raise VerificationError(
+            f"region {k}: the affine map gives {pred[k].tolist()} at {pts[k].tolist()}, the "
+            f"forward pass gives {y[k].tolist()}"
+        )
+    gscale = max(float(np.abs(grad).max()), float(np.abs(jac).max()), 1e-300)
+    gerr = np.abs(jac - grad).reshape(len(pts), -1).max(axis=1, initial=0.0)
+    if (gerr > CHECK_RTOL * gscale).any():
+        k = int(np.argmax(gerr))
+        raise VerificationError(
+            f"region {k}: jacobian {jac[k].tolist()} differs from the forward pass's "
+            f"gradient {grad[k].tolist()} at {pts[k].tolist()}"
+        )
+
+
+#: Regions whose forward pass ``check_partition`` holds in memory at once.
+_CHECK_CHUNK: int = 16384
+
+
+def _check_patterns(
+    p: Partition, pts: np.ndarray, patterns: np.ndarray, first: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check the patterns of regions ``first, first + 1, ...`` at their interior points.
+
+    Returns the forward pass's output ``(P, n_out)`` and gradient ``(P, n_out, 2)``.
+    """
     if hasattr(p.network, "verify_forward"):
         # a general piecewise-linear model: split-function values and their scale
         values, scales, y, grad = p.network.verify_forward(pts)
@@ -515,34 +555,17 @@ def check_partition(p: Partition) -> None:
     col = 0
     for name, z, scale in zip(names, values, scales, strict=True):
         band = PATTERN_RTOL * scale
-        pat = p.patterns[:, col : col + z.shape[1]]
+        pat = patterns[:, col : col + z.shape[1]]
         wrong = (pat & (z < -band)) | (~pat & (z > band))
         if wrong.any() and not p.is_merged:  # a merged region has no single pattern
             rr, kk = np.argwhere(wrong)[0]
             raise VerificationError(
-                f"region {int(rr)}: neuron {int(kk)} of {name} has "
+                f"region {int(rr) + first}: neuron {int(kk)} of {name} has "
                 f"pre-activation {z[rr, kk]!r} at interior point {pts[rr].tolist()}, but the "
                 f"pattern says {'active' if pat[rr, kk] else 'inactive'}"
             )
         col += z.shape[1]
-    jac, off = p.jacobians, p.offsets
-    pred = np.einsum("rij,rj->ri", jac, pts) + off
-    ref_scale = max(float(np.abs(y).max()), float(np.abs(pred).max()), 1e-300)
-    err = np.abs(pred - y)
-    if (err > CHECK_RTOL * ref_scale).any():
-        k = int(np.argmax(err.max(axis=1)))
-        raise VerificationError(
-            f"region {k}: the affine map gives {pred[k].tolist()} at {pts[k].tolist()}, the "
-            f"forward pass gives {y[k].tolist()}"
-        )
-    gscale = max(float(np.abs(grad).max()), float(np.abs(jac).max()), 1e-300)
-    gerr = np.abs(jac - grad).reshape(len(pts), -1).max(axis=1, initial=0.0)
-    if (gerr > CHECK_RTOL * gscale).any():
-        k = int(np.argmax(gerr))
-        raise VerificationError(
-            f"region {k}: jacobian {jac[k].tolist()} differs from the forward pass's "
-            f"gradient {grad[k].tolist()} at {pts[k].tolist()}"
-        )
+    return y, grad
 
 
 def _outside_bound(polys: np.ndarray, domain: Domain) -> np.ndarray:
