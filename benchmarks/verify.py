@@ -7,13 +7,17 @@ and every region's containment measured by GEOS overlay instead of the
 separating-axis bounds (``regions.partition._convex_pairs`` and
 ``_outside_bound`` switched off): the ratio is the speed-up of those bounds,
 measured side by side. The affine maps are recomputed in each ``verify`` (the
-cached ones are dropped). Writes ``benchmarks/results/verify.md``.
+cached ones are dropped). Nets run from small to big, and ``peak MB`` is the
+process's peak resident memory after the net's row (so the biggest row's
+``verify`` is within it). The last net (307,784 regions) is timed once, without
+a warm-up. Writes ``benchmarks/results/verify.md``.
 """
 
 from __future__ import annotations
 
 import datetime
 import pathlib
+import resource
 import statistics
 import sys
 import time
@@ -33,6 +37,7 @@ NETS = [
     ((2, 64, 64, 1), 10.0),
     ((2, 100, 100, 100, 1), 10.0),
     ((2, 256, 256, 256, 1), 1.0),
+    ((2, 128, 128, 128, 128, 128, 128, 1), 100.0),
 ]
 
 
@@ -41,7 +46,8 @@ def _geos_only(polys: Any, i: Any, j: Any, *a: Any, **k: Any) -> Any:
 
 
 def _median(fn: Any, reps: int = 3) -> float:
-    fn()
+    if reps > 1:
+        fn()
     ts = []
     for _ in range(reps):
         t = time.perf_counter()
@@ -55,23 +61,25 @@ def main() -> None:
     for widths, half in NETS:
         net = mlp(widths, seed=0)
         box = (-half, -half, half, half)
-        build = _median(lambda: regions.linear_regions(net, box))  # noqa: B023
+        reps = 1 if len(widths) > 5 else 3
+        build = _median(lambda: regions.linear_regions(net, box), reps)  # noqa: B023
         p = regions.linear_regions(net, box)
 
         def check(part: Any = p) -> None:
             part._affine = None  # recompute the affine maps each time
             part.verify()
 
-        fast = _median(check)
+        fast = _median(check, reps)
         sat, out = P._convex_pairs, P._outside_bound
         P._convex_pairs = _geos_only
         P._outside_bound = lambda polys, dom: np.full(len(polys), np.inf)
         try:
-            geos = _median(check)
+            geos = _median(check, reps)
         finally:
             P._convex_pairs, P._outside_bound = sat, out
         name = "-".join(map(str, widths))
-        rows.append((name, f"[-{half:g},{half:g}]^2", len(p), build, fast, geos))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rows.append((name, f"[-{half:g},{half:g}]^2", len(p), build, fast, geos, peak))
         print(rows[-1], flush=True)
     lines = [
         "# verify: the invariant checker's time",
@@ -83,13 +91,13 @@ def main() -> None:
         "script's docstring).",
         "",
         "| net | box | regions | linear_regions s | verify s | verify, all by GEOS overlay s "
-        "| ratio |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| ratio | peak MB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, box, r, build, fast, geos in rows:
+    for name, box, r, build, fast, geos, peak in rows:
         lines.append(
             f"| {name} | {box} | {r:,} | {build:.2f} | {fast:.2f} | {geos:.2f} "
-            f"| {fast / geos:.2f} |"
+            f"| {fast / geos:.2f} | {peak:.0f} |"
         )
     out = pathlib.Path(__file__).parent / "results" / "verify.md"
     out.write_text("\n".join(lines) + "\n")
