@@ -12,6 +12,7 @@ Both formats carry, per region, its polygon, activation pattern, affine map
 
 from __future__ import annotations
 
+import itertools
 import json
 import pathlib
 from typing import Any
@@ -109,12 +110,17 @@ def _oriented(partition: Any) -> np.ndarray:
     return np.asarray(shapely.orient_polygons(partition.polygons, exterior_cw=False))
 
 
-def _ring(coords: np.ndarray) -> list[list[float]]:
-    """A closed GeoJSON linear ring (first position == last) from shapely coordinates."""
-    pts = np.asarray(coords, dtype=np.float64)
-    if len(pts) == 0 or not np.array_equal(pts[0], pts[-1]):
-        pts = np.vstack([pts, pts[:1]])
-    return [[float(x), float(y)] for x, y in pts]
+def _rings(polys: np.ndarray) -> list[list[list[list[float]]]]:
+    """Each polygon's closed GeoJSON rings (exterior first), from one flat coordinate array."""
+    import shapely
+
+    geom_type, coords, (ring_off, poly_off) = shapely.to_ragged_array(polys)
+    if geom_type != shapely.GeometryType.POLYGON:
+        raise ValueError(f"expected polygons, got {geom_type!r}")
+    pts = coords.tolist()  # shapely rings are closed: first position == last
+    ring_l, poly_l = ring_off.tolist(), poly_off.tolist()
+    ring = [pts[a:b] for a, b in itertools.pairwise(ring_l)]
+    return [ring[a:b] for a, b in itertools.pairwise(poly_l)]
 
 
 def to_geojson(partition: Any) -> dict[str, Any]:
@@ -161,32 +167,31 @@ def to_geojson(partition: Any) -> dict[str, Any]:
     >>> sorted(fc["features"][0]["properties"])
     ['area', 'bounded', 'gradient', 'last_split_layer', 'offset', 'pattern', 'region']
     """
-    import shapely
-
     p = _check_partition(partition)
     polys = _oriented(p)
     jac, off, areas, bounded = p.jacobians, p.offsets, p.areas, p.bounded
     last = last_split_layer(p)
     pats = p.patterns.astype(np.uint8) + ord("0")
-    features = []
-    for r, poly in enumerate(polys):
-        rings = [_ring(shapely.get_coordinates(poly.exterior))]
-        rings += [_ring(shapely.get_coordinates(h)) for h in poly.interiors]
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Polygon", "coordinates": rings},
-                "properties": {
-                    "region": r,
-                    "pattern": pats[r].tobytes().decode("ascii"),
-                    "gradient": jac[r].tolist(),
-                    "offset": off[r].tolist(),
-                    "area": float(areas[r]) if np.isfinite(areas[r]) else None,
-                    "bounded": bool(bounded[r]),
-                    "last_split_layer": int(last[r]),
-                },
-            }
-        )
+    rings = _rings(polys)
+    jl, ol = jac.tolist(), off.tolist()
+    area_l = [float(a) if np.isfinite(a) else None for a in areas.tolist()]
+    bl, ll = np.asarray(bounded, dtype=bool).tolist(), last.astype(np.int64).tolist()
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": rings[r]},
+            "properties": {
+                "region": r,
+                "pattern": pats[r].tobytes().decode("ascii"),
+                "gradient": jl[r],
+                "offset": ol[r],
+                "area": area_l[r],
+                "bounded": bl[r],
+                "last_split_layer": ll[r],
+            },
+        }
+        for r in range(len(polys))
+    ]
     return {
         "type": "FeatureCollection",
         "bbox": [float(v) for v in p.domain.bounds],
