@@ -29,6 +29,7 @@ from regions.plot import (
     region_colors,
 )
 from regions.raster import compare_raster, gradient_raster, raster_components
+from regions.tolerance import EDGE_RTOL
 
 
 @pytest.fixture(autouse=True)
@@ -94,6 +95,25 @@ def test_region_adjacency_ignores_corner_contacts() -> None:
     assert np.bincount(pairs.ravel(), minlength=4).tolist() == [2, 2, 2, 2]
     colors = region_colors(p)
     assert len(set(colors.tolist())) == 2
+
+
+def test_region_adjacency_is_exactly_the_shared_segments() -> None:
+    # a wide box makes regions meet at sharp corners: a boundary running within a
+    # hair of a neighbour for many hairs must not make regions that only touch at a
+    # point neighbours (the old buffer test took 118 such pairs here)
+    p = regions.linear_regions(mlp((2, 20, 20, 1), 1), (-1e4, -1e4, 1e4, 1e4))
+    pairs = region_adjacency(p)
+    polys = p.polygons
+    i, j = shapely.STRtree(polys).query(polys, predicate="intersects")
+    keep = i < j
+    inter = shapely.intersection(polys[i[keep]], polys[j[keep]])
+    hair = EDGE_RTOL * float(np.hypot(2e4, 2e4))
+    geos = np.asarray(shapely.length(inter)) > 10 * hair
+    expected = {(int(a), int(b)) for a, b, g in zip(i[keep], j[keep], geos, strict=True) if g}
+    assert {(int(a), int(b)) for a, b in pairs} == expected
+    assert len(expected) > len(p)  # the test is not empty
+    # neighbours differ in one neuron (a generic net: no two lines cross on an edge)
+    assert ((p.patterns[pairs[:, 0]] != p.patterns[pairs[:, 1]]).sum(axis=1) == 1).all()
 
 
 def test_plot_partition_with_hole() -> None:
