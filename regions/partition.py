@@ -620,9 +620,11 @@ def _convex_pairs(
     For convex ``P`` and ``Q`` let ``s`` be the largest separation
     ``min_Q n.x - max_P n.x`` over the outward edge normals ``n`` of both
     (``s >= 0`` iff the interiors are disjoint). Their intersection lies in a
-    strip of width ``-s`` across either polygon, so its area is at most
-    ``-s * min(diam P, diam Q)``: a pair is *cleared* when that bound is at
-    most ``max_area``. Along the best axis, the shared boundary of a cleared
+    strip of width ``-s`` across either polygon (``noise - s`` for rings that
+    are convex only to within ``noise``, which is all this function asks of
+    them), so its area is at most ``(noise - s) * min(diam P, diam Q)``: a
+    pair is *cleared* when that bound is at most ``max_area``. Along the best
+    axis, the shared boundary of a cleared
     pair is the overlap of the two polygons' extents on the separating line
     (their vertices within ``noise`` of it).
 
