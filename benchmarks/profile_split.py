@@ -79,7 +79,7 @@ def main() -> None:
         timed(K, name)
     for name in (
         "refine_layer", "count_layer", "_count_last", "_refine_numba", "_spatial_order",
-        "_root_next_rows",
+        "_root_next_rows", "_chunk_next_rows",
     ):
         timed(S, name)
     t0 = time.perf_counter()
@@ -98,6 +98,7 @@ def main() -> None:
         - SPENT["_refine_numba (in refine_layer)"] - SPENT["_count_last (in count_layer)"]
         - SPENT["bias_and_scale"],
         "second layer's rows from face maps (_root_next_rows)": SPENT["_root_next_rows"],
+        "third layer's rows from face maps (_chunk_next_rows)": SPENT["_chunk_next_rows"],
         "last layer counted from chords (count_cells)": SPENT["count_cells"],
         "bias_and_scale": SPENT["bias_and_scale"],
         "compact (faces to CSR)": SPENT["compact"],
@@ -111,6 +112,7 @@ def main() -> None:
         - SPENT["_refine_numba"]
         - SPENT["_count_last"]
         - SPENT["_root_next_rows"]
+        - SPENT["_chunk_next_rows"]
         - SPENT["_spatial_order"],
     }
     rows = ["| part | seconds | share |", "|---|---:|---:|"]
@@ -134,8 +136,9 @@ def main() -> None:
         f"{table}\n\nThe same count with the default workers (two threads here): "
         f"{multi:.2f} s.\n\n"
         "What remains: the product `act @ W.T` (V x n_(l-1) x n_l flops per layer, for "
-        "every layer after the second) is the largest part on deep nets; the second layer's "
-        "rows come from per-face maps (n_2 values per face and vertex), and the last layer "
+        "every layer after the third) is the largest part on deep nets; the second layer's "
+        "rows come from per-face maps (n_2 values per face and vertex), the third's (from "
+        "192 neurons) from maps per first-layer cell, and the last layer "
         "is counted from its chords in each cell (`count_cells`, which includes its "
         "straddle test) instead of split. The kernel interpolates n_l values per new "
         "vertex, and the straddle test reads n_l values per vertex.\n"

@@ -17,10 +17,11 @@ width
     same nets in the same run, for its own slope. The second (last) layer
     is counted from the first layer's face maps without forming its rows;
 width3
-    2-w-w-w-1 (``[-1, 1]^2`` at 512), not timed with regioncam: from the
-    third layer on, each vertex's pre-activations come from the product
-    ``relu(z) @ W.T`` (``w^2`` flops per vertex), so the time per region
-    grows faster with the width than in ``width``.
+    2-w-w-w-1 (``[-1, 1]^2`` at 512), not timed with regioncam: the third
+    layer's rows come from the product ``relu(z) @ W.T`` (``w^2`` flops per
+    vertex) up to w = 128, and from face maps from w = 256 (``w^2`` flops
+    per cell of the first layer, ``w`` per face and vertex), so the time
+    per region still grows with the width.
 
 Each series is also fitted against ``sum_l regions_l x n_l`` (regions after
 layer ``l`` times its width: the number of pre-activation signs the

@@ -26,7 +26,8 @@ without splitting, wherever the cell's arrangement is in general position
 (see :func:`regions.split.count_layer`); when that last layer is the second,
 :func:`root_setup` and :func:`root_pass` count it from the first layer's
 face maps without forming its rows (see
-:func:`regions.split._root_count_next`).
+:func:`regions.split._root_count_next`). The third layer's rows from maps
+per first-layer cell are in :mod:`regions._chunkmaps`.
 
 Faces come out in a different order than from the array code (cell by cell);
 the partition is the same, which the tests check on random and degenerate

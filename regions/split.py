@@ -1237,7 +1237,7 @@ def count_faces(
     # a chunk's vertex rows are gathered only when it is taken (bounded memory)
     root = (
         ring, ring.copy(), np.array([0, k], dtype=np.int64), np.arange(k, dtype=np.int64),
-        np.zeros(1, dtype=np.int64), None,
+        np.zeros(1, dtype=np.int64), None, None,
     )
     stack: list[tuple[int, tuple[Any, ...], int, int]] = [(0, root, 0, 1)]
     cond = threading.Condition()
@@ -1246,12 +1246,16 @@ def count_faces(
     errors: list[BaseException] = []
 
     def work(layer: int, parent: tuple[Any, ...], s: int, e: int) -> None:
-        xy, act, ptr, verts, order, scale = parent
+        xy, act, ptr, verts, order, scale, bits = parent
         w, b = hidden[layer]
         last = layer + 1 == len(hidden)
         rtol = ZERO_RTOL if zero_rtol is None else float(zero_rtol)
+        nxt_bits = None
         if layer:
+            if bits is not None:
+                bits = bits[order[s:e]]
             used, ptr, verts = _sub_mesh(ptr, verts, order[s:e])
+            cptr, cverts = ptr, verts
             xy = xy[used]
             if scale is None:
                 act = act[used]
@@ -1265,7 +1269,7 @@ def count_faces(
                 if last:
                     f = _count_last(xy, z, sc, w1, b1, ptr, verts, rtol, layer)
                 else:
-                    xy, z, ptr, verts, _, _ = _refine_numba(
+                    xy, z, ptr, verts, parents, _ = _refine_numba(
                         xy, z, k, len(b), sc, w1, b1, ptr, verts, rtol, None, layer, False
                     )
         if layer == 0 or scale is None:
@@ -1295,16 +1299,30 @@ def count_faces(
                 if maps:
                     # one cell's arrangement: the next layer's rows from per-face maps,
                     # n values per face instead of a product of n x n per vertex
-                    z, nxt_scale = _root_next_rows(xy, z, ptr, verts, w, b, w2, b2)
+                    z, nxt_scale, nxt_bits = _root_next_rows(xy, z, ptr, verts, w, b, w2, b2)
+                elif (
+                    layer == 1 and bits is not None
+                    and min(w.shape[0], w2.shape[0]) >= CHUNK_MAP_MIN
+                    and len(xy) >= CHUNK_MAP_RATIO * (len(cptr) - 1)
+                ):
+                    # the first layer's cells cut by the second: the third layer's rows
+                    # from per-face maps too, a product of n x n per input cell only
+                    z, nxt_scale = _chunk_next_rows(
+                        xy, z, cptr, cverts, ptr, verts, parents, bits, hidden[0],
+                        hidden[1], hidden[2],
+                    )
                 else:
                     np.maximum(z, 0.0, out=z)
+                # a cell's next rows from face maps (the second layer's chunks, when a
+                # third follows) are done in the chunk's work item: smaller chunks there
+                # keep the threads busy
+                step = chunk_faces
+                if nxt_bits is not None and layer + 3 <= len(hidden):
+                    step = max(1, chunk_faces // CHUNK_MAP_SPLIT)
                 # chunks of nearby faces share most vertices: fewer rows to recompute
-                order = _spatial_order(xy, ptr, verts) if f > chunk_faces else np.arange(f)
-                mesh = (xy, z, ptr, verts, order, nxt_scale)
-                items = [
-                    (layer + 1, mesh, c, min(f, c + chunk_faces))
-                    for c in range(0, f, chunk_faces)
-                ]
+                order = _spatial_order(xy, ptr, verts) if f > step else np.arange(f)
+                mesh = (xy, z, ptr, verts, order, nxt_scale, nxt_bits)
+                items = [(layer + 1, mesh, c, min(f, c + step)) for c in range(0, f, step)]
         with cond:
             counts[layer] += f
             if last and bar is not None:
@@ -1480,7 +1498,7 @@ ROOT_MAP_MIN: int = 16
 def _root_next_rows(
     xy: np.ndarray, z1: np.ndarray, ptr: np.ndarray, verts: np.ndarray, w1: np.ndarray,
     b1: np.ndarray, w2: np.ndarray, b2: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The second layer's pre-activations at the vertices of the first layer's arrangement.
 
     Equal, up to rounding, to ``relu(z1) @ w2.T + b2``, at ``O(n2)`` cost
@@ -1508,6 +1526,8 @@ def _root_next_rows(
         The pre-activations in the first ``V`` rows (room after them).
     scale : (C,) float64 array
         ``max_k relu(z1[v, k])``, the tolerance scale of the second layer.
+    bits : (F, ceil(n1 / 64)) uint64 array
+        Each face's first-layer activation bits (for :func:`_chunk_next_rows`).
     """
     from ._kernel import recheck_rows, root_rows
 
@@ -1522,7 +1542,144 @@ def _root_next_rows(
     root_rows(xy, nv, ptr, verts, bits, order, pred, lptr, w1, b1, w2t, b2, rows)
     scale = np.empty(len(rows))
     recheck_rows(xy, z1, nv, w1, b1, w2t, b2, RECHECK_RTOL, rows, scale)
+    return rows, scale, bits
+
+
+#: ``count_faces`` computes the third layer's rows from per-face maps
+#: (:func:`_chunk_next_rows`) when the second and third layers have at least this many
+#: neurons (narrower, the direct product is as fast: measured in ``benchmarks/scaling.py``)
+CHUNK_MAP_MIN: int = 192
+
+#: ... and the chunk's second-layer mesh has at least this many vertices per input cell.
+CHUNK_MAP_RATIO: float = 2.0
+
+#: The second layer's chunks are ``chunk_faces // CHUNK_MAP_SPLIT`` cells when the
+#: third layer's rows come from face maps.
+CHUNK_MAP_SPLIT: int = 4
+
+
+def _chunk_next_rows(
+    xy: np.ndarray, z1: np.ndarray, cptr: np.ndarray, cverts: np.ndarray, ptr: np.ndarray,
+    verts: np.ndarray, parents: np.ndarray, bits0: np.ndarray, layer0: Any, layer1: Any,
+    layer2: Any,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The third layer's pre-activations at the vertices of a chunk of the second layer's mesh.
+
+    Equal, up to rounding, to ``relu(z1) @ W2.T + b2``. On a cell ``F`` of
+    the first layer's arrangement the second layer is affine,
+    ``M1(F) = W1 diag(p0) (W0 x + b0) + b1``, and on a face ``G`` of the
+    second layer inside it the third is ``W2 diag(p1(G)) M1(F) + b2``. The
+    cells are visited breadth first, each from a neighbour across one line
+    of the first layer: ``M1`` changes by a rank-1 term ``W1[:, i] (W0[i] x
+    + b0[i])`` and a reference map ``W2 diag(r(F)) M1(F) + b2`` (``r(F)``:
+    the second-layer bits of the cell's corners) by rank-1 terms, one of
+    them ``u (W0[i] x + b0[i])`` with ``u = W2 diag(r(F)) W1[:, i]``, all
+    ``u`` from one matrix product. Each face's map is its cell's reference
+    map plus a rank-1 term per bit in which the face differs, and each
+    vertex is evaluated with the map of the first face that holds it. So
+    the ``n2 x n1`` products are paid once per cell, not once per vertex.
+
+    Rounding: every partial sum is a map ``W2 D M1 + b2`` for some pattern,
+    bounded at ``v`` by ``B_k(v) = ||W2_k||_1 G1(v) + |b2_k|`` with ``G1(v) =
+    max_j ||W1_j||_1 G0(v) + |b1_j|`` and ``G0(v) = max_i |W0_i0 x| + |W0_i1
+    y| + |b0_i|``; the kernel counts the additions (and the ``n1`` of each
+    product for ``u``) along each chain and starts a cell from scratch
+    before their bound reaches a hundredth of :data:`RECHECK_RTOL`. Every
+    value within :data:`RECHECK_RTOL` ``* B_k(v)`` of zero is recomputed by
+    the direct product (as :func:`_root_next_rows` does), so the zero test
+    sees directly computed values and every other sign is certain.
+
+    Parameters
+    ----------
+    xy : (V, 2) float64 array
+        Vertices of the chunk after the second layer.
+    z1 : (C, n1) float64 array, C >= V
+        The second layer's snapped pre-activations in the first ``V`` rows.
+    cptr, cverts : CSR faces
+        The chunk's cells (faces of the first layer's arrangement) before the
+        second layer cut them (their vertices are the first rows of ``xy``).
+    ptr, verts : CSR faces
+        The faces after the second layer.
+    parents : (G,) int64 array
+        The cell of each face.
+    bits0 : (F, ceil(n0 / 64)) uint64 array
+        Each cell's first-layer activation bits.
+    layer0, layer1, layer2 : (W, b)
+        The first three hidden layers.
+
+    Returns
+    -------
+    rows : (C', n2) float64 array, C' >= V
+        The pre-activations in the first ``V`` rows (room after them).
+    scale : (C',) float64 array
+        ``max_k relu(z1[v, k])``, the tolerance scale of the third layer.
+    """
+    from ._chunkmaps import bfs_forest, chunk_rows
+    from ._kernel import face_bits
+
+    (w0, b0), (w1, b1), (w2, b2) = layer0, layer1, layer2
+    nv, nfc = len(xy), len(cptr) - 1
+    n0, n1, n2 = len(b0), len(b1), len(b2)
+    z1 = np.ascontiguousarray(z1[:nv], dtype=np.float64)
+    ref = face_bits(z1, nv, cptr, cverts)
+    sbits = face_bits(z1, nv, ptr, verts)
+    aptr, adj = _face_adjacency(cptr, cverts, nv)
+    order, pred, lptr = bfs_forest(nfc, aptr, adj)
+    # the first-layer neurons in which each cell differs from its predecessor
+    has = pred >= 0
+    diff = np.zeros_like(bits0)
+    diff[has] = bits0[has] ^ bits0[pred[has]]
+    cell, step_i = np.nonzero(_unpack(diff, n0))
+    step_ptr = np.zeros(nfc + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cell, minlength=nfc), out=step_ptr[1:])
+    w1 = np.asarray(w1, dtype=np.float64)
+    w2 = np.asarray(w2, dtype=np.float64)
+    u = (w1.T[step_i] * _unpack(ref, n1)[cell]) @ w2.T
+    sub_ids = np.argsort(parents, kind="stable")
+    sub_ptr = np.zeros(nfc + 1, dtype=np.int64)
+    np.cumsum(np.bincount(parents, minlength=nfc), out=sub_ptr[1:])
+    rows = np.empty((3 * nv + 64, n2))  # room for the new vertices of the next layer
+    scale = np.empty(len(rows))
+    chunk_rows(
+        np.ascontiguousarray(xy, dtype=np.float64), z1, nv, order, pred, lptr, bits0, ref,
+        sbits, sub_ptr, sub_ids, ptr, verts, np.ascontiguousarray(w0, dtype=np.float64),
+        np.ascontiguousarray(b0, dtype=np.float64), np.ascontiguousarray(w1.T),
+        np.ascontiguousarray(b1, dtype=np.float64), np.ascontiguousarray(w2.T),
+        np.ascontiguousarray(b2, dtype=np.float64), step_ptr, step_i.astype(np.int64),
+        np.ascontiguousarray(u), 1e-2 * RECHECK_RTOL / 2.0**-52, RECHECK_RTOL, rows,
+    )
+    np.maximum(z1.max(axis=1), 0.0, out=scale[:nv])
     return rows, scale
+
+
+def _unpack(bits: np.ndarray, n: int) -> np.ndarray:
+    """``(F, n)`` bool array of ``(F, ceil(n / 64))`` uint64 bits (``j`` in word ``j // 64``)."""
+    b = np.unpackbits(bits.view(np.uint8).reshape(len(bits), -1), axis=1, bitorder="little")
+    return b[:, :n].astype(bool)
+
+
+def _face_adjacency(
+    ptr: np.ndarray, verts: np.ndarray, nv: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Faces sharing an edge, as CSR ``(aptr, adj)``.
+
+    The kernel gives a crossed edge one vertex on both sides, so neighbours
+    hold the same vertex pair.
+    """
+    nf = len(ptr) - 1
+    fid = np.repeat(np.arange(nf, dtype=np.int64), np.diff(ptr))
+    succ = np.arange(1, len(verts) + 1)
+    succ[ptr[1:] - 1] = ptr[:-1]
+    u, w = verts, verts[succ]
+    key = np.minimum(u, w) * nv + np.maximum(u, w)
+    o = np.argsort(key, kind="stable")
+    same = np.flatnonzero(key[o[1:]] == key[o[:-1]])
+    a, c = fid[o[same]], fid[o[same + 1]]
+    src = np.concatenate([a, c])
+    aptr = np.zeros(nf + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=nf), out=aptr[1:])
+    adj = np.concatenate([c, a])[np.argsort(src, kind="stable")]
+    return aptr, adj
 
 
 def _face_order(
@@ -1537,19 +1694,7 @@ def _face_order(
 
     nv, nf = len(z1), len(ptr) - 1
     bits = face_bits(z1, nv, ptr, verts)
-    # faces sharing an edge (the kernel gives a crossed edge one vertex on both sides)
-    fid = np.repeat(np.arange(nf, dtype=np.int64), np.diff(ptr))
-    succ = np.arange(1, len(verts) + 1)
-    succ[ptr[1:] - 1] = ptr[:-1]
-    u, w = verts, verts[succ]
-    key = np.minimum(u, w) * nv + np.maximum(u, w)
-    o = np.argsort(key, kind="stable")
-    same = np.flatnonzero(key[o[1:]] == key[o[:-1]])
-    a, c = fid[o[same]], fid[o[same + 1]]
-    src = np.concatenate([a, c])
-    aptr = np.zeros(nf + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=nf), out=aptr[1:])
-    adj = np.concatenate([c, a])[np.argsort(src, kind="stable")]
+    aptr, adj = _face_adjacency(ptr, verts, nv)
     order, pred, lptr = bfs_levels(nf, aptr, adj)
     if len(order) != nf:
         raise TopologyError(

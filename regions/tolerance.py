@@ -36,7 +36,16 @@ Recheck band (``RECHECK_RTOL``)
     product ``relu(z1) @ W2.T + b2``, so the zero test above always sees
     directly computed values; the others are at least four orders of
     magnitude (for ``n1 < 10**6``) farther from zero than their error, so
-    their signs are certain.
+    their signs are certain. The third layer's rows on the second layer's
+    arrangement come the same way from maps per cell of the first layer
+    (``regions.split._chunk_next_rows``, for layers of at least 192
+    neurons), with ``||W3_i||_1 G1(v) + |b3_i|`` as the scale, ``G1(v) =
+    max_j ||W2_j||_1 G(v) + |b2_j|``. There the chains are longer, so the
+    kernel counts the additions along each chain (an addition costs at most
+    two units of ``2**-52`` of the scale, a product of ``n`` terms ``n``)
+    and starts a cell from scratch before the count reaches a hundredth of
+    ``RECHECK_RTOL / 2**-52``: those signs are certain by two orders of
+    magnitude, and the values within the band are again recomputed directly.
 
 General-position margin (``GENERIC_RTOL``)
     The streaming count may count the faces that a layer (the last) cuts a

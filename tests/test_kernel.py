@@ -150,13 +150,14 @@ def test_streaming_count_with_a_progress_bar_counts_the_same() -> None:
 def _spy_root_maps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Force the per-face map paths of ``count_faces`` and count their calls.
 
-    Rows for a third layer (``_root_next_rows``) or the count of a last second
-    layer (``_root_count_next``, its faces split between threads even when few).
+    Rows for a third layer (``_root_next_rows``), for a fourth
+    (``_chunk_next_rows``), or the count of a last second layer
+    (``_root_count_next``, its faces split between threads even when few).
     """
     import regions.split as split_module
 
     calls: list[int] = []
-    for name in ("_root_next_rows", "_root_count_next"):
+    for name in ("_root_next_rows", "_root_count_next", "_chunk_next_rows"):
         real = getattr(split_module, name)
 
         def spy(*a: Any, _real: Any = real) -> Any:
@@ -166,6 +167,8 @@ def _spy_root_maps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         monkeypatch.setattr(split_module, name, spy)
     monkeypatch.setattr(split_module, "ROOT_MAP_MIN", 1)
     monkeypatch.setattr(split_module, "ROOT_PART_FACES", 1)
+    monkeypatch.setattr(split_module, "CHUNK_MAP_MIN", 1)
+    monkeypatch.setattr(split_module, "CHUNK_MAP_RATIO", 0.0)
     return calls
 
 
@@ -204,6 +207,79 @@ def test_root_maps_on_integer_nets_match_the_oracle(
     assert calls
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_chunk_maps_on_integer_nets_match_the_oracle(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # three or four layers of small-integer weights: the third layer's rows from face maps
+    rng = np.random.default_rng(700 + seed)
+    hidden, d = [], 2
+    for n in rng.integers(2, 7, size=int(rng.integers(3, 5))):
+        hidden.append((rng.integers(-2, 3, size=(n, d)) / 2, rng.integers(-2, 3, size=n) / 2))
+        d = int(n)
+    import regions.split as split_module
+
+    calls: list[int] = []
+    real = split_module._chunk_next_rows
+
+    def spy(*a: Any) -> Any:
+        calls.append(1)
+        return real(*a)
+
+    _spy_root_maps(monkeypatch)
+    monkeypatch.setattr(split_module, "_chunk_next_rows", spy)
+    ring = as_domain((-3, -2, 2, 3)).ring
+    ref = oracle_regions([(w.tolist(), b.tolist()) for w, b in hidden], ring)
+    for chunk, workers in ((int(rng.integers(1, 6)), 2), (20000, 1)):
+        got = count_faces(hidden, ring, chunk_faces=chunk, kernel="numba", workers=workers)
+        assert got == list(ref.layer_counts), (chunk, workers)
+    assert calls
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_chunk_rows_equal_the_direct_product(seed: int) -> None:
+    from regions._kernel import face_bits
+    from regions.split import _chunk_next_rows, _root_next_rows, _sub_mesh, refine_layer
+
+    rng = np.random.default_rng(500 + seed)
+    n0, n1, n2 = (int(n) for n in rng.integers(1, 60, size=3))
+    net = random_mlp(rng, [n0, n1, n2])
+    (w0, b0), (w1, b1), (w2, b2) = net.hidden
+    if seed % 2:  # repeated and dead neurons in the first two layers
+        w0[1::3], b0[1::3] = w0[0], b0[0]
+        w1[2::5], b1[2::5] = 0.0, -1.0
+        w1[1::4], b1[1::4] = w1[0], b1[0]
+    h = float(rng.uniform(0.5, 50))
+    ring = as_domain((-h, -h, h, h)).ring
+    r = refine_layer(ring, ring.copy(), np.array([0, 4]), np.arange(4), w0, b0, kernel="numba")
+    _, _, bits = _root_next_rows(r.xy, r.z, r.face_ptr, r.face_verts, w0, b0, w1, b1)
+    # a chunk of the first layer's cells (not all: some neighbours are missing)
+    nf = len(r.face_ptr) - 1
+    cells = np.sort(rng.choice(nf, size=max(1, 2 * nf // 3), replace=False))
+    used, cptr, cverts = _sub_mesh(r.face_ptr, r.face_verts, cells)
+    act1 = np.maximum(r.xy[used] @ w0.T + b0, 0.0)
+    r2 = refine_layer(r.xy[used], act1, cptr, cverts, w1, b1, kernel="numba")
+    nv = len(r2.xy)
+    got, sc = _chunk_next_rows(
+        r2.xy, r2.z, cptr, cverts, r2.face_ptr, r2.face_verts, r2.parents, bits[cells],
+        (w0, b0), (w1, b1), (w2, b2),
+    )
+    act = np.maximum(r2.z[:nv], 0.0)
+    direct = act @ w2.T + b2
+    np.testing.assert_array_equal(sc[:nv], act.max(axis=1))
+    # within the rounding of the summed terms, never a sign the direct product lacks
+    g0 = (np.abs(r2.xy) @ np.abs(w0).T + np.abs(b0)).max(axis=1)
+    g1 = (np.outer(g0, np.abs(w1).sum(axis=1)) + np.abs(b1)).max(axis=1)
+    big = np.outer(g1, np.abs(w2).sum(axis=1)) + np.abs(b2)
+    assert np.all(np.abs(got[:nv] - direct) <= 1e-12 * big)
+    near = np.abs(direct) <= 1e-9 * big
+    np.testing.assert_array_equal(np.sign(got[:nv][~near]), np.sign(direct[~near]))
+    # the chunk's cells have the bits of the root arrangement
+    np.testing.assert_array_equal(
+        bits[cells], face_bits(np.ascontiguousarray(r.z[used]), len(used), cptr, cverts)
+    )
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_root_rows_equal_the_direct_product(seed: int) -> None:
     from regions.split import _root_next_rows, refine_layer
@@ -219,7 +295,7 @@ def test_root_rows_equal_the_direct_product(seed: int) -> None:
     ring = as_domain((-h, -h, h, h)).ring
     r = refine_layer(ring, ring.copy(), np.array([0, 4]), np.arange(4), w1, b1, kernel="numba")
     nv = len(r.xy)
-    rows, scale = _root_next_rows(r.xy, r.z, r.face_ptr, r.face_verts, w1, b1, w2, b2)
+    rows, scale, _ = _root_next_rows(r.xy, r.z, r.face_ptr, r.face_verts, w1, b1, w2, b2)
     act = np.maximum(r.z[:nv], 0.0)
     direct = act @ w2.T + b2
     np.testing.assert_array_equal(scale[:nv], act.max(axis=1))
