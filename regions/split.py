@@ -1259,12 +1259,17 @@ def count_faces(
             xy = xy[used]
             if scale is None:
                 act = act[used]
-            else:  # the rows are already this layer's pre-activations (_root_next_rows)
+            else:  # the rows are already this layer's pre-activations (from face maps)
                 k = len(used)
-                z = np.empty((k if last else 3 * k + 64, act.shape[1]))  # room for new vertices
-                z[:k] = act[used]
-                sc = np.empty(len(z))
-                sc[:k] = scale[used]
+                room = k if last else 3 * k + 64  # room for new vertices
+                if s == 0 and e == len(order) and k == len(parent[0]) and len(act) >= room:
+                    # the only chunk of this mesh, holding every vertex: its rows as they are
+                    z, sc = act, scale
+                else:
+                    z = np.empty((room, act.shape[1]))
+                    z[:k] = act[used]
+                    sc = np.empty(len(z))
+                    sc[:k] = scale[used]
                 w1, b1 = np.abs(w).sum(axis=1), np.abs(b)
                 if last:
                     f = _count_last(xy, z, sc, w1, b1, ptr, verts, rtol, layer)
