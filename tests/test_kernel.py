@@ -115,6 +115,24 @@ def test_streaming_count_is_the_same_for_any_workers_and_chunks(seed: int) -> No
                 assert got == full, (kernel, workers, chunk)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_streaming_count_with_every_face_map_path_equals_the_splitter(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # float nets of three and four layers, every map path forced (second and third layers'
+    # rows, a last second layer), against the array splitter's counts
+    rng = np.random.default_rng(900 + seed)
+    net = random_mlp(rng, [int(v) for v in rng.integers(6, 40, size=3 + seed % 2)])
+    h = float(rng.uniform(1, 30))
+    ring = as_domain((-h, -h, h, h)).ring
+    full = split_mesh(net.hidden, ring, kernel="numpy").layer_counts
+    calls = _spy_root_maps(monkeypatch)
+    for workers, chunk in ((1, 20000), (2, 9), (3, 150)):
+        got = count_faces(net.hidden, ring, chunk_faces=chunk, kernel="numba", workers=workers)
+        assert got == full, (workers, chunk)
+    assert "_chunk_next_rows" in calls
+
+
 def test_streaming_count_passes_errors_on_and_validates_workers() -> None:
     net = random_mlp(np.random.default_rng(1), [10, 10])
     ring = as_domain((-3, -3, 3, 3)).ring
@@ -147,7 +165,7 @@ def test_streaming_count_with_a_progress_bar_counts_the_same() -> None:
     )
 
 
-def _spy_root_maps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def _spy_root_maps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Force the per-face map paths of ``count_faces`` and count their calls.
 
     Rows for a third layer (``_root_next_rows``), for a fourth
@@ -156,12 +174,12 @@ def _spy_root_maps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """
     import regions.split as split_module
 
-    calls: list[int] = []
+    calls: list[str] = []
     for name in ("_root_next_rows", "_root_count_next", "_chunk_next_rows"):
         real = getattr(split_module, name)
 
-        def spy(*a: Any, _real: Any = real) -> Any:
-            calls.append(1)
+        def spy(*a: Any, _real: Any = real, _name: str = name) -> Any:
+            calls.append(_name)
             return _real(*a)
 
         monkeypatch.setattr(split_module, name, spy)
