@@ -18,7 +18,7 @@ import numpy as np
 
 from ._kernel import _bit_index
 
-__all__ = ["bfs_forest", "chunk_rows"]
+__all__ = ["bfs_forest", "chain_heads", "chain_u", "chunk_rows"]
 
 _EPS = 2.0**-52
 
@@ -107,11 +107,82 @@ def _popcount(x: Any) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
+def chain_heads(seq: Any, step_i: Any, cell: Any, ref: Any, every: int, cap: int) -> Any:
+    """Which steps start a chain of ``u`` vectors (computed by the matrix product).
+
+    ``seq`` lists the steps grouped by first-layer neuron (sorted along its
+    line); a step starts a chain when its neuron differs from the previous
+    step's, after ``every`` steps of a chain, or when its cell's reference
+    bits differ from the previous step's cell in more than ``cap`` bits.
+    Returns a bool array over the steps.
+    """
+    head = np.zeros(seq.shape[0], dtype=np.bool_)
+    nw = ref.shape[1]
+    run = 0
+    for q in range(seq.shape[0]):
+        s = seq[q]
+        if q == 0 or step_i[s] != step_i[seq[q - 1]] or run >= every:
+            head[s] = True
+            run = 0
+        else:
+            p = seq[q - 1]
+            nd = 0
+            for w in range(nw):
+                nd += _popcount(ref[cell[s], w] ^ ref[cell[p], w])
+            if nd > cap:
+                head[s] = True
+                run = 0
+        run += 1
+    return head
+
+
+@numba.njit(cache=True, nogil=True)
+def chain_u(
+    seq: Any, head: Any, step_i: Any, cell: Any, ref: Any, w1t: Any, w2t: Any, n1: int,
+    u: Any, ufac: Any,
+) -> None:
+    """Every step's ``u = W2 (r * W1[:, i])`` from the previous one in its chain.
+
+    The heads hold the product already (rounding factor ``n1``); every other
+    step adds ``+-W1[j, i] W2[:, j]`` for each bit ``j`` in which its cell's
+    reference bits ``r`` differ from the previous step's (two units of
+    rounding each: every partial sum is such a product for some bits, bounded
+    by ``sum_j |W2[:, j]| |W1[j, i]|``). ``ufac`` gets each step's factor.
+    """
+    one = np.uint64(1)
+    nw = ref.shape[1]
+    for q in range(seq.shape[0]):
+        s = seq[q]
+        if head[s]:
+            ufac[s] = float(n1)
+            continue
+        p = seq[q - 1]
+        i = step_i[s]
+        us = u[s]
+        us[:] = u[p]
+        nd = 0
+        for w in range(nw):
+            x = ref[cell[s], w] ^ ref[cell[p], w]
+            on = ref[cell[s], w]
+            while x:
+                low = x & (~x + one)
+                b = _bit_index(low)
+                x ^= low
+                j = 64 * w + b
+                sg = w1t[i, j] if (on >> np.uint64(b)) & one else -w1t[i, j]
+                col = w2t[j]
+                for k in range(us.shape[0]):
+                    us[k] += sg * col[k]
+                nd += 1
+        ufac[s] = ufac[p] + 2.0 * nd
+
+
+@numba.njit(cache=True, nogil=True)
 def chunk_rows(
     xy: Any, z1: Any, nv: int, order: Any, pred: Any, lptr: Any, bits0: Any, dref: Any,
     sbits: Any, sub_ptr: Any, sub_ids: Any, sptr: Any, sverts: Any, w0: Any, b0: Any,
-    w1t: Any, b1: Any, w2t: Any, b2: Any, step_ptr: Any, step_i: Any, u: Any, limit: float,
-    guard: float, out: Any,
+    w1t: Any, b1: Any, w2t: Any, b2: Any, step_ptr: Any, step_i: Any, u: Any, ufac: Any,
+    limit: float, guard: float, out: Any,
 ) -> Any:
     """The next layer's pre-activations at the vertices of a second layer's arrangement.
 
@@ -123,7 +194,8 @@ def chunk_rows(
     sub-faces' vertices, ``w0, b0`` the first layer, ``w1t = W1.T``, ``b1``,
     ``w2t = W2.T``, ``b2``, ``step_ptr, step_i`` the first-layer neurons in
     which each parent differs from its predecessor and ``u[s] = W2 (dref(F)
-    * W1[:, i_s])`` for each. ``limit`` caps the rounding factor of a chain
+    * W1[:, i_s])`` for each, with its rounding factor ``ufac[s]`` (units of
+    ``2**-52 sum_j |W2[:, j]| |W1[j, i]|``). ``limit`` caps the rounding factor of a chain
     of maps (a parent beyond it is computed from scratch), ``guard`` is the
     recheck band. Writes ``out[v]`` for ``v < nv``.
 
@@ -206,7 +278,10 @@ def chunk_rows(
                     n_d1 += _popcount(dref[f, w] ^ dref[p, w])
                 ps = slot[p]
                 f1 = pf1[1 - cur, ps] + 2.0 * n_d0
-                fr = pfr[1 - cur, ps] + (2.0 + n1) * n_d0 + 2.0 * n_d1 + pf1[1 - cur, ps]
+                fu = 0.0
+                for t in range(step_ptr[f], step_ptr[f + 1]):
+                    fu += 2.0 + ufac[t]
+                fr = pfr[1 - cur, ps] + fu + 2.0 * n_d1 + pf1[1 - cur, ps]
                 if fr + f1 + 2.0 * 64 + 4.0 > limit:
                     scratch = True
             if scratch:

@@ -1558,6 +1558,10 @@ CHUNK_MAP_MIN: int = 192
 #: ... and the chunk's second-layer mesh has at least this many vertices per input cell.
 CHUNK_MAP_RATIO: float = 2.0
 
+#: :func:`_chunk_next_rows` takes at most this many ``u`` vectors in a chain from the
+#: previous one before it computes one by the matrix product again.
+CHAIN_STEPS: int = 32
+
 #: The second layer's chunks are ``chunk_faces // CHUNK_MAP_SPLIT`` cells when the
 #: third layer's rows come from face maps.
 CHUNK_MAP_SPLIT: int = 4
@@ -1578,11 +1582,16 @@ def _chunk_next_rows(
     of the first layer: ``M1`` changes by a rank-1 term ``W1[:, i] (W0[i] x
     + b0[i])`` and a reference map ``W2 diag(r(F)) M1(F) + b2`` (``r(F)``:
     the second-layer bits of the cell's corners) by rank-1 terms, one of
-    them ``u (W0[i] x + b0[i])`` with ``u = W2 diag(r(F)) W1[:, i]``, all
-    ``u`` from one matrix product. Each face's map is its cell's reference
-    map plus a rank-1 term per bit in which the face differs, and each
-    vertex is evaluated with the map of the first face that holds it. So
-    the ``n2 x n1`` products are paid once per cell, not once per vertex.
+    them ``u (W0[i] x + b0[i])`` with ``u = W2 diag(r(F)) W1[:, i]``. The
+    steps across one line ``i``, taken in order along it, have cells whose
+    bits ``r`` differ in a few neurons, so each ``u`` is the previous one's
+    plus ``+-W1[j, i] W2[:, j]`` per such neuron ``j``; one in
+    :data:`CHAIN_STEPS` (and every step whose bits differ in more than
+    ``n1 / 8``) comes from the matrix product instead. Each face's map is
+    its cell's reference map plus a rank-1 term per bit in which the face
+    differs, and each vertex is evaluated with the map of the first face
+    that holds it. So the ``n2 x n1`` products are paid once per
+    ``CHAIN_STEPS`` cells, not once per vertex.
 
     Rounding: every partial sum is a map ``W2 D M1 + b2`` for some pattern,
     bounded at ``v`` by ``B_k(v) = ||W2_k||_1 G1(v) + |b2_k|`` with ``G1(v) =
@@ -1619,7 +1628,7 @@ def _chunk_next_rows(
     scale : (C',) float64 array
         ``max_k relu(z1[v, k])``, the tolerance scale of the third layer.
     """
-    from ._chunkmaps import bfs_forest, chunk_rows
+    from ._chunkmaps import bfs_forest, chain_heads, chain_u, chunk_rows
     from ._kernel import face_bits
 
     (w0, b0), (w1, b1), (w2, b2) = layer0, layer1, layer2
@@ -1639,7 +1648,24 @@ def _chunk_next_rows(
     np.cumsum(np.bincount(cell, minlength=nfc), out=step_ptr[1:])
     w1 = np.asarray(w1, dtype=np.float64)
     w2 = np.asarray(w2, dtype=np.float64)
-    u = (w1.T[step_i] * _unpack(ref, n1)[cell]) @ w2.T
+    w1t = np.ascontiguousarray(w1.T)
+    w2t = np.ascontiguousarray(w2.T)
+    # the steps across one line, in order along it, differ from each other in a few
+    # reference bits: chains of u, each from the previous by a rank-1 term per bit, and
+    # only the chains' heads from the matrix product
+    step_i = step_i.astype(np.int64)
+    cell = cell.astype(np.int64)
+    deg = np.diff(cptr)
+    mid = np.add.reduceat(xy[cverts], cptr[:-1], axis=0) / deg[:, None]
+    w0 = np.asarray(w0, dtype=np.float64)
+    along = mid[cell, 1] * w0[step_i, 0] - mid[cell, 0] * w0[step_i, 1]
+    seq = np.lexsort((along, step_i))
+    head = chain_heads(seq, step_i, cell, ref, CHAIN_STEPS, max(1, n1 // 8))
+    u = np.empty((len(step_i), n2))
+    hs = np.flatnonzero(head)
+    u[hs] = (w1t[step_i[hs]] * _unpack(ref, n1)[cell[hs]]) @ w2.T
+    ufac = np.empty(len(step_i))
+    chain_u(seq, head, step_i, cell, ref, w1t, w2t, n1, u, ufac)
     sub_ids = np.argsort(parents, kind="stable")
     sub_ptr = np.zeros(nfc + 1, dtype=np.int64)
     np.cumsum(np.bincount(parents, minlength=nfc), out=sub_ptr[1:])
@@ -1648,10 +1674,10 @@ def _chunk_next_rows(
     chunk_rows(
         np.ascontiguousarray(xy, dtype=np.float64), z1, nv, order, pred, lptr, bits0, ref,
         sbits, sub_ptr, sub_ids, ptr, verts, np.ascontiguousarray(w0, dtype=np.float64),
-        np.ascontiguousarray(b0, dtype=np.float64), np.ascontiguousarray(w1.T),
-        np.ascontiguousarray(b1, dtype=np.float64), np.ascontiguousarray(w2.T),
-        np.ascontiguousarray(b2, dtype=np.float64), step_ptr, step_i.astype(np.int64),
-        np.ascontiguousarray(u), 1e-2 * RECHECK_RTOL / 2.0**-52, RECHECK_RTOL, rows,
+        np.ascontiguousarray(b0, dtype=np.float64), w1t,
+        np.ascontiguousarray(b1, dtype=np.float64), w2t,
+        np.ascontiguousarray(b2, dtype=np.float64), step_ptr, step_i, u, ufac,
+        1e-2 * RECHECK_RTOL / 2.0**-52, RECHECK_RTOL, rows,
     )
     np.maximum(z1.max(axis=1), 0.0, out=scale[:nv])
     return rows, scale

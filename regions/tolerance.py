@@ -42,7 +42,8 @@ Recheck band (``RECHECK_RTOL``)
     neurons), with ``||W3_i||_1 G1(v) + |b3_i|`` as the scale, ``G1(v) =
     max_j ||W2_j||_1 G(v) + |b2_j|``. There the chains are longer, so the
     kernel counts the additions along each chain (an addition costs at most
-    two units of ``2**-52`` of the scale, a product of ``n`` terms ``n``)
+    two units of ``2**-52`` of the scale, a product of ``n`` terms ``n``,
+    and a vector ``u`` taken from a chain of them its chain's count)
     and starts a cell from scratch before the count reaches a hundredth of
     ``RECHECK_RTOL / 2**-52``: those signs are certain by two orders of
     magnitude, and the values within the band are again recomputed directly.
