@@ -1,7 +1,8 @@
 """Compiled face-map kernels for the third layer's rows on the second layer's arrangement.
 
-:func:`bfs_forest` orders a chunk's cells (faces of the first layer's
-arrangement) breadth first, part by part; :func:`chunk_rows` walks them,
+:func:`regions._kernel.bfs_forest` orders a chunk's cells (faces of the
+first layer's arrangement) breadth first, part by part; :func:`chunk_rows`
+walks them,
 keeping two levels of per-cell maps (the second layer's ``M1``, ``n1 x 3``,
 and the third's reference, ``n2 x 3``), and evaluates each face of the second
 layer inside a cell at its vertices. The algebra and the rounding bound are in
@@ -18,46 +19,9 @@ import numpy as np
 
 from ._kernel import _bit_index
 
-__all__ = ["bfs_forest", "chain_heads", "chain_u", "chunk_rows"]
+__all__ = ["chain_heads", "chain_u", "chunk_rows"]
 
 _EPS = 2.0**-52
-
-
-@numba.njit(cache=True, nogil=True)
-def bfs_forest(nf: int, aptr: Any, adj: Any) -> Any:
-    """Breadth-first levels of every connected part of a face adjacency.
-
-    Returns ``(order, pred, lptr)``: every face once, each one's predecessor
-    in the previous level (``-1`` for the first face of a part, which opens
-    a level of its own) and the start of each level in ``order``.
-    """
-    order = np.empty(nf, dtype=np.int64)
-    pred = np.full(nf, -2, dtype=np.int64)
-    lptr = np.empty(nf + 1, dtype=np.int64)
-    nl = 0
-    tail = 0
-    for seed in range(nf):
-        if pred[seed] != -2:
-            continue
-        pred[seed] = -1
-        head = tail
-        order[tail] = seed
-        tail += 1
-        while head < tail:
-            lptr[nl] = head
-            nl += 1
-            end = tail
-            for q in range(head, end):
-                f = order[q]
-                for s in range(aptr[f], aptr[f + 1]):
-                    g = adj[s]
-                    if pred[g] == -2:
-                        pred[g] = f
-                        order[tail] = g
-                        tail += 1
-            head = end
-    lptr[nl] = tail
-    return order, pred, lptr[: nl + 1]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -70,6 +34,24 @@ def _add3(
         dx[i] += a0 * c
         dy[i] += a1 * c
         dc[i] += a2 * c
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_bits(
+    row: Any, cx: Any, cy: Any, cc: Any, cols: Any, dx: Any, dy: Any, dc: Any,
+) -> int:
+    """``d += (cx[j], cy[j], cc[j]) * cols[j]`` for every set bit ``j`` of ``row``; their number."""
+    one = np.uint64(1)
+    c = 0
+    for w in range(row.shape[0]):
+        x = row[w]
+        while x:
+            low = x & (~x + one)
+            j = 64 * w + _bit_index(low)
+            x ^= low
+            _add3(dx, dy, dc, cx[j], cy[j], cc[j], cols[j])
+            c += 1
+    return c
 
 
 @numba.njit(cache=True, nogil=True)
@@ -289,29 +271,11 @@ def chunk_rows(
                 a1x[:] = 0.0
                 a1y[:] = 0.0
                 a1c[:] = b1
-                c0 = 0
-                for w in range(nw0):
-                    x = bits0[f, w]
-                    while x:
-                        low = x & (~x + one)
-                        b = _bit_index(low)
-                        x ^= low
-                        i = 64 * w + b
-                        _add3(a1x, a1y, a1c, w0[i, 0], w0[i, 1], b0[i], w1t[i])
-                        c0 += 1
+                c0 = _add_bits(bits0[f], w0[:, 0], w0[:, 1], b0, w1t, a1x, a1y, a1c)
                 arx[:] = 0.0
                 ary[:] = 0.0
                 arc[:] = b2
-                c1 = 0
-                for w in range(nw1):
-                    x = dref[f, w]
-                    while x:
-                        low = x & (~x + one)
-                        b = _bit_index(low)
-                        x ^= low
-                        j = 64 * w + b
-                        _add3(arx, ary, arc, a1x[j], a1y[j], a1c[j], w2t[j])
-                        c1 += 1
+                c1 = _add_bits(dref[f], a1x, a1y, a1c, w2t, arx, ary, arc)
                 f1 = 2.0 * c0 + 4.0
                 fr = 2.0 * c1 + 4.0 + f1
             else:

@@ -44,7 +44,8 @@ import numba
 import numpy as np
 
 __all__ = [
-    "bias_and_scale", "snap_and_straddle", "kernel", "refine", "face_bits", "bfs_levels",
+    "bias_and_scale", "snap_and_straddle", "kernel", "refine", "face_bits", "bfs_forest",
+    "bfs_levels",
     "root_rows", "recheck_rows", "count_cells", "root_setup", "root_pass",
 ]
 
@@ -454,35 +455,55 @@ def face_bits(z: Any, nv: int, fptr: Any, fverts: Any) -> Any:
 
 
 @numba.njit(cache=True, nogil=True)
-def bfs_levels(nf: int, aptr: Any, adj: Any) -> Any:
-    """Breadth-first order of the faces from face 0 over the adjacency ``aptr``/``adj``.
+def bfs_forest(nf: int, aptr: Any, adj: Any) -> Any:
+    """Breadth-first levels of every connected part of a face adjacency.
 
-    Returns ``(order, pred, lptr)``: faces in order, each one's predecessor
-    (``-1`` for face 0) and the start of each level in ``order``.
+    Returns ``(order, pred, lptr)``: every face once, each one's predecessor
+    in the previous level (``-1`` for the first face of a part, which opens
+    a level of its own) and the start of each level in ``order``.
     """
     order = np.empty(nf, dtype=np.int64)
     pred = np.full(nf, -2, dtype=np.int64)
     lptr = np.empty(nf + 1, dtype=np.int64)
-    order[0] = 0
-    pred[0] = -1
-    lptr[0] = 0
+    nl = 0
+    tail = 0
+    for seed in range(nf):
+        if pred[seed] != -2:
+            continue
+        pred[seed] = -1
+        head = tail
+        order[tail] = seed
+        tail += 1
+        while head < tail:
+            lptr[nl] = head
+            nl += 1
+            end = tail
+            for q in range(head, end):
+                f = order[q]
+                for s in range(aptr[f], aptr[f + 1]):
+                    g = adj[s]
+                    if pred[g] == -2:
+                        pred[g] = f
+                        order[tail] = g
+                        tail += 1
+            head = end
+    lptr[nl] = tail
+    return order, pred, lptr[: nl + 1]
+
+
+@numba.njit(cache=True, nogil=True)
+def bfs_levels(nf: int, aptr: Any, adj: Any) -> Any:
+    """Breadth-first order of the faces from face 0 over the adjacency ``aptr``/``adj``.
+
+    Returns ``(order, pred, lptr)``: the faces face 0 reaches, in order, each
+    one's predecessor (``-1`` for face 0) and the start of each level in
+    ``order`` (the first part of :func:`bfs_forest`).
+    """
+    order, pred, lptr = bfs_forest(nf, aptr, adj)
     nl = 1
-    head = 0
-    tail = 1
-    while head < tail:
-        lptr[nl] = tail
-        end = tail
-        for q in range(head, end):
-            f = order[q]
-            for s in range(aptr[f], aptr[f + 1]):
-                g = adj[s]
-                if pred[g] == -2:
-                    pred[g] = f
-                    order[tail] = g
-                    tail += 1
-        head = end
+    while nl < lptr.shape[0] - 1 and pred[order[lptr[nl]]] != -1:
         nl += 1
-    return order[:tail], pred, lptr[: nl - 1]
+    return order[: lptr[nl]], pred, lptr[:nl]
 
 
 @numba.njit(cache=True, nogil=True)

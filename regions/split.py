@@ -1628,8 +1628,8 @@ def _chunk_next_rows(
     scale : (C',) float64 array
         ``max_k relu(z1[v, k])``, the tolerance scale of the third layer.
     """
-    from ._chunkmaps import bfs_forest, chain_heads, chain_u, chunk_rows
-    from ._kernel import face_bits
+    from ._chunkmaps import chain_heads, chain_u, chunk_rows
+    from ._kernel import bfs_forest, face_bits
 
     (w0, b0), (w1, b1), (w2, b2) = layer0, layer1, layer2
     nv, nfc = len(xy), len(cptr) - 1
