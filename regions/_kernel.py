@@ -15,7 +15,10 @@ layer in a few compiled calls:
    face whose vertices hold both signs into its ``>= 0`` and ``<= 0`` loops,
    and gives each crossed edge one shared vertex (an edge map keyed by the
    sorted vertex pair) whose row is interpolated and whose own value is set to
-   exactly ``0.0``.
+   exactly ``0.0``. On the first layer (``refine(..., direct=(W, b))``) no
+   rows are stored while splitting: :func:`_affine_value` computes each value
+   from its vertex where it is tested, and :func:`affine_rows` forms the
+   snapped rows once at the end.
 
 For the streaming count, :func:`face_bits`, :func:`bfs_levels`,
 :func:`root_rows` and :func:`recheck_rows` give the second layer's
@@ -44,8 +47,8 @@ import numba
 import numpy as np
 
 __all__ = [
-    "bias_and_scale", "snap_and_straddle", "kernel", "refine", "face_bits", "bfs_forest",
-    "bfs_levels",
+    "bias_and_scale", "affine_rows", "snap_and_straddle", "kernel", "refine", "face_bits",
+    "bfs_forest", "bfs_levels",
     "root_rows", "recheck_rows", "count_cells", "root_setup", "root_pass",
 ]
 
@@ -110,17 +113,50 @@ def _bit_index(x: Any) -> int:
     return n
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _affine_value(wd: Any, bd: Any, j: int, xy: Any, v: int) -> float:
+    """Column ``j`` of the first layer at vertex ``v``: ``wd[j] @ xy[v] + bd[j]``.
+
+    The one formula of the first layer's values in compiled code (the split
+    decisions and the rows :func:`affine_rows` returns are the same numbers).
+    """
+    return wd[j, 0] * xy[v, 0] + wd[j, 1] * xy[v, 1] + bd[j]
+
+
+@numba.njit(cache=True, nogil=True)
+def affine_rows(
+    xy: Any, nv: int, wd: Any, bd: Any, scale: Any, w1: Any, b1: Any, rtol: float
+) -> Any:
+    """The first layer's rows at the vertices, ``(nv, n)`` float64.
+
+    ``wd[j] @ xy[v] + bd[j]``, exactly ``0.0`` inside the zero band (which
+    holds a vertex's own neuron's value: see
+    :data:`regions.tolerance.DIRECT_MIN_RTOL`).
+    """
+    n = wd.shape[0]
+    z = np.empty((nv, n))
+    for v in range(nv):
+        sv = scale[v]
+        for j in range(n):
+            x = _affine_value(wd, bd, j, xy, v)
+            z[v, j] = 0.0 if abs(x) <= rtol * (w1[j] * sv + b1[j]) else x
+    return z
+
+
 @numba.njit(cache=True, nogil=True)
 def snap_and_straddle(
     z: Any, nv: int, c0: int, c1: int, scale: Any, w1: Any, b1: Any, rtol: float,
-    fptr: Any, fverts: Any,
+    fptr: Any, fverts: Any, xy: Any, wd: Any, bd: Any,
 ) -> Any:
     """Snap the zero band of columns ``c0:c1``; list the straddled cells per column.
 
     Returns ``(jptr, cells)``: the cells (faces of ``fptr``/``fverts``) whose
     vertices hold both signs of column ``c0 + j`` are ``cells[jptr[j]:jptr[j+1]]``,
-    in increasing order.
+    in increasing order. With ``wd`` of shape ``(n, 2)`` (the first layer), a
+    column's values are not read from ``z`` but computed, ``wd[j] @ xy[v] +
+    bd[j]`` (:func:`_affine_value`); nothing is stored then.
     """
+    direct = wd.shape[0] > 0
     nsplit = c1 - c0
     nw = (nsplit + 63) // 64
     # sign bits packed 64 columns to a word: ``pos`` for z > 0, ``neg`` for z < 0
@@ -133,11 +169,11 @@ def snap_and_straddle(
     sgn = np.zeros(64 * nw, dtype=np.uint64)
     for v in range(nv):
         sv = scale[v]
-        zv = z[v, c0:c1]
         for j in range(nsplit):
-            x = zv[j]
+            x = _affine_value(wd, bd, c0 + j, xy, v) if direct else z[v, c0 + j]
             x = 0.0 if abs(x) <= rtol * (ww[j] * sv + bb[j]) else x
-            zv[j] = x
+            if not direct:
+                z[v, c0 + j] = x
             sgp[j] = np.uint64(x > 0.0) << np.uint64(j & 63)
             sgn[j] = np.uint64(x < 0.0) << np.uint64(j & 63)
         for w in range(nw):
@@ -193,7 +229,7 @@ def kernel(
     xy: Any, z: Any, scale: Any, nv: int,
     pool: Any, np_: int, start: Any, size: Any, cell: Any, nxt: Any, nf: int,
     jlo: int, jptr: Any, jcells: Any, w1: Any, b1: Any, rtol: float, max_faces: int,
-    lazy: bool, regroup: int,
+    lazy: bool, regroup: int, wd: Any, bd: Any,
 ) -> Any:
     """Cut the faces by split columns ``jlo, jlo + 1, ...`` (see the module docstring).
 
@@ -203,8 +239,13 @@ def kernel(
     column ``j`` gets only columns ``> j`` interpolated (the others stay
     undefined; for a count that needs no values after the layer). Stops with
     status 4 after the column at which the faces reach ``regroup`` (when
-    positive), so that the caller can make the faces the new cells.
+    positive), so that the caller can make the faces the new cells. With
+    ``wd`` of shape ``(n, 2)`` (the first layer, ``z`` then has no columns),
+    the values are computed from ``xy`` (:func:`_affine_value`): no rows
+    are read or interpolated, and each vertex costs 24 bytes instead of
+    ``8 (n + 3)``.
     """
+    direct = wd.shape[0] > 0
     ncol = z.shape[1]
     sg = np.empty(64, dtype=np.int8)
     loop_a = np.empty(128, dtype=np.int64)
@@ -228,9 +269,10 @@ def kernel(
                 neg = False
                 for i in range(k):
                     v = pool[s0 + i]
-                    val = z[v, j]
+                    val = _affine_value(wd, bd, j, xy, v) if direct else z[v, j]
                     if abs(val) <= rtol * (w1[j] * scale[v] + b1[j]):
-                        z[v, j] = 0.0
+                        if not direct:
+                            z[v, j] = 0.0
                         sg[i] = 0
                     elif val > 0:
                         sg[i] = 1
@@ -278,13 +320,19 @@ def kernel(
                                 xy = grow2(xy, nv + 1, nv)
                                 z = grow2(z, nv + 1, nv)
                                 scale = grow1(scale, nv + 1, nv)
-                            za = z[a, j]
-                            t = za / (za - z[b, j])
+                            if direct:
+                                za = _affine_value(wd, bd, j, xy, a)
+                                zb = _affine_value(wd, bd, j, xy, b)
+                            else:
+                                za = z[a, j]
+                                zb = z[b, j]
+                            t = za / (za - zb)
                             xy[nv, 0] = xy[a, 0] + t * (xy[b, 0] - xy[a, 0])
                             xy[nv, 1] = xy[a, 1] + t * (xy[b, 1] - xy[a, 1])
                             for col in range(c0, ncol):
                                 z[nv, col] = z[a, col] + t * (z[b, col] - z[a, col])
-                            z[nv, j] = 0.0
+                            if not direct:
+                                z[nv, j] = 0.0
                             scale[nv] = max(scale[a], scale[b])
                             nvtx = nv
                             edges[key] = nv
@@ -342,6 +390,7 @@ def refine(
     xy: np.ndarray, z: np.ndarray, nv: int, n_split: int, scale: np.ndarray,
     w1: np.ndarray, b1: np.ndarray, face_ptr: np.ndarray, face_verts: np.ndarray,
     rtol: float, max_faces: int | None, lazy: bool = False,
+    direct: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[int, int, int, tuple[np.ndarray, ...]]:
     """Split a bounded mesh by the first ``n_split`` columns of ``z``, in compiled code.
 
@@ -361,6 +410,10 @@ def refine(
     max_faces : int or None
     lazy : bool
         Interpolate at a new vertex only the columns after the one that made it.
+    direct : ((n_split, 2), (n_split,)) float64 arrays, optional
+        The first layer's ``(W, b)``: column ``j`` is ``W[j] @ xy + b[j]``,
+        computed where it is tested instead of stored and interpolated (``z``
+        is then ignored); the rows returned are :func:`affine_rows`.
 
     Returns
     -------
@@ -386,13 +439,19 @@ def refine(
     b1 = np.ascontiguousarray(b1, dtype=np.float64)
     nf = len(face_ptr) - 1
     parents = np.arange(nf, dtype=np.int64)  # input cell of each current cell
+    if direct is None:
+        wd, bd = np.empty((0, 2)), np.empty(0)
+    else:
+        wd = np.ascontiguousarray(direct[0], dtype=np.float64)
+        bd = np.ascontiguousarray(direct[1], dtype=np.float64)
+        z = np.empty((len(z), 0))  # no rows while splitting
     xyc = np.empty((max(len(z), nv + 1), 2))
     xyc[:nv] = xy[:nv]
     ptr, verts = face_ptr, face_verts
     jlo = 0
     while True:
         jptr, jcells = snap_and_straddle(
-            z, nv, jlo, n_split, scale, w1, b1, float(rtol), ptr, verts
+            z, nv, jlo, n_split, scale, w1, b1, float(rtol), ptr, verts, xyc, wd, bd
         )
         nf = len(ptr) - 1
         # room for what the crossings will make (each adds about one face and 1.5
@@ -417,7 +476,7 @@ def refine(
         out = kernel(
             xyc, z, scale, nv, pool, len(verts), start, size, cell, nxt, nf,
             jlo, jptr, jcells, w1, b1, float(rtol), -1 if max_faces is None else int(max_faces),
-            bool(lazy), REGROUP_FACTOR * max(nf, 16),
+            bool(lazy), REGROUP_FACTOR * max(nf, 16), wd, bd,
         )
         xyc, z, scale, nv, pool, _, start, size, cell, _, nf = out[:11]
         status, jbad, fbad = int(out[11]), int(out[12]), int(out[13])
@@ -426,6 +485,8 @@ def refine(
         ptr, verts = compact(pool, start, size, nf)
         parents = parents[cell[:nf]]
         if status == 0:
+            if direct is not None:
+                z = affine_rows(xyc, nv, wd, bd, scale, w1, b1, float(rtol))
             return 0, -1, -1, (xyc[:nv], z[:nv], ptr, verts, parents)
         jlo = jbad + 1
 
@@ -798,7 +859,9 @@ def count_cells(
     """
     n = z.shape[1]
     nf = fptr.shape[0] - 1
-    jptr, cells = snap_and_straddle(z, nv, 0, n, scale, w1, b1, rtol, fptr, fverts)
+    jptr, cells = snap_and_straddle(
+        z, nv, 0, n, scale, w1, b1, rtol, fptr, fverts, z[:0, :2], z[:0, :2], w1[:0]
+    )
     # the straddling columns of each cell, in increasing order
     cptr = np.zeros(nf + 1, dtype=np.int64)
     for q in range(cells.shape[0]):

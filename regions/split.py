@@ -41,7 +41,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .errors import RegionLimitError, TopologyError
-from .tolerance import GENERIC_RTOL, RECHECK_RTOL, ZERO_RTOL
+from .tolerance import DIRECT_MIN_RTOL, GENERIC_RTOL, RECHECK_RTOL, ZERO_RTOL
 
 __all__ = [
     "Mesh",
@@ -946,15 +946,24 @@ def refine_layer(
         from ._kernel import bias_and_scale
 
         nv, n = len(xy), len(bias)
-        # room for new vertices (a regrowth copies the rows; untouched rows cost no memory)
-        z = np.empty((3 * nv + 64, n))
         act = np.ascontiguousarray(act, dtype=np.float64)
-        np.matmul(act, weight.T, out=z[:nv])
-        scale = np.empty(len(z))
-        bias_and_scale(z, nv, act, np.ascontiguousarray(bias, dtype=np.float64), scale)
+        direct = None
+        if rtol >= DIRECT_MIN_RTOL and act.shape == (nv, 2) and np.array_equal(act, xy):
+            # the first layer: each value computed from the vertex where it is
+            # tested, no rows stored or interpolated while splitting
+            direct = (weight, bias)
+            z = np.empty((3 * nv + 64, 0))
+            scale = np.empty(len(z))
+            bias_and_scale(z, nv, act, np.zeros(0), scale)
+        else:
+            # room for new vertices (a regrowth copies the rows; untouched rows cost no memory)
+            z = np.empty((3 * nv + 64, n))
+            np.matmul(act, weight.T, out=z[:nv])
+            scale = np.empty(len(z))
+            bias_and_scale(z, nv, act, np.ascontiguousarray(bias, dtype=np.float64), scale)
         r = _refine_numba(
             xy, z, nv, n, scale, np.abs(weight).sum(axis=1), np.abs(bias), face_ptr,
-            face_verts, rtol, max_faces, layer, lazy,
+            face_verts, rtol, max_faces, layer, lazy, direct,
         )
         if tick is not None:
             tick(n)
@@ -1090,12 +1099,13 @@ def _refine_numba(
     xy: np.ndarray, z: np.ndarray, nv: int, n_split: int, scale: np.ndarray, w1: np.ndarray,
     b1: np.ndarray, face_ptr: np.ndarray, face_verts: np.ndarray, rtol: float,
     max_faces: int | None, layer: int, lazy: bool,
+    direct: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Refined:
     """The compiled path of :func:`refine_rows` (bounded meshes), errors raised here."""
     from ._kernel import refine
 
     status, jbad, fbad, out = refine(
-        xy, z, nv, n_split, scale, w1, b1, face_ptr, face_verts, rtol, max_faces, lazy
+        xy, z, nv, n_split, scale, w1, b1, face_ptr, face_verts, rtol, max_faces, lazy, direct
     )
     if status == 3:
         raise RegionLimitError(

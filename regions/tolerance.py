@@ -25,6 +25,18 @@ Zero test (``ZERO_RTOL``)
     one vertex, a line through an existing vertex passes through it, and a line
     along an edge leaves the edge alone.
 
+First layer from the vertices (``DIRECT_MIN_RTOL``)
+    The compiled splitter does not store or interpolate the first layer's
+    rows while it splits: each value is computed where it is tested,
+    ``W_j . v + b_j``, from the vertex ``v`` (which is interpolated as
+    before), and the rows it returns are those values, snapped, with the
+    neuron that made a vertex exactly ``0.0`` there. Their rounding is at
+    most about four units of ``2**-52`` of the zero test's scale (a vertex's
+    inherited scale bounds its coordinates), so with any band of at least
+    ``DIRECT_MIN_RTOL`` (``100 * 2**-52``, ``ZERO_RTOL`` is about 4500 of
+    them) a value the stored rows would snap is snapped here too; under it
+    (tolerance studies) the stored rows are used.
+
 Recheck band (``RECHECK_RTOL``)
     The streaming count computes the second layer's pre-activations on a
     first layer's arrangement from per-face affine maps, each one its
@@ -148,6 +160,7 @@ __all__ = [
     "MERGE_RTOL",
     "RECHECK_RTOL",
     "GENERIC_RTOL",
+    "DIRECT_MIN_RTOL",
     "zero_tolerance",
     "snap",
 ]
@@ -179,6 +192,9 @@ RECHECK_RTOL: float = 1e-8
 #: Margin (same scale as ``ZERO_RTOL``) outside which a cell's arrangement is counted
 #: from its chords instead of split.
 GENERIC_RTOL: float = 1e-9
+#: Smallest zero band with which the compiled first layer computes each value from its
+#: vertex instead of interpolating stored rows (100 units of ``2**-52``).
+DIRECT_MIN_RTOL: float = 100 * 2.0**-52
 
 
 def zero_tolerance(

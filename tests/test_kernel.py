@@ -478,3 +478,60 @@ def test_second_layer_count_from_face_maps_equals_splitting(
     for workers in (1, 2, 4):
         assert count_faces(hidden, ring, kernel="numba", workers=workers) == want, workers
     assert len(calls) == 3
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_first_layer_from_the_vertices_equals_the_stored_rows(seed: int) -> None:
+    # the compiled first layer computes each value from its vertex (no rows stored while
+    # splitting); the same split with interpolated rows gives the same faces, and the rows
+    # it returns are the direct values, snapped, with no face on both sides of any line
+    from regions._kernel import bias_and_scale, refine
+    from regions.split import face_reduce
+    from regions.tolerance import DIRECT_MIN_RTOL, ZERO_RTOL
+
+    rng = np.random.default_rng(1300 + seed)
+    n = int(rng.integers(1, 90))
+    h = 3.0
+    rtol = ZERO_RTOL
+    if seed % 3 == 0:  # float lines, also with the smallest band that computes values
+        w, b = rng.normal(size=(n, 2)), rng.normal(size=n)
+        h = float(rng.uniform(0.5, 20))
+        rtol = DIRECT_MIN_RTOL if seed % 2 else ZERO_RTOL
+    else:  # integer lines: concurrent, parallel, repeated, through corners, along edges
+        w = rng.integers(-2, 3, size=(n, 2)).astype(float)
+        b = rng.integers(-3, 4, size=n).astype(float)
+        if seed % 3 == 2:
+            w[::4], b[::4] = 0.0, -1.0  # dead neurons
+            w[1::5], b[1::5] = w[0], b[0]  # repeated
+            w[2::7], b[2::7] = (1.0, 0.0), -h  # along the box edge
+    ring = as_domain((-h, -h, h, h)).ring
+    w1, b1 = np.abs(w).sum(axis=1), np.abs(b)
+    ptr0, verts0 = np.array([0, 4]), np.arange(4)
+    z = np.empty((76, n))
+    np.matmul(ring, w.T, out=z[:4])
+    scale = np.empty(76)
+    bias_and_scale(z, 4, ring, b, scale)
+    stored = refine(ring, z, 4, n, scale.copy(), w1, b1, ptr0, verts0, rtol, None)
+    direct = refine(ring, z, 4, n, scale.copy(), w1, b1, ptr0, verts0, rtol, None, False, (w, b))
+    assert stored[0] == 0 and direct[0] == 0
+    xs, zs, ps, vs, _ = stored[3]
+    xd, zd, pd, vd, _ = direct[3]
+    np.testing.assert_array_equal(ps, pd)
+    np.testing.assert_array_equal(vs, vd)
+    np.testing.assert_allclose(xd, xs, rtol=0, atol=1e-12 * h)
+    # the rows are the values at the vertices (the scale a vertex inherits is at most h)
+    values = xd @ w.T + b
+    band = max(rtol, 1e-14) * (h * w1 + b1)
+    assert np.all(np.abs(zd - values) <= band)
+    far = np.abs(values) > band
+    np.testing.assert_array_equal(np.sign(zd[far]), np.sign(values[far]))
+    assert np.all(np.abs(zs - zd) <= band)
+    # every face lies on one side of every line
+    pos = face_reduce(zd > 0, pd, vd, np.bitwise_or)
+    neg = face_reduce(zd < 0, pd, vd, np.bitwise_or)
+    assert not (pos & neg).any()
+    mesh = split_mesh([(w, b)], ring, kernel="numba", zero_rtol=rtol)
+    assert mesh.layer_counts == [len(pd) - 1]
+    if seed % 3:
+        ref = oracle_regions([(w.tolist(), b.tolist())], ring)
+        assert mesh.layer_counts == list(ref.layer_counts)
