@@ -125,22 +125,20 @@ def _affine_value(wd: Any, bd: Any, j: int, xy: Any, v: int) -> float:
 
 @numba.njit(cache=True, nogil=True)
 def affine_rows(
-    xy: Any, nv: int, wd: Any, bd: Any, scale: Any, w1: Any, b1: Any, rtol: float
-) -> Any:
-    """The first layer's rows at the vertices, ``(nv, n)`` float64.
+    z: Any, xy: Any, wd: Any, bd: Any, scale: Any, w1: Any, b1: Any, rtol: float
+) -> None:
+    """Fill ``z``, ``(nv, n)``, with the first layer's rows at the vertices.
 
     ``wd[j] @ xy[v] + bd[j]``, exactly ``0.0`` inside the zero band (which
     holds a vertex's own neuron's value: see
     :data:`regions.tolerance.DIRECT_MIN_RTOL`).
     """
-    n = wd.shape[0]
-    z = np.empty((nv, n))
+    nv, n = z.shape
     for v in range(nv):
         sv = scale[v]
         for j in range(n):
             x = _affine_value(wd, bd, j, xy, v)
             z[v, j] = 0.0 if abs(x) <= rtol * (w1[j] * sv + b1[j]) else x
-    return z
 
 
 @numba.njit(cache=True, nogil=True)
@@ -381,6 +379,21 @@ def compact(pool: Any, start: Any, size: Any, nf: int) -> Any:
     return ptr, verts
 
 
+def _grow(a: np.ndarray, need: int, used: int) -> np.ndarray:
+    """:func:`grow2` / :func:`grow1` from Python: the new array is numpy's.
+
+    numpy asks the kernel for huge pages on large arrays (``madvise``), so
+    rows written later fault in 2 MB pages rather than 4 kB ones: on wide
+    layers the page faults of arrays made in compiled code were a quarter of
+    the time.
+    """
+    if need <= len(a):
+        return a
+    b = np.empty((max(need, 2 * len(a)), *a.shape[1:]), dtype=a.dtype)
+    b[:used] = a[:used]
+    return b
+
+
 #: A layer's faces become the cells for its remaining columns once they are this
 #: many times the cells (a column only visits the faces of the cells it crosses).
 REGROUP_FACTOR: int = 4
@@ -458,10 +471,10 @@ def refine(
         # vertices): a regrowth copies every row, and rows are wide
         npair = len(jcells)
         if len(z) < nv + 2 * npair + 64:
-            z = grow2(z, nv + 2 * npair + 64, nv)
-            scale = grow1(scale, len(z), nv)
+            z = _grow(z, nv + 2 * npair + 64, nv)
+            scale = _grow(scale, len(z), nv)
         if len(xyc) < len(z):
-            xyc = grow2(xyc, len(z), nv)
+            xyc = _grow(xyc, len(z), nv)
         cap_f = max(64, nf + 2 * npair)
         start = np.empty(cap_f, dtype=np.int64)
         size = np.empty(cap_f, dtype=np.int64)
@@ -486,7 +499,8 @@ def refine(
         parents = parents[cell[:nf]]
         if status == 0:
             if direct is not None:
-                z = affine_rows(xyc, nv, wd, bd, scale, w1, b1, float(rtol))
+                z = np.empty((nv, len(bd)))  # numpy's: huge pages (see _grow)
+                affine_rows(z, xyc, wd, bd, scale, w1, b1, float(rtol))
             return 0, -1, -1, (xyc[:nv], z[:nv], ptr, verts, parents)
         jlo = jbad + 1
 
