@@ -419,15 +419,15 @@ def _raster(p: Any, resolution: int) -> Any:
     plane = getattr(p.network, "plane", None)
     if plane is None:
         return gradient_raster(p.network, p.domain.bounds, resolution)
-    import copy
-
     import torch
+
+    from .network import cpu_float64_copy
 
     box = p.domain.bounds
     xs, ys = pixel_grid(box, resolution)
     gx, gy = np.meshgrid(xs, ys)
     inputs = plane.to_input(np.column_stack([gx.ravel(), gy.ravel()]))
-    double = copy.deepcopy(p.network.module).double().eval()  # the model is not touched
+    double = cpu_float64_copy(p.network.module).eval()  # the model is not touched
     values = np.empty(len(inputs))
     with torch.no_grad():
         for i in range(0, len(inputs), 4096):

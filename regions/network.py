@@ -356,6 +356,21 @@ def _walk(module: Any, prefix: str) -> Any:
         yield prefix, module
 
 
+def cpu_float64_copy(module: Any) -> Any:
+    """A float64 copy of a torch module on the CPU; the module itself is not touched.
+
+    Every forward pass ``regions`` makes through a user's model (the checks of
+    ``verify``, the raster, the general compiler) runs on such a copy, so a
+    model that lives on a GPU (or in float32, bfloat16, ...) is evaluated
+    the same way as one on the CPU.
+    """
+    import copy
+
+    import torch
+
+    return copy.deepcopy(module).to(device="cpu", dtype=torch.float64)
+
+
 def _array(t: Any, where: str, name: str) -> np.ndarray:
     a: np.ndarray = t.detach().to(device="cpu").double().numpy().copy()
     if not np.isfinite(a).all():

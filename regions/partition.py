@@ -12,7 +12,7 @@ import numpy as np
 
 from .domain import Domain
 from .errors import InputDimensionError, VerificationError
-from .network import Network
+from .network import Network, cpu_float64_copy
 from .split import Mesh
 from .tolerance import (
     AREA_RTOL,
@@ -329,10 +329,8 @@ def _forward(
         pre = network.preactivations(x)
         pat = np.concatenate([z > 0 for z in pre], axis=1) if pre else np.zeros((len(x), 0), bool)
         return pre, network.forward(x), network.affine_maps(pat)[0]
-    import copy
 
-
-    model = copy.deepcopy(network.module).double()
+    model = cpu_float64_copy(network.module)
     captured: list[np.ndarray] = []
     handles = []
     seen: set[int] = set()

@@ -92,7 +92,6 @@ True
 
 from __future__ import annotations
 
-import copy
 import math
 import operator
 from collections.abc import Callable, Sequence
@@ -796,7 +795,9 @@ class _Compiler:
                     f"input_shape must be a tuple of positive integers, got {input_shape!r}"
                 )
             self.user_shape = shape
-        self.copy = copy.deepcopy(model).double()
+        from .network import cpu_float64_copy
+
+        self.copy = cpu_float64_copy(model)
         self.wrapped = not self._traced_through(self.copy)
         self.root = nn.Sequential(self.copy) if self.wrapped else self.copy
         self.d = 0

@@ -19,7 +19,6 @@ The grid
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +26,7 @@ import numpy as np
 
 from .domain import DEFAULT_BBOX, as_domain
 from .errors import DomainError
-from .network import Network
+from .network import Network, cpu_float64_copy
 from .tolerance import RASTER_RTOL, SHAPE_RTOL
 
 __all__ = [
@@ -175,7 +174,7 @@ def _evaluate(model: Any, pts: np.ndarray, output: int) -> np.ndarray:
         return out
     import torch
 
-    double = copy.deepcopy(module).double()  # the model itself is never touched
+    double = cpu_float64_copy(module)  # the model itself is never touched
     with torch.no_grad():
         for s in range(0, len(pts), _BATCH):
             xt = torch.from_numpy(np.ascontiguousarray(pts[s : s + _BATCH]))
@@ -196,7 +195,7 @@ def gradient_raster(
     Parameters
     ----------
     model : torch.nn.Module or Network
-        A torch model (evaluated in float64 on ``copy.deepcopy(model).double()``;
+        A torch model (evaluated in float64 on a CPU copy, ``copy.deepcopy(model)``;
         the model is not modified) or a :class:`~regions.Network` (evaluated with
         :meth:`~regions.Network.forward`).
     bbox : (xmin, ymin, xmax, ymax), default (-10, -10, 10, 10)

@@ -313,10 +313,9 @@ class PlaneModel:
         grad : (P, n_out, 2) float64 array
             Its gradient with respect to the plane coordinates (autograd).
         """
-        import copy
-
         import torch
 
+        from .network import cpu_float64_copy
         from .partition import torch_output_and_gradient
 
         x = np.asarray(x, dtype=np.float64)
@@ -327,7 +326,7 @@ class PlaneModel:
             z = hs @ st.weight.T + st.bias
             values.append(z @ bmat.T + beta)
             scales.append(np.abs(hs) @ np.abs(bmat @ st.weight).T + np.abs(bmat @ st.bias + beta))
-        model = copy.deepcopy(self.module).double()
+        model = cpu_float64_copy(self.module)
         plane = self.plane
 
         def to_input(st_t: Any) -> Any:
