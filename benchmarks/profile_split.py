@@ -151,7 +151,8 @@ def main() -> None:
         "192 neurons) from maps per first-layer cell, and the last layer "
         "is counted from its chords in each cell (`count_cells`, which includes its "
         "straddle test) instead of split. The kernel interpolates n_l values per new "
-        "vertex, and the straddle test reads n_l values per vertex.\n"
+        "vertex (on the first layer it computes each value from its vertex instead), and "
+        "the straddle test reads n_l values per vertex.\n"
     )
     print(f"wrote {out}")
 
