@@ -29,13 +29,15 @@ First layer from the vertices (``DIRECT_MIN_RTOL``)
     The compiled splitter does not store or interpolate the first layer's
     rows while it splits: each value is computed where it is tested,
     ``W_j . v + b_j``, from the vertex ``v`` (which is interpolated as
-    before), and the rows it returns are those values, snapped, with the
-    neuron that made a vertex exactly ``0.0`` there. Their rounding is at
-    most about four units of ``2**-52`` of the zero test's scale (a vertex's
-    inherited scale bounds its coordinates), so with any band of at least
-    ``DIRECT_MIN_RTOL`` (``100 * 2**-52``, ``ZERO_RTOL`` is about 4500 of
-    them) a value the stored rows would snap is snapped here too; under it
-    (tolerance studies) the stored rows are used.
+    before), and the rows it returns are those values, snapped. Their
+    rounding is at most about four units of ``2**-52`` of the zero test's
+    scale (a vertex's inherited scale bounds its coordinates; interpolated
+    rows carry at least as much), so with any band of at least ``DIRECT_MIN_RTOL``
+    (``100 * 2**-52``; ``ZERO_RTOL`` is about 4500 of them) a value that is
+    zero in exact arithmetic (a vertex's own neuron, a line through a
+    vertex) is snapped either way, and the two can only disagree on a value
+    within a few units of the band's edge. Under it (tolerance studies) the
+    stored rows are used.
 
 Recheck band (``RECHECK_RTOL``)
     The streaming count computes the second layer's pre-activations on a
