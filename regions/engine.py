@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .domain import DEFAULT_BBOX, Domain, as_domain
-from .network import Network
+from .network import Network, unwrap_model
 from .partition import Partition
 from .split import Mesh, count_faces, split_mesh
 from .tolerance import noise_width
@@ -43,6 +43,7 @@ def _resolve(model: Any, plane: Any, input_shape: Any) -> Any:
         if plane is not None:
             raise ValueError("plane= needs a torch model, not a regions.Network")
         return model
+    model = unwrap_model(model)  # torch.compile, nn.DataParallel: the module they run
     if plane is None and input_shape is None:
         try:
             return Network.from_torch(model)  # the MLP fast path

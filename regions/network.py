@@ -335,7 +335,7 @@ def as_network(model: Any) -> Network:
     """
     if isinstance(model, Network):
         return model
-    return Network.from_torch(model)
+    return Network.from_torch(unwrap_model(model))
 
 
 def _walk(module: Any, prefix: str) -> Any:
@@ -354,6 +354,38 @@ def _walk(module: Any, prefix: str) -> Any:
         )
     else:
         yield prefix, module
+
+
+def unwrap_model(model: Any) -> Any:
+    """The module a torch wrapper runs, for wrappers that compute its function unchanged.
+
+    ``torch.compile(m)`` (an ``OptimizedModule``) and ``nn.DataParallel(m)``
+    compute ``m``'s function, so their regions are ``m``'s: ``m`` is read and
+    checked instead (nested wrappers too). Anything else comes back as it is.
+
+    Examples
+    --------
+    >>> import torch
+    >>> m = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    >>> unwrap_model(torch.nn.DataParallel(m)) is m
+    True
+    >>> unwrap_model(m) is m
+    True
+    """
+    from torch import nn
+
+    while True:
+        t = type(model)
+        if t is nn.DataParallel:
+            model = model.module
+        elif (
+            t.__name__ == "OptimizedModule"
+            and t.__module__.startswith("torch._dynamo")
+            and isinstance(getattr(model, "_orig_mod", None), nn.Module)
+        ):
+            model = model._orig_mod
+        else:
+            return model
 
 
 def cpu_float64_copy(module: Any) -> Any:

@@ -26,7 +26,7 @@ import numpy as np
 
 from .domain import DEFAULT_BBOX, as_domain
 from .errors import DomainError
-from .network import Network, cpu_float64_copy
+from .network import Network, cpu_float64_copy, unwrap_model
 from .tolerance import RASTER_RTOL, SHAPE_RTOL
 
 __all__ = [
@@ -164,7 +164,7 @@ def _evaluate(model: Any, pts: np.ndarray, output: int) -> np.ndarray:
         from .engine import _resolve
 
         net = _resolve(model, None, None)  # validates the layers, raises the package's errors
-        module = model
+        module = unwrap_model(model)
     if not 0 <= output < net.n_out:
         raise ValueError(f"output must be in [0, {net.n_out}), got {output!r}")
     out = np.empty(len(pts))

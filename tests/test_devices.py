@@ -1,4 +1,4 @@
-"""Models that live on another device or in another dtype than float64 on the CPU."""
+"""Models on another device, in another dtype than float64, or behind a torch wrapper."""
 
 from __future__ import annotations
 
@@ -65,6 +65,38 @@ def test_a_bfloat16_model_is_counted_and_verified_as_its_float64_twin() -> None:
     np.testing.assert_array_equal(
         regions.gradient_raster(low, box, 50).image, regions.gradient_raster(twin, box, 50).image
     )
+
+
+# torch.compile imports torch's inductor, whose import warns about torch's own jit API
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+def test_compiled_and_data_parallel_models_are_read_as_the_module_they_run() -> None:
+    box = (-4, -4, 4, 4)
+    for make in (lambda: _mlp(5), Net):
+        torch.manual_seed(6)
+        m = make()
+        want = regions.linear_regions(m, box)
+        image = regions.gradient_raster(m, box, 30).image
+        for w in (torch.compile(m), nn.DataParallel(m), torch.compile(nn.DataParallel(m))):
+            p = regions.linear_regions(w, box)
+            p.verify()
+            assert len(p) == len(want) == regions.count_regions(w, box)
+            np.testing.assert_array_equal(p.patterns, want.patterns)
+            np.testing.assert_array_equal(regions.gradient_raster(w, box, 30).image, image)
+
+
+def test_other_wrappers_are_not_unwrapped() -> None:
+    from regions.errors import UnsupportedLayerError
+
+    class Wrapper(nn.Module):  # has a .module but is no known wrapper: compiled as it is
+        def __init__(self, m: nn.Module) -> None:
+            super().__init__()
+            self.module = m
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.tanh(self.module(x))
+
+    with pytest.raises(UnsupportedLayerError, match="tanh"):
+        regions.count_regions(Wrapper(_mlp(7)), (-1, -1, 1, 1))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
