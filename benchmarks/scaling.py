@@ -17,11 +17,17 @@ width
     same nets in the same run, for its own slope. The second (last) layer
     is counted from the first layer's face maps without forming its rows;
 width3
-    2-w-w-w-1 (``[-1, 1]^2`` at 512), not timed with regioncam: the third
-    layer's rows come from the product ``relu(z) @ W.T`` (``w^2`` flops per
-    vertex) up to w = 128, and from face maps from w = 256 (``w^2`` flops
-    per cell of the first layer, ``w`` per face and vertex), so the time
-    per region still grows with the width.
+    2-w-w-w-1 (``[-1, 1]^2`` at 512): the third layer's rows come from the
+    product ``relu(z) @ W.T`` (``w^2`` flops per vertex) up to w = 128, and
+    from face maps from w = 256 (``w^2`` flops per cell of the first layer,
+    ``w`` per face and vertex), so the time per region still grows with the
+    width.
+
+regioncam (if installed) is timed in the same run on every net of the
+``width`` series and on the nets of the ``depth`` and ``width3`` series with
+at most :data:`PEER_MAX` regions (its memory grows about 30 kB per region);
+where it ran on at least three nets of a series, both slopes are also fitted
+over those nets only, side by side.
 
 Each series is also fitted against ``sum_l regions_l x n_l`` (regions after
 layer ``l`` times its width: the number of pre-activation signs the
@@ -51,6 +57,8 @@ from regions.course import mlp
 from regions.engine import streamed_layer_counts
 
 W = 128
+#: regioncam is timed on the depth and width3 nets with at most this many regions.
+PEER_MAX = 250_000
 SERIES: dict[str, list[tuple[tuple[int, ...], float]]] = {
     "box": [((2, W, W, W, W, 1), h) for h in (0.1, 0.3, 1.0, 3.0, 10.0, 100.0)],
     "depth": [((2, *([W] * d), 1), 100.0) for d in range(1, 9)],
@@ -69,6 +77,21 @@ SERIES: dict[str, list[tuple[tuple[int, ...], float]]] = {
         ((2, 512, 512, 512, 1), 1.0),
     ],
 }
+
+
+READING = """\
+How to read the slopes. A layer of ``n`` neurons is found on a region of the layer before
+by testing each of its ``n`` neurons there: the region's activation pattern is ``n`` signs
+more, and a neuron whose line misses the region still has to be shown to miss it. So a
+region costs at least ``O(n)`` per layer in this method (and in regioncam's, whose slopes
+are measured alongside), and more where the layer's values at a vertex come from a product
+with the layer before (``n_(l-1) x n_l`` flops: the fourth layer on, and the third of
+nets narrower than 192). With a fixed architecture (`box`) the time is linear or better in
+the output; over depth the layers after the third cost more per region than the first
+three (cheaper paths: the first layer's chords, face maps for the second and third, the
+last layer counted from chords), so the slope is above 1 until that mix settles; over
+width it is above 1 by the growing cost per region, and near or under 1 against the sum of
+regions x neurons."""
 
 
 def timed(model: object, bbox: tuple[float, ...]) -> tuple[list[int], float]:
@@ -120,7 +143,7 @@ def main() -> None:
     table = [head, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     print(head, flush=True)
     fits: dict[str, tuple[np.ndarray, np.ndarray, float, float]] = {}
-    peer: tuple[np.ndarray, np.ndarray, float] | None = None
+    peers: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
     lines = []
     for series, nets in SERIES.items():
         rows = []
@@ -131,7 +154,8 @@ def main() -> None:
             layers = len(widths) - 2
             size = n * layers
             neurons = sum(c * w for c, w in zip(counts, widths[1:-1], strict=True))
-            rc = timed_regioncam(model, h) if series == "width" else None
+            peer_ok = series == "width" or (series in ("depth", "width3") and n <= PEER_MAX)
+            rc = timed_regioncam(model, h) if peer_ok else None
             rows.append((size, t, neurons, rc))
             rc_cols = "| | |" if rc is None else f"| {rc[1]:.3f} | {t / rc[1]:.2f} |"
             if rc is not None and rc[0] != n:
@@ -150,10 +174,19 @@ def main() -> None:
             f"- {series}: k = {k:.2f} against regions x layers, "
             f"{slope([r[2] for r in rows], secs):.2f} against sum of regions x neurons"
         )
-        if all(r[3] is not None for r in rows):
+        both = [r for r in rows if r[3] is not None]
+        if len(both) == len(rows):
             rsecs = np.array([r[3][1] for r in rows])
-            peer = (size, rsecs, slope(size, rsecs))
-            text += f"; regioncam k = {peer[2]:.2f}"
+            peers[series] = (size, rsecs, slope(size, rsecs))
+            text += f"; regioncam k = {peers[series][2]:.2f}"
+        elif len(both) >= 3:
+            bsize = [r[0] for r in both]
+            rsecs = np.array([r[3][1] for r in both])
+            peers[series] = (np.array(bsize, dtype=float), rsecs, slope(bsize, rsecs))
+            text += (
+                f"; on the {len(both)} nets regioncam ran on: ours k = "
+                f"{slope(bsize, [r[1] for r in both]):.2f}, regioncam k = {peers[series][2]:.2f}"
+            )
         lines.append(text)
     print("log-log slopes (1.0 = linear):", *lines, sep="\n")
     (out / "scaling.md").write_text(
@@ -161,14 +194,16 @@ def main() -> None:
         f"Date: {datetime.date.today()}  \nMachine: {describe()}\n\n"
         "Command: `python benchmarks/scaling.py`; `regions.count_regions` (streaming, "
         "compiled kernel, two worker threads), median of 3 runs after a warm-up; regioncam "
-        "(median of 3, 1 from 100k regions) on the width series, in the same run (ratio = ours "
-        "/ regioncam). Series: `box` one net over growing boxes, `depth` width 128 with 1 to "
+        "(median of 3, 1 from 100k regions) on the width series and on the depth and width3 "
+        f"nets of at most {PEER_MAX:,} regions, in the same run (ratio = ours / "
+        "regioncam). Series: `box` one net over growing boxes, `depth` width 128 with 1 to "
         "8 hidden layers, `width` 2-w-w-1, `width3` 2-w-w-w-1 (see the script's "
         "docstring). `us per region x neuron` divides by the sum over hidden layers of the "
         "regions after the layer times its width.\n\n"
         + "\n".join(table)
         + "\n\nFitted `time ~ size^k` per series (1.0 would be exactly linear):\n\n"
         + "\n".join(lines)
+        + "\n\n" + READING
         + "\n\n![scaling](scaling.png)\n"
     )
     import matplotlib
@@ -179,9 +214,9 @@ def main() -> None:
     fig, ax = plt.subplots(figsize=(6, 4.2), layout="constrained")
     for (series, (size, secs, k, _)), mark in zip(fits.items(), "osd^", strict=False):
         ax.loglog(size, secs, mark + "-", label=f"{series} (k = {k:.2f})")
-    if peer is not None:
-        label = f"regioncam, width (k = {peer[2]:.2f})"
-        ax.loglog(peer[0], peer[1], "x--", color="gray", label=label)
+    for (series, (psize, psecs, pk)), mark in zip(peers.items(), "x+*", strict=False):
+        label = f"regioncam, {series} (k = {pk:.2f})"
+        ax.loglog(psize, psecs, mark + "--", color="gray", label=label)
     allx = np.concatenate([f[0] for f in fits.values()])
     ally = np.concatenate([f[1] for f in fits.values()])
     xs = np.geomspace(allx.min(), allx.max(), 50)
@@ -189,7 +224,7 @@ def main() -> None:
     ax.loglog(xs, ref * xs, "k:", label="linear")
     ax.set_xlabel("regions x hidden layers")
     ax.set_ylabel("seconds (count_regions)")
-    ax.legend()
+    ax.legend(fontsize=7)
     fig.savefig(out / "scaling.png", dpi=90)
     print(f"wrote {out / 'scaling.md'} and scaling.png")
 
