@@ -45,6 +45,7 @@ import pathlib
 import statistics
 import sys
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -94,15 +95,25 @@ width it is above 1 by the growing cost per region, and near or under 1 against 
 regions x neurons."""
 
 
+#: Each count is repeated at least 3 times and until this many seconds are spent (at most
+#: 51 times), so that the millisecond nets get a stable median.
+MIN_SECONDS = 1.0
+
+
+def repeat_median(run: Callable[[], object]) -> float:
+    """Median seconds of ``run()`` over at least 3 calls and :data:`MIN_SECONDS`."""
+    ts: list[float] = []
+    while len(ts) < 3 or (sum(ts) < MIN_SECONDS and len(ts) < 51):
+        t0 = time.perf_counter()
+        run()
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts)
+
+
 def timed(model: object, bbox: tuple[float, ...]) -> tuple[list[int], float]:
     counts = streamed_layer_counts(model, bbox)  # warm-up (and the kernel loaded)
     assert counts is not None
-    ts = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        regions.count_regions(model, bbox)
-        ts.append(time.perf_counter() - t0)
-    return counts, statistics.median(ts)
+    return counts, repeat_median(lambda: regions.count_regions(model, bbox))
 
 
 def timed_regioncam(model: object, half: float) -> tuple[int, float] | None:
@@ -118,13 +129,11 @@ def timed_regioncam(model: object, half: float) -> tuple[int, float] | None:
         return int(cam.num_faces)
 
     n = run()
-    reps = 3 if n < 100_000 else 1
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        run()
-        ts.append(time.perf_counter() - t0)
-    return n, statistics.median(ts)
+    if n < 100_000:
+        return n, repeat_median(run)
+    t0 = time.perf_counter()
+    run()
+    return n, time.perf_counter() - t0
 
 
 def slope(x: list[float] | np.ndarray, y: list[float] | np.ndarray) -> float:
@@ -193,8 +202,9 @@ def main() -> None:
         "# Time against output size\n\n"
         f"Date: {datetime.date.today()}  \nMachine: {describe()}\n\n"
         "Command: `python benchmarks/scaling.py`; `regions.count_regions` (streaming, "
-        "compiled kernel, two worker threads), median of 3 runs after a warm-up; regioncam "
-        "(median of 3, 1 from 100k regions) on the width series and on the depth and width3 "
+        "compiled kernel, two worker threads), median of at least 3 runs and 1 s after a "
+        "warm-up; regioncam (the same, one run from 100k regions) on the width series and "
+        "on the depth and width3 "
         f"nets of at most {PEER_MAX:,} regions, in the same run (ratio = ours / "
         "regioncam). Series: `box` one net over growing boxes, `depth` width 128 with 1 to "
         "8 hidden layers, `width` 2-w-w-1, `width3` 2-w-w-w-1 (see the script's "
