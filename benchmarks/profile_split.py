@@ -1,6 +1,7 @@
 """Where the time of the streaming count goes, on the million-region net.
 
-Run: ``python benchmarks/profile_split.py [--widths 2,256,256,256,256,256,256,1] [--half 100]``.
+Run: ``python benchmarks/profile_split.py [--widths 2,256,256,256,256,256,256,1] [--half 100]
+[--out FILE]``.
 Counts ``regions.course.mlp(widths, 0)`` over ``[-half, half]^2`` with
 ``regions.split.count_faces`` on one worker thread (so that the parts add up),
 after the same count once (which compiles every kernel it calls), with the stages wrapped in timers:
@@ -14,7 +15,8 @@ after the same count once (which compiles every kernel it calls), with the stage
   ``count_faces`` (gathering each chunk's vertex rows).
 
 Then times the same count with the default workers. Prints a table and writes
-``benchmarks/results/profile.md``.
+``benchmarks/results/profile.md`` (or ``--out``; parts in seconds, to four decimals when the
+count takes under a second).
 """
 
 from __future__ import annotations
@@ -67,6 +69,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--widths", default="2,256,256,256,256,256,256,1")
     ap.add_argument("--half", type=float, default=100.0)
+    ap.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=pathlib.Path(__file__).parent / "results" / "profile.md",
+        help="where the table goes (default: benchmarks/results/profile.md)",
+    )
     args = ap.parse_args()
     widths = tuple(int(w) for w in args.widths.split(","))
     h = args.half
@@ -126,25 +134,26 @@ def main() -> None:
         - SPENT["_spatial_order"],
     }
     rows = ["| part | seconds | share |", "|---|---:|---:|"]
+    digits = 2 if total >= 1.0 else 4  # a small net's parts in tenths of a millisecond
     for k, v in parts.items():
-        rows.append(f"| {k} | {v:.2f} | {100 * v / total:.0f} % |")
-    rows.append(f"| total (one worker) | {total:.2f} | 100 % |")
+        rows.append(f"| {k} | {v:.{digits}f} | {100 * v / total:.0f} % |")
+    rows.append(f"| total (one worker) | {total:.{digits}f} | 100 % |")
     t0 = time.perf_counter()
     again = S.count_faces(net.hidden, ring)
     multi = time.perf_counter() - t0
     assert again == counts
     table = "\n".join(rows)
     print(table)
-    print(f"default workers: {multi:.2f} s; layer counts {counts}")
+    print(f"default workers: {multi:.{digits}f} s; layer counts {counts}")
     net_name = "-".join(map(str, widths))
-    out = pathlib.Path(__file__).parent / "results" / "profile.md"
+    out = args.out
     out.write_text(
         f"# Profile of the streaming count: {net_name} (seed 0) over [-{h:g},{h:g}]^2\n\n"
         f"Date: {datetime.date.today()}  \nMachine: {describe()}\n\n"
         f"Command: `python benchmarks/profile_split.py` (see its docstring: one worker, "
         f"compiled kernel loaded, stages wrapped in timers). Layer counts {counts}.\n\n"
         f"{table}\n\nThe same count with the default workers (two threads here): "
-        f"{multi:.2f} s.\n\n"
+        f"{multi:.{digits}f} s.\n\n"
         "What remains: the product `act @ W.T` (V x n_(l-1) x n_l flops per layer, for "
         "every layer after the third) is the largest part on deep nets; the second layer's "
         "rows come from per-face maps (n_2 values per face and vertex), the third's (from "
