@@ -92,7 +92,7 @@ the output; over depth the layers after the third cost more per region than the 
 three (cheaper paths: the first layer's chords, face maps for the second and third, the
 last layer counted from chords), so the slope is above 1 until that mix settles; over
 width it is above 1 by the growing cost per region, and near or under 1 against the sum of
-regions x neurons."""
+regions x neurons (the plot's right panel)."""
 
 
 #: Each count is repeated at least 3 times and until this many seconds are spent (at most
@@ -151,8 +151,9 @@ def main() -> None:
     )
     table = [head, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     print(head, flush=True)
-    fits: dict[str, tuple[np.ndarray, np.ndarray, float, float]] = {}
-    peers: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
+    # per series: sizes, seconds, slope, sums of regions x neurons, slope against those
+    fits: dict[str, tuple[np.ndarray, np.ndarray, float, np.ndarray, float]] = {}
+    peers: dict[str, tuple[np.ndarray, np.ndarray, float, np.ndarray, float]] = {}
     lines = []
     for series, nets in SERIES.items():
         rows = []
@@ -177,24 +178,33 @@ def main() -> None:
             table.append(line)
         size = np.array([r[0] for r in rows], dtype=float)
         secs = np.array([r[1] for r in rows])
-        k, logc = np.polyfit(np.log(size), np.log(secs), 1)
-        fits[series] = (size, secs, k, logc)
+        neu = np.array([r[2] for r in rows], dtype=float)
+        k, kn = slope(size, secs), slope(neu, secs)
+        fits[series] = (size, secs, k, neu, kn)
         text = (
             f"- {series}: k = {k:.2f} against regions x layers, "
-            f"{slope([r[2] for r in rows], secs):.2f} against sum of regions x neurons"
+            f"{kn:.2f} against sum of regions x neurons"
         )
         both = [r for r in rows if r[3] is not None]
         if len(both) == len(rows):
             rsecs = np.array([r[3][1] for r in rows])
-            peers[series] = (size, rsecs, slope(size, rsecs))
-            text += f"; regioncam k = {peers[series][2]:.2f}"
+            peers[series] = (size, rsecs, slope(size, rsecs), neu, slope(neu, rsecs))
+            text += (
+                f"; regioncam k = {peers[series][2]:.2f} and {peers[series][4]:.2f}"
+            )
         elif len(both) >= 3:
             bsize = [r[0] for r in both]
+            bneu = np.array([r[2] for r in both], dtype=float)
             rsecs = np.array([r[3][1] for r in both])
-            peers[series] = (np.array(bsize, dtype=float), rsecs, slope(bsize, rsecs))
+            peers[series] = (
+                np.array(bsize, dtype=float), rsecs, slope(bsize, rsecs), bneu,
+                slope(bneu, rsecs),
+            )
             text += (
                 f"; on the {len(both)} nets regioncam ran on: ours k = "
-                f"{slope(bsize, [r[1] for r in both]):.2f}, regioncam k = {peers[series][2]:.2f}"
+                f"{slope(bsize, [r[1] for r in both]):.2f} and "
+                f"{slope(bneu, [r[1] for r in both]):.2f}, regioncam k = "
+                f"{peers[series][2]:.2f} and {peers[series][4]:.2f}"
             )
         lines.append(text)
     print("log-log slopes (1.0 = linear):", *lines, sep="\n")
@@ -211,7 +221,8 @@ def main() -> None:
         "docstring). `us per region x neuron` divides by the sum over hidden layers of the "
         "regions after the layer times its width.\n\n"
         + "\n".join(table)
-        + "\n\nFitted `time ~ size^k` per series (1.0 would be exactly linear):\n\n"
+        + "\n\nFitted `time ~ size^k` per series (1.0 would be exactly linear; for "
+        "regioncam, against both sizes):\n\n"
         + "\n".join(lines)
         + "\n\n" + READING
         + "\n\n![scaling](scaling.png)\n"
@@ -221,20 +232,24 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4.2), layout="constrained")
-    for (series, (size, secs, k, _)), mark in zip(fits.items(), "osd^", strict=False):
-        ax.loglog(size, secs, mark + "-", label=f"{series} (k = {k:.2f})")
-    for (series, (psize, psecs, pk)), mark in zip(peers.items(), "x+*", strict=False):
-        label = f"regioncam, {series} (k = {pk:.2f})"
-        ax.loglog(psize, psecs, mark + "--", color="gray", label=label)
-    allx = np.concatenate([f[0] for f in fits.values()])
-    ally = np.concatenate([f[1] for f in fits.values()])
-    xs = np.geomspace(allx.min(), allx.max(), 50)
-    ref = np.median(ally / allx)
-    ax.loglog(xs, ref * xs, "k:", label="linear")
-    ax.set_xlabel("regions x hidden layers")
-    ax.set_ylabel("seconds (count_regions)")
-    ax.legend(fontsize=7)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained", sharey=True)
+    for ax, (x_of, k_of, xlabel) in zip(
+        axes,
+        [(0, 2, "regions x hidden layers"), (3, 4, "sum over hidden layers of regions x width")],
+        strict=True,
+    ):
+        for (series, f), mark in zip(fits.items(), "osd^", strict=False):
+            ax.loglog(f[x_of], f[1], mark + "-", label=f"{series} (k = {f[k_of]:.2f})")
+        for (series, pf), mark in zip(peers.items(), "x+*", strict=False):
+            label = f"regioncam, {series} (k = {pf[k_of]:.2f})"
+            ax.loglog(pf[x_of], pf[1], mark + "--", color="gray", label=label)
+        allx = np.concatenate([f[x_of] for f in fits.values()])
+        ally = np.concatenate([f[1] for f in fits.values()])
+        xs = np.geomspace(allx.min(), allx.max(), 50)
+        ax.loglog(xs, np.median(ally / allx) * xs, "k:", label="linear")
+        ax.set_xlabel(xlabel)
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("seconds (count_regions)")
     fig.savefig(out / "scaling.png", dpi=90)
     print(f"wrote {out / 'scaling.md'} and scaling.png")
 
