@@ -88,11 +88,10 @@ region costs at least ``O(n)`` per layer in this method (and in regioncam's, who
 are measured alongside), and more where the layer's values at a vertex come from a product
 with the layer before (``n_(l-1) x n_l`` flops: the fourth layer on, and the third of
 nets narrower than 192). With a fixed architecture (`box`) the time is linear or better in
-the output; over depth the layers after the third cost more per region than the first
-three (cheaper paths: the first layer's chords, face maps for the second and third, the
-last layer counted from chords), so the slope is above 1 until that mix settles; over
-width it is above 1 by the growing cost per region, and near or under 1 against the sum of
-regions x neurons (the plot's right panel)."""
+the output; over depth the one-layer net costs less per region than the others (its only
+layer is counted from chords, never split), which alone puts the slope above 1 (the fit
+without it is given too); over width it is above 1 by the growing cost per region, and
+near or under 1 against the sum of regions x neurons (the plot's right panel)."""
 
 
 #: Each count is repeated at least 3 times and until this many seconds are spent (at most
@@ -185,6 +184,13 @@ def main() -> None:
             f"- {series}: k = {k:.2f} against regions x layers, "
             f"{kn:.2f} against sum of regions x neurons"
         )
+        deep = [(r, net) for r, net in zip(rows, nets, strict=False) if len(net[0]) > 3]
+        if 3 <= len(deep) < len(rows):
+            # a one-hidden-layer net is counted from chords, never split: fitted without it too
+            text += (
+                f" ({slope([r[0] for r, _ in deep], [r[1] for r, _ in deep]):.2f} over the "
+                f"{len(deep)} nets of two hidden layers or more)"
+            )
         both = [r for r in rows if r[3] is not None]
         if len(both) == len(rows):
             rsecs = np.array([r[3][1] for r in rows])
