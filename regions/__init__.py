@@ -6,8 +6,6 @@
 >>> p.verify()
 """
 
-from __future__ import annotations
-
 from .bounds import montufar_lower_bound, one_layer_max, serra_upper_bound
 from .classify import (
     DecisionBoundary,
@@ -20,9 +18,11 @@ from .classify import (
 from .domain import DEFAULT_BBOX, Domain, as_domain
 from .engine import METHODS, count_regions, linear_regions
 from .errors import (
+    ArgumentTypeError,
     DomainError,
     InputDimensionError,
     NonFiniteWeightError,
+    ParameterError,
     RegionLimitError,
     RegionsError,
     ShapeMismatchError,
@@ -56,10 +56,12 @@ __all__ = [
     "Domain",
     "GradientRaster",
     "RasterReport",
+    "ArgumentTypeError",
     "DomainError",
     "InputDimensionError",
     "Network",
     "NonFiniteWeightError",
+    "ParameterError",
     "Partition",
     "Plane",
     "Program",

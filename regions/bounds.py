@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import ParameterError
+
 __all__ = ["one_layer_max", "serra_upper_bound", "montufar_lower_bound"]
 
 #: Input dimension of every network :mod:`regions` handles.
@@ -40,9 +42,9 @@ N0: int = 2
 
 def _check_int(value: Any, name: str, minimum: int) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+        raise ParameterError(f"{name} must be an int >= {minimum}, got {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+        raise ParameterError(f"{name} must be an int >= {minimum}, got {value!r}")
     return int(value)
 
 
@@ -108,10 +110,10 @@ def serra_upper_bound(widths: Any) -> int:
     (65536, 44521)
     """
     if isinstance(widths, (int, np.integer)) or not np.iterable(widths):
-        raise ValueError(f"widths must be a sequence of ints, got {widths!r}")
+        raise ParameterError(f"widths must be a sequence of ints, got {widths!r}")
     ws = [_check_int(w, "widths", 1) for w in widths]
     if not ws:
-        raise ValueError("widths must hold at least one hidden width")
+        raise ParameterError("widths must hold at least one hidden width")
     ways = {N0: 1}  # m -> sum of the products so far over the prefixes with that m
     for n in ws:
         nxt: dict[int, int] = {}

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import TopologyError
+from .errors import ArgumentTypeError, ParameterError, TopologyError
 from .shapely_split import _cutters, _polygon_parts
 from .tolerance import EDGE_RTOL, SUM_RTOL, ZERO_RTOL, noise_width
 
@@ -146,10 +146,12 @@ def _check_partition(partition: Any) -> Any:
     from .partition import Partition
 
     if not isinstance(partition, Partition):
-        raise TypeError(f"partition must be a regions.Partition, got {type(partition).__name__}")
+        raise ArgumentTypeError(
+            f"partition must be a regions.Partition, got {type(partition).__name__}"
+        )
     n_out = int(partition.network.n_out)
     if n_out < 1:
-        raise ValueError(f"a classifier needs at least one output, the network has {n_out}")
+        raise ParameterError(f"a classifier needs at least one output, the network has {n_out}")
     return partition
 
 

@@ -21,6 +21,32 @@ __all__ = ["Domain", "as_domain", "DEFAULT_BBOX"]
 
 #: The seed exercise's window, [-10, 10]^2.
 DEFAULT_BBOX: tuple[float, float, float, float] = (-10.0, -10.0, 10.0, 10.0)
+#: Largest coordinate magnitude accepted: products and squares of coordinates
+#: (areas, cross products) must stay finite in float64.
+COORD_MAX: float = 1e150
+#: Smallest width and height, relative to the largest coordinate magnitude: below
+#: it the zero band of the tolerance policy (``ZERO_RTOL``) is not small against
+#: the domain, and below about ``2**-52`` it has no interior in float64.
+EXTENT_RTOL: float = 1e-9
+#: Smallest width and height in absolute terms (areas must not underflow).
+EXTENT_MIN: float = 1e-150
+
+
+def _check_scale(lo: np.ndarray, hi: np.ndarray, what: str) -> None:
+    """Refuse a domain float64 cannot partition reliably (module constants)."""
+    big = float(max(np.abs(lo).max(), np.abs(hi).max()))
+    if big > COORD_MAX:
+        raise DomainError(
+            f"{what} reaches {big:.3g}; coordinates beyond {COORD_MAX:g} overflow float64 "
+            "areas. Rescale the input (or use bbox=None for the whole plane)"
+        )
+    side = float((hi - lo).min())
+    if side < EXTENT_MIN or side < EXTENT_RTOL * big:
+        raise DomainError(
+            f"{what} is {side:.3g} wide at coordinates of {big:.3g}: narrower than "
+            f"{EXTENT_MIN:g} or {EXTENT_RTOL:g} of its coordinates, too thin to partition in "
+            "float64. Rescale the input"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,6 +153,7 @@ def as_domain(bbox: Any) -> Domain:
                 f"bbox is inverted: {ax}min={lo} > {ax}max={hi} in bbox={shown}; "
                 "the order is (xmin, ymin, xmax, ymax)"
             )
+    _check_scale(np.array([xmin, ymin]), np.array([xmax, ymax]), f"bbox={shown}")
     ring = np.array([[xmin, ymin], [xmax, ymin], [xmax, ymax], [xmin, ymax]])
     return Domain(ring, shapely.box(xmin, ymin, xmax, ymax), True)
 
@@ -135,17 +162,18 @@ def _from_polygon(poly: Any) -> Domain:
     import shapely
 
     if poly.is_empty:
-        raise DomainError("bbox polygon is empty: it has no area")
+        raise DomainError("the domain polygon is empty: it has no area")
     coords = shapely.get_coordinates(poly)
     if not np.isfinite(coords).all():
-        raise DomainError("bbox polygon has non-finite coordinates")
+        raise DomainError("the domain polygon has non-finite coordinates")
+    _check_scale(coords.min(axis=0), coords.max(axis=0), "the domain polygon")
     if not poly.is_valid:
         raise DomainError(
-            f"bbox polygon is not valid ({shapely.is_valid_reason(poly)}); "
+            f"the domain polygon is not valid ({shapely.is_valid_reason(poly)}); "
             "try shapely.make_valid"
         )
     if not poly.area > 0:
-        raise DomainError(f"bbox polygon has no area: {poly.wkt[:80]}")
+        raise DomainError(f"the domain polygon has no area: {poly.wkt[:80]}")
     hull = poly.convex_hull
     convex = (
         isinstance(poly, shapely.Polygon)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
 
 from .domain import DEFAULT_BBOX, Domain, as_domain
+from .errors import ArgumentTypeError, ParameterError
 from .network import Network, unwrap_model
 from .partition import Partition
 from .split import Mesh, count_faces, split_mesh
@@ -18,10 +20,45 @@ __all__ = ["linear_regions", "count_regions", "METHODS"]
 METHODS: tuple[str, ...] = ("fast", "shapely")
 
 
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ParameterError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
 def _check_method(method: Any) -> str:
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    return str(method)
+    return _check_choice("method", method, METHODS)
+
+
+def _check_count(name: str, value: Any) -> int | None:
+    """A positive int (numpy integers too) or None; bools are refused."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        raise ParameterError(f"{name} must be a positive int or None, got {value!r}")
+    try:
+        n = operator.index(value)
+    except TypeError:
+        raise ParameterError(f"{name} must be a positive int or None, got {value!r}") from None
+    if n < 1:
+        raise ParameterError(f"{name} must be a positive int or None, got {value!r}")
+    return int(n)
+
+
+def _check_flag(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ParameterError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _check_plane(plane: Any) -> None:
+    from .plane import Plane
+
+    if plane is not None and not isinstance(plane, Plane):
+        raise ArgumentTypeError(
+            f"plane must be a regions.Plane (e.g. regions.Plane.through(a, b, c)) or None, "
+            f"got {type(plane).__name__}"
+        )
 
 
 def _clip(polys: np.ndarray, domain: Domain) -> tuple[np.ndarray, np.ndarray]:
@@ -41,7 +78,7 @@ def _resolve(model: Any, plane: Any, input_shape: Any) -> Any:
 
     if isinstance(model, Network):
         if plane is not None:
-            raise ValueError("plane= needs a torch model, not a regions.Network")
+            raise ParameterError("plane= needs a torch model, not a regions.Network")
         return model
     model = unwrap_model(model)  # torch.compile, nn.DataParallel: the module they run
     if plane is None and input_shape is None:
@@ -198,26 +235,27 @@ def linear_regions(
     True
     """
     method = _check_method(method)
-    if max_regions is not None and (not isinstance(max_regions, int) or max_regions < 1):
-        raise ValueError(f"max_regions must be a positive int or None, got {max_regions!r}")
+    max_regions = _check_count("max_regions", max_regions)
+    progress = _check_flag("progress", progress)
+    _check_plane(plane)
     network = _resolve(model, plane, input_shape)
     if bbox is DEFAULT_BBOX and plane is not None and plane.points() is not None:
         bbox = plane.default_bbox()
     if method == "shapely" and not isinstance(network, Network):
-        raise ValueError(
+        raise ParameterError(
             "method='shapely' (the reference splitter) handles nn.Sequential ReLU MLPs only; "
             "use method='fast' for this model"
         )
     if bbox is None:
         if method != "fast":
-            raise ValueError("bbox=None (the whole plane) needs method='fast'")
+            raise ParameterError("bbox=None (the whole plane) needs method='fast'")
         return _whole_plane(network, max_regions, progress)
     domain = as_domain(bbox)
     if method == "fast":
         return _fast(network, domain, max_regions, progress)
     from .shapely_split import split_shapely
 
-    res = split_shapely(network, domain)
+    res = split_shapely(network, domain, max_regions)
     return Partition(
         network, domain, res.patterns, res.layer_counts, polygons=res.polygons, method="shapely"
     )
@@ -299,11 +337,12 @@ def count_regions(
     >>> regions.count_regions(model, bbox=None)  # the whole plane
     6
     """
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
-                                or workers < 1):
-        raise ValueError(f"workers must be a positive int or None, got {workers!r}")
-    if kernel not in ("auto", "numba", "numpy"):
-        raise ValueError(f"kernel must be 'auto', 'numba' or 'numpy', got {kernel!r}")
+    workers = _check_count("workers", workers)
+    kernel = _check_choice("kernel", kernel, ("auto", "numba", "numpy"))
+    method = _check_method(method)
+    merge = _check_flag("merge", merge)
+    progress = _check_flag("progress", progress)
+    _check_plane(plane)
     if merge:
         p = linear_regions(model, bbox, method=method, plane=plane, input_shape=input_shape)
         return len(p.merged())
@@ -320,7 +359,7 @@ def count_regions(
         return len(p)
     if bbox is None:
         if method != "fast":
-            raise ValueError("bbox=None (the whole plane) needs method='fast'")
+            raise ParameterError("bbox=None (the whole plane) needs method='fast'")
         return split_mesh(network.hidden, None).n_faces
     return len(linear_regions(network, as_domain(bbox), method=method))
 

@@ -19,6 +19,8 @@ __all__ = [
     "VerificationError",
     "TopologyError",
     "RegionLimitError",
+    "ParameterError",
+    "ArgumentTypeError",
 ]
 
 
@@ -60,3 +62,15 @@ class TopologyError(RegionsError, RuntimeError):
 
 class RegionLimitError(RegionsError, ValueError):
     """The partition grew past ``max_regions``; raised before memory runs out."""
+
+
+class ParameterError(RegionsError, ValueError):
+    """A keyword argument outside its allowed values, named with the value given.
+
+    For example ``method``, ``kernel``, ``workers``, ``max_regions``, ``color_by``
+    or ``resolution``.
+    """
+
+
+class ArgumentTypeError(RegionsError, TypeError):
+    """An argument of the wrong type (``model``, ``partition``, ``raster``), named with its type."""

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import ArgumentTypeError, ParameterError
+
 __all__ = ["last_split_layer", "to_geojson", "write_geojson", "save_npz"]
 
 
@@ -26,7 +28,9 @@ def _check_partition(partition: Any) -> Any:
     from .partition import Partition
 
     if not isinstance(partition, Partition):
-        raise TypeError(f"partition must be a regions.Partition, got {type(partition).__name__}")
+        raise ArgumentTypeError(
+            f"partition must be a regions.Partition, got {type(partition).__name__}"
+        )
     return partition
 
 
@@ -116,7 +120,7 @@ def _rings(polys: np.ndarray) -> list[list[list[list[float]]]]:
 
     geom_type, coords, (ring_off, poly_off) = shapely.to_ragged_array(polys)
     if geom_type != shapely.GeometryType.POLYGON:
-        raise ValueError(f"expected polygons, got {geom_type!r}")
+        raise ParameterError(f"expected polygons, got {geom_type!r}")
     pts = coords.tolist()  # shapely rings are closed: first position == last
     ring_l, poly_l = ring_off.tolist(), poly_off.tolist()
     ring = [pts[a:b] for a, b in itertools.pairwise(ring_l)]

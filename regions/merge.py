@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .domain import DEFAULT_BBOX
-from .errors import TopologyError
+from .errors import ArgumentTypeError, ParameterError, TopologyError
 from .partition import Partition
 from .split import Mesh
 from .tolerance import EDGE_RTOL, MERGE_RTOL
@@ -80,9 +80,9 @@ def _check_rtol(rtol: Any) -> float:
     try:
         tol = float(rtol)
     except (TypeError, ValueError):
-        raise ValueError(f"rtol must be a number in [0, 1), got {rtol!r}") from None
+        raise ParameterError(f"rtol must be a number in [0, 1), got {rtol!r}") from None
     if not 0.0 <= tol < 1.0:
-        raise ValueError(f"rtol must be a number in [0, 1), got {rtol!r}")
+        raise ParameterError(f"rtol must be a number in [0, 1), got {rtol!r}")
     return tol
 
 
@@ -135,7 +135,7 @@ def same_maps(
     if pairs.size == 0:
         pairs = pairs.reshape(0, 2)
     if pairs.ndim != 2 or pairs.shape[1] != 2:
-        raise ValueError(f"pairs must be an (E, 2) array, got shape {pairs.shape}")
+        raise ParameterError(f"pairs must be an (E, 2) array, got shape {pairs.shape}")
     jac = np.asarray(jacobians, dtype=np.float64)
     off = np.asarray(offsets, dtype=np.float64)
     jmax = np.abs(jac).max(axis=(0, 2), initial=0.0)  # (n_out,)
@@ -267,7 +267,9 @@ def merge_regions(partition: Partition, rtol: float = MERGE_RTOL) -> Partition:
     from scipy.sparse.csgraph import connected_components
 
     if not isinstance(partition, Partition):
-        raise TypeError(f"partition must be a regions.Partition, got {type(partition).__name__}")
+        raise ArgumentTypeError(
+            f"partition must be a regions.Partition, got {type(partition).__name__}"
+        )
     rtol = _check_rtol(rtol)
     if partition.is_merged:
         return partition

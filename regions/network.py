@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import (
+    ArgumentTypeError,
     InputDimensionError,
     NonFiniteWeightError,
     ShapeMismatchError,
@@ -33,7 +34,7 @@ from .errors import (
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["Network", "as_network", "SUPPORTED_LAYERS"]
+__all__ = ["Network", "as_network", "SUPPORTED_LAYERS", "cpu_float64_copy", "tensor_values"]
 
 #: Names of the supported torch modules (matched by exact type).
 SUPPORTED_LAYERS: tuple[str, ...] = (
@@ -147,7 +148,7 @@ class Network:
         from torch import nn
 
         if not isinstance(model, nn.Module):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"model must be a torch.nn.Module or a regions.Network, got {type(model).__name__}"
             )
         leaves = list(_walk(model, ""))
@@ -161,8 +162,11 @@ class Network:
             t = type(m)
             where = f"nn.{t.__name__} at index {path}" if path else f"nn.{t.__name__}"
             if t is nn.Linear:
-                w = _array(m.weight, where, "weight")
-                b = _array(m.bias, where, "bias") if m.bias is not None else np.zeros(w.shape[0])
+                w = tensor_values(m.weight, where, "weight")
+                b = (
+                    tensor_values(m.bias, where, "bias") if m.bias is not None
+                    else np.zeros(w.shape[0])
+                )
                 if w.shape[1] != width:
                     if first_linear:
                         raise InputDimensionError(
@@ -173,9 +177,17 @@ class Network:
                         f"{where} has in_features={w.shape[1]}, but the layer before "
                         f"has width {width}"
                     )
+                if w.shape[0] == 0:
+                    raise ShapeMismatchError(f"{where} has out_features=0: no neuron to read")
                 first_linear = False
-                acc_w = w @ acc_w
-                acc_b = w @ acc_b + b
+                with np.errstate(over="ignore", invalid="ignore"):
+                    acc_w = w @ acc_w
+                    acc_b = w @ acc_b + b
+                if not (np.isfinite(acc_w).all() and np.isfinite(acc_b).all()):
+                    raise NonFiniteWeightError(
+                        f"composing the affine layers up to {where} overflows float64 "
+                        "(weights too large to multiply out)"
+                    )
                 width = w.shape[0]
             elif t is nn.ReLU:
                 hidden.append((acc_w, acc_b))
@@ -199,7 +211,7 @@ class Network:
             elif t in (nn.BatchNorm1d, nn.BatchNorm2d) and m.training:
                 raise TrainingModeError(
                     f"{where} is in training mode, so the model depends on the batch; call "
-                    "model.eval() first (BatchNorm is not supported yet in eval mode either)"
+                    "model.eval() first"
                 )
             else:
                 raise UnsupportedLayerError(
@@ -400,10 +412,44 @@ def cpu_float64_copy(module: Any) -> Any:
 
     import torch
 
-    return copy.deepcopy(module).to(device="cpu", dtype=torch.float64)
+    out = copy.deepcopy(module).to(device="cpu", dtype=torch.float64)
+    for prm in out.parameters():  # .to(dtype=...) leaves integer parameters alone
+        if not prm.is_floating_point():
+            prm.data = prm.data.to(torch.float64)
+    return out
 
 
-def _array(t: Any, where: str, name: str) -> np.ndarray:
+def tensor_values(t: Any, where: str, name: str) -> np.ndarray:
+    """A weight tensor as a float64 array, or a clear error naming its layer.
+
+    Parameters
+    ----------
+    t : torch.Tensor
+    where : str
+        The layer, e.g. ``"nn.Linear at index 0"``.
+    name : str
+        The tensor's role, e.g. ``"weight"``.
+
+    Returns
+    -------
+    a : float64 array of ``t``'s shape
+
+    Raises
+    ------
+    ArgumentTypeError
+        A complex tensor, or one on the ``meta`` device (it holds no values).
+    NonFiniteWeightError
+        NaN or infinity in the tensor.
+    """
+    if t.is_complex():
+        raise ArgumentTypeError(
+            f"{where} has a complex {name} ({t.dtype}); regions needs real weights"
+        )
+    if t.device.type == "meta":
+        raise ArgumentTypeError(
+            f"{where} has its {name} on the meta device, which holds no values; "
+            "load or initialise the weights first"
+        )
     a: np.ndarray = t.detach().to(device="cpu").double().numpy().copy()
     if not np.isfinite(a).all():
         bad = "NaN" if np.isnan(a).any() else "infinite"

@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import ArgumentTypeError, ParameterError
+
 __all__ = ["OracleResult", "exact_area", "oracle_count", "oracle_regions"]
 
 #: A point with exact coordinates.
@@ -172,7 +174,7 @@ def oracle_regions(hidden: Any, ring: Any, kinds: Any = None) -> OracleResult:
     counts: list[int] = []
     kinds = [("relu",)] * len(layers) if kinds is None else [tuple(k) for k in kinds]
     if len(kinds) != len(layers):
-        raise ValueError(f"kinds has {len(kinds)} entries for {len(layers)} layers")
+        raise ParameterError(f"kinds has {len(kinds)} entries for {len(layers)} layers")
     for (w, b), kind in zip(layers, kinds, strict=True):
         nxt = []
         for verts, pattern, amap in cells:
@@ -211,7 +213,7 @@ def _next_map(kind: tuple[Any, ...], zs: list[list[Fraction]], bits: tuple[bool,
             else:
                 out.append([zero, zero, lo])
         return out
-    raise ValueError(f"unknown kind {kind!r}")
+    raise ParameterError(f"unknown kind {kind!r}")
 
 
 def oracle_count(hidden: Any, ring: Any) -> int:
@@ -253,14 +255,14 @@ def _frac(v: Any) -> Fraction:
         return Fraction(int(v))
     if isinstance(v, (float, np.floating)):
         if isinstance(v, np.floating) and np.dtype(type(v)).itemsize > 8:
-            raise TypeError(f"{type(v).__name__} does not convert exactly to a float")
+            raise ArgumentTypeError(f"{type(v).__name__} does not convert exactly to a float")
         f = float(v)
         if not math.isfinite(f):
-            raise ValueError(f"weights and coordinates must be finite, got {f}")
+            raise ParameterError(f"weights and coordinates must be finite, got {f}")
         return Fraction(f)
     if isinstance(v, Rational):
         return Fraction(int(v.numerator), int(v.denominator))
-    raise TypeError(f"expected an int, float or rational number, got {type(v).__name__}")
+    raise ArgumentTypeError(f"expected an int, float or rational number, got {type(v).__name__}")
 
 
 def _layers(hidden: Any) -> list[tuple[list[list[Fraction]], list[Fraction]]]:
@@ -271,7 +273,7 @@ def _layers(hidden: Any) -> list[tuple[list[list[Fraction]], list[Fraction]]]:
         wa = np.asarray(w, dtype=object)
         ba = np.asarray(b, dtype=object)
         if wa.ndim != 2 or ba.shape != (wa.shape[0],) or wa.shape[1] != width:
-            raise ValueError(
+            raise ParameterError(
                 f"hidden layer {i}: expected W of shape (n, {width}) and b of shape (n,), "
                 f"got {wa.shape} and {ba.shape}"
             )
@@ -284,11 +286,11 @@ def _ring(ring: Any) -> list[Point]:
     """Convert and check the starting polygon."""
     pts = _clean([(_frac(x), _frac(y)) for x, y in ring])
     if len(pts) < 3:
-        raise ValueError("ring must be a polygon with positive area")
+        raise ParameterError("ring must be a polygon with positive area")
     n = len(pts)
     turns = [_cross(pts[i - 1], pts[i], pts[(i + 1) % n]) for i in range(n)]
     if not all(t > 0 for t in turns) or exact_area(pts) <= 0:
-        raise ValueError("ring must be a convex polygon with counter-clockwise vertices")
+        raise ParameterError("ring must be a convex polygon with counter-clockwise vertices")
     return pts
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .domain import Domain
-from .errors import InputDimensionError, VerificationError
+from .errors import ArgumentTypeError, InputDimensionError, VerificationError
 from .network import Network, cpu_float64_copy
 from .split import Mesh
 from .tolerance import (
@@ -84,9 +84,11 @@ class Partition:
         whole_plane: bool = False,
     ) -> None:
         if mesh is None and polygons is None:
-            raise TypeError("give mesh or polygons")
+            raise ArgumentTypeError("give mesh or polygons")
         if whole_plane and (mesh is None or polygons is None):
-            raise TypeError("a whole-plane partition needs both its mesh and clipped polygons")
+            raise ArgumentTypeError(
+                "a whole-plane partition needs both its mesh and clipped polygons"
+            )
         self.whole_plane = bool(whole_plane)
         self.network = network
         self.domain = domain
@@ -101,13 +103,18 @@ class Partition:
 
     # ------------------------------------------------------------ basics
     def __len__(self) -> int:
+        """Number of regions, ``R``."""
         return int(self.patterns.shape[0])
 
     def __repr__(self) -> str:
         widths = "-".join(str(w) for w in (2, *self.network.widths, self.network.n_out))
+        where = (
+            "the whole plane" if self.whole_plane
+            else str(tuple(round(v, 6) for v in self.domain.bounds))
+        )
         return (
             f"<Partition: {len(self)} regions of a {widths} network over "
-            f"{tuple(round(v, 6) for v in self.domain.bounds)}, method={self.method!r}>"
+            f"{where}, method={self.method!r}>"
         )
 
     @property
@@ -208,6 +215,11 @@ class Partition:
         index : (P,) int64 array
             The region of each point; a point on a boundary gets the lowest
             index of the regions that touch it; ``-1`` outside the domain.
+            A whole-plane partition (``bbox=None``) has no outside: a point
+            beyond its frame box is found by its activation pattern (the
+            network evaluated there, in float64), which names one region
+            because every region of the plane has its own pattern; a value
+            within ``PATTERN_RTOL`` of zero leaves both signs open.
 
         Examples
         --------
@@ -228,10 +240,61 @@ class Partition:
             raise InputDimensionError(f"points must be a (P, 2) array, got shape {pts.shape}")
         if self._tree is None:
             self._tree = shapely.STRtree(self.polygons)
+        if not np.isfinite(pts).all():
+            raise InputDimensionError("points must be finite, got NaN or infinity")
         src, dst = self._tree.query(shapely.points(pts), predicate="intersects")
         out = np.full(len(pts), np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(out, src, dst)
         out[out == np.iinfo(np.int64).max] = -1
+        if self.whole_plane and not self.is_merged:
+            far = np.flatnonzero(out < 0)
+            if len(far):
+                out[far] = self._locate_by_pattern(pts[far])
+        return out
+
+    def _locate_by_pattern(self, pts: np.ndarray) -> np.ndarray:
+        """Region of each point by its activation pattern (whole plane: one region each).
+
+        Parameters
+        ----------
+        pts : (P, 2) float64 array
+
+        Returns
+        -------
+        index : (P,) int64 array
+            The lowest region whose pattern agrees with the point's on every
+            neuron whose value there is not within ``PATTERN_RTOL`` of zero.
+        """
+        a = pts
+        bits, open_ = [], []
+        for w, b in self.network.hidden:
+            z = a @ w.T + b
+            scale = np.abs(a) @ np.abs(w).T + np.abs(b)
+            bits.append(z > 0)
+            open_.append(np.abs(z) <= PATTERN_RTOL * scale)
+            a = np.maximum(z, 0.0)
+        pat = np.concatenate(bits, axis=1)
+        amb = np.concatenate(open_, axis=1)
+        table = np.packbits(self.patterns, axis=1)
+        key = np.packbits(pat, axis=1)
+        out = np.full(len(pts), -1, dtype=np.int64)
+        # points with every sign determined: one sorted lookup for all of them
+        sure = ~amb.any(axis=1)
+        if sure.any():
+            rows = np.ascontiguousarray(table).view(np.dtype((np.void, table.shape[1])))[:, 0]
+            keys = np.ascontiguousarray(key[sure]).view(np.dtype((np.void, key.shape[1])))[:, 0]
+            order = np.argsort(rows, kind="stable")  # equal rows keep the lowest index first
+            pos = np.searchsorted(rows[order], keys)
+            pos = np.minimum(pos, len(order) - 1)
+            hit = rows[order][pos] == keys
+            out[np.flatnonzero(sure)[hit]] = order[pos[hit]]
+        # points on a boundary far out (rare): compare the determined bits only
+        for i in np.flatnonzero(~sure):
+            care = np.packbits(~amb[i])
+            agree = ~((table ^ key[i]) & care).any(axis=1)
+            if agree.any():
+                out[i] = int(np.argmax(agree))
+        assert (out >= 0).all(), "a point of the plane matched no region's pattern"
         return out
 
     def interior_points(self) -> np.ndarray:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .domain import DEFAULT_BBOX, as_domain
+from .errors import ArgumentTypeError, ParameterError
 from .network import Network
 from .raster import GradientRaster, pixel_grid
 from .tolerance import AREA_RTOL, EDGE_RTOL, noise_width
@@ -35,15 +36,17 @@ def _check_partition(partition: Any) -> Any:
     from .partition import Partition
 
     if not isinstance(partition, Partition):
-        raise TypeError(f"partition must be a regions.Partition, got {type(partition).__name__}")
+        raise ArgumentTypeError(
+            f"partition must be a regions.Partition, got {type(partition).__name__}"
+        )
     return partition
 
 
 def _check_output(output: Any, n_out: int) -> int:
     if isinstance(output, (bool, np.bool_)) or not isinstance(output, (int, np.integer)):
-        raise ValueError(f"output must be an int, got {output!r}")
+        raise ParameterError(f"output must be an int, got {output!r}")
     if not 0 <= output < n_out:
-        raise ValueError(f"output must be in [0, {n_out}), got {output!r}")
+        raise ParameterError(f"output must be in [0, {n_out}), got {output!r}")
     return int(output)
 
 
@@ -254,7 +257,7 @@ def plot_partition(
 
     p = _check_partition(partition)
     if color_by not in COLOR_BY:
-        raise ValueError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
+        raise ParameterError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
     o = _check_output(output, p.network.n_out)
     if ax is None:
         ax = _new_axes(1)[0]
@@ -382,12 +385,12 @@ def plot_gradient_raster(
     >>> plt.close("all")
     """
     if not isinstance(raster, GradientRaster):
-        raise TypeError(f"raster must be a GradientRaster, got {type(raster).__name__}")
+        raise ArgumentTypeError(f"raster must be a GradientRaster, got {type(raster).__name__}")
     if axes is None:
         axes = _new_axes(2)
     axes = list(axes)
     if len(axes) != 2:
-        raise ValueError(f"axes must be two matplotlib Axes, got {len(axes)}")
+        raise ParameterError(f"axes must be two matplotlib Axes, got {len(axes)}")
     images = []
     for ax, data, name in zip(axes, (raster.dx, raster.dy), ("x", "y"), strict=True):
         images.append(
@@ -479,16 +482,18 @@ def plot_layers(
         net, domain = _resolve(model, None, None), bbox
     n_layers = len(net.widths)
     if n_layers == 0:
-        raise ValueError("model has no hidden layer: there is nothing to refine")
+        raise ParameterError("model has no hidden layer: there is nothing to refine")
     if color_by not in COLOR_BY:
-        raise ValueError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
+        raise ParameterError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
     dom = as_domain(domain)
     parts = [_fast(_truncated(net, k), dom, None, False) for k in range(1, n_layers + 1)]
     if axes is None:
         axes = _new_axes(n_layers)
     axes = list(axes)
     if len(axes) != n_layers:
-        raise ValueError(f"axes must hold one Axes per hidden layer ({n_layers}), got {len(axes)}")
+        raise ParameterError(
+            f"axes must hold one Axes per hidden layer ({n_layers}), got {len(axes)}"
+        )
     out = []
     for k, (ax, part) in enumerate(zip(axes, parts, strict=True), start=1):
         out.append(plot_partition(part, ax, color_by, edgecolor, linewidth=linewidth))

@@ -101,8 +101,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import (
+    ArgumentTypeError,
     InputDimensionError,
     NonFiniteWeightError,
+    ParameterError,
     ShapeMismatchError,
     TrainingModeError,
     UnsupportedLayerError,
@@ -240,7 +242,7 @@ class Stage:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"Stage kind must be one of {KINDS}, got {self.kind!r}")
+            raise ParameterError(f"Stage kind must be one of {KINDS}, got {self.kind!r}")
         w = np.array(self.weight, dtype=np.float64, copy=True)
         b = np.array(self.bias, dtype=np.float64, copy=True)
         where = f"stage {self.kind} at {self.path}" if self.path else f"stage {self.kind}"
@@ -260,7 +262,7 @@ class Stage:
                 raise ShapeMismatchError(f"{where}: {name} must be a finite ({m},) array")
             vecs[name] = a
         if self.kind == "hardtanh" and not (vecs["lo"] < vecs["hi"]).all():
-            raise ValueError(f"{where}: hardtanh needs lo < hi")
+            raise ParameterError(f"{where}: hardtanh needs lo < hi")
         g = np.array(self.groups, dtype=np.int64, copy=True)
         if self.kind == "maxpool":
             if g.ndim != 2 or g.shape[1] < 1 or (g.size and (g.min() < 0 or g.max() >= m)):
@@ -378,7 +380,7 @@ class Program:
         stages = tuple(self.stages)
         for s in stages:
             if not isinstance(s, Stage):
-                raise TypeError(f"stages must be Stage objects, got {type(s).__name__}")
+                raise ArgumentTypeError(f"stages must be Stage objects, got {type(s).__name__}")
         object.__setattr__(self, "stages", stages)
         d = math.prod(shape)
         for i, s in enumerate(stages):
@@ -776,7 +778,7 @@ class _Compiler:
         from torch import nn
 
         if not isinstance(model, nn.Module):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"model must be a torch.nn.Module or a regions.Network, got {type(model).__name__}"
             )
         self.torch = torch
@@ -848,11 +850,9 @@ class _Compiler:
 
     # ------------------------------------------------------------ helpers
     def _np(self, t: Any, where: str, name: str) -> np.ndarray:
-        a: np.ndarray = t.detach().to(device="cpu", dtype=self.torch.float64).numpy().copy()
-        if not np.isfinite(a).all():
-            bad = "NaN" if np.isnan(a).any() else "infinite"
-            raise NonFiniteWeightError(f"{where} has {bad} values in its {name}")
-        return a
+        from .network import tensor_values
+
+        return tensor_values(t, where, name)
 
     def _const(self, value: Any, where: str) -> np.ndarray | None:
         """A constant operand as an array, or None if it is not one."""

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .domain import DEFAULT_BBOX, as_domain
-from .errors import DomainError
+from .errors import ArgumentTypeError, DomainError, ParameterError
 from .network import Network, cpu_float64_copy, unwrap_model
 from .tolerance import RASTER_RTOL, SHAPE_RTOL
 
@@ -96,9 +96,9 @@ class GradientRaster:
 
 def _check_resolution(resolution: Any, name: str = "resolution") -> int:
     if isinstance(resolution, (bool, np.bool_)) or not isinstance(resolution, (int, np.integer)):
-        raise ValueError(f"{name} must be an int >= 2, got {resolution!r}")
+        raise ParameterError(f"{name} must be an int >= 2, got {resolution!r}")
     if resolution < 2:
-        raise ValueError(f"{name} must be an int >= 2, got {resolution!r}")
+        raise ParameterError(f"{name} must be an int >= 2, got {resolution!r}")
     return int(resolution)
 
 
@@ -166,7 +166,7 @@ def _evaluate(model: Any, pts: np.ndarray, output: int) -> np.ndarray:
         net = _resolve(model, None, None)  # validates the layers, raises the package's errors
         module = unwrap_model(model)
     if not 0 <= output < net.n_out:
-        raise ValueError(f"output must be in [0, {net.n_out}), got {output!r}")
+        raise ParameterError(f"output must be in [0, {net.n_out}), got {output!r}")
     out = np.empty(len(pts))
     if module is None:
         for s in range(0, len(pts), _BATCH):
@@ -238,7 +238,7 @@ def gradient_raster(
     """
     n = _check_resolution(resolution)
     if isinstance(output, (bool, np.bool_)) or not isinstance(output, (int, np.integer)):
-        raise ValueError(f"output must be an int, got {output!r}")
+        raise ParameterError(f"output must be an int, got {output!r}")
     xs, ys = pixel_grid(bbox, n)
     box = _check_box(bbox)
     gx, gy = np.meshgrid(xs, ys)
@@ -273,15 +273,15 @@ def _check_rtol(rtol: Any) -> float:
     try:
         value = float(rtol)
     except (TypeError, ValueError):
-        raise ValueError(f"rtol must be a number in [0, 1), got {rtol!r}") from None
+        raise ParameterError(f"rtol must be a number in [0, 1), got {rtol!r}") from None
     if not (0.0 <= value < 1.0):
-        raise ValueError(f"rtol must be a number in [0, 1), got {rtol!r}")
+        raise ParameterError(f"rtol must be a number in [0, 1), got {rtol!r}")
     return value
 
 
 def _check_raster(raster: Any) -> GradientRaster:
     if not isinstance(raster, GradientRaster):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"raster must be a GradientRaster (from gradient_raster), got {type(raster).__name__}"
         )
     return raster
@@ -543,12 +543,14 @@ def compare_raster(
     from .partition import Partition
 
     if not isinstance(partition, Partition):
-        raise TypeError(f"partition must be a regions.Partition, got {type(partition).__name__}")
+        raise ArgumentTypeError(
+            f"partition must be a regions.Partition, got {type(partition).__name__}"
+        )
     raster = _check_raster(raster)
     rtol = _check_rtol(rtol)
     o = raster.output
     if o >= partition.network.n_out:
-        raise ValueError(
+        raise ParameterError(
             f"raster.output={o} but the partition's network has {partition.network.n_out} outputs"
         )
     h, w = raster.image.shape
@@ -644,8 +646,8 @@ def resolution_study(
     True
     """
     if isinstance(resolutions, (int, np.integer)) or not np.iterable(resolutions):
-        raise ValueError(f"resolutions must be a sequence of ints, got {resolutions!r}")
+        raise ParameterError(f"resolutions must be a sequence of ints, got {resolutions!r}")
     res = [_check_resolution(r, "resolutions") for r in resolutions]
     if not res:
-        raise ValueError("resolutions must not be empty")
+        raise ParameterError("resolutions must not be empty")
     return {n: raster_count(gradient_raster(model, bbox, n, output=output), rtol) for n in res}

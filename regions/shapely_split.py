@@ -51,7 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .domain import Domain, as_domain
-from .errors import TopologyError
+from .errors import RegionLimitError, TopologyError
 from .network import Network, as_network
 from .tolerance import SUM_RTOL, snap, zero_tolerance
 
@@ -252,7 +252,9 @@ def _vertex_values(
     return xy, idx, z, np.maximum.reduceat(z, first), np.minimum.reduceat(z, first)
 
 
-def split_shapely(network: Network, domain: Domain) -> ShapelyResult:
+def split_shapely(
+    network: Network, domain: Domain, max_regions: int | None = None
+) -> ShapelyResult:
     """Cut a domain into the linear regions of a ReLU network, with shapely.
 
     Parameters
@@ -264,6 +266,9 @@ def split_shapely(network: Network, domain: Domain) -> ShapelyResult:
         The domain, convex or not, possibly with holes or several parts (a
         bounding box or a shapely polygon is accepted via
         :func:`~regions.domain.as_domain`).
+    max_regions : int or None
+        Raise :class:`~regions.errors.RegionLimitError` as soon as the cells
+        outnumber it (checked after every neuron).
 
     Returns
     -------
@@ -377,6 +382,11 @@ def split_shapely(network: Network, domain: Domain) -> ShapelyResult:
             origin = origin[parent]
             bits = bits[parent]
             bits[len(whole) :, j] = positive
+            if max_regions is not None and len(cells) > max_regions:
+                raise RegionLimitError(
+                    f"more than max_regions={max_regions} regions after neuron {j} of hidden "
+                    f"layer {layer} ({len(cells)} so far); raise max_regions or pass None"
+                )
 
         patterns = np.concatenate([patterns[origin], bits], axis=1)
         in_map = pre[origin] * bits[:, :, None]

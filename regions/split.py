@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .errors import RegionLimitError, TopologyError
+from .errors import ParameterError, RegionLimitError, TopologyError
 from .tolerance import DIRECT_MIN_RTOL, GENERIC_RTOL, RECHECK_RTOL, ZERO_RTOL
 
 __all__ = [
@@ -1158,7 +1158,7 @@ def _use_numba(kernel: str, ideal: np.ndarray, work: int) -> bool:
     import sys
 
     if kernel not in ("auto", "numpy", "numba"):
-        raise ValueError(f"kernel must be 'auto', 'numpy' or 'numba', got {kernel!r}")
+        raise ParameterError(f"kernel must be 'auto', 'numpy' or 'numba', got {kernel!r}")
     if kernel == "numpy" or ideal.any():
         return False
     found = importlib.util.find_spec("numba") is not None
@@ -1231,11 +1231,11 @@ def count_faces(
     import threading
 
     if chunk_faces < 1:
-        raise ValueError(f"chunk_faces must be >= 1, got {chunk_faces}")
+        raise ParameterError(f"chunk_faces must be >= 1, got {chunk_faces}")
     if workers is None:
         workers = min(8, os.cpu_count() or 1)
     if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+        raise ParameterError(f"workers must be >= 1, got {workers}")
     hidden = list(hidden)
     counts = [0] * len(hidden)
     if not hidden:

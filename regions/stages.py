@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import ParameterError
 from .split import Mesh, canonical_order, face_reduce, refine_rows, start_mesh
 
 __all__ = ["split_program", "affine_maps", "stage_activation", "PlaneModel"]
@@ -71,7 +72,7 @@ def stage_activation(stage: Any, z: np.ndarray, ideal: np.ndarray) -> np.ndarray
         return a
     if stage.kind == "maxpool":
         return z[:, stage.groups].max(axis=2)
-    raise ValueError(f"unknown stage kind {stage.kind!r}")
+    raise ParameterError(f"unknown stage kind {stage.kind!r}")
 
 
 def split_program(
@@ -101,7 +102,7 @@ def split_program(
         functions.
     """
     if tuple(program.input_shape) != (2,):
-        raise ValueError(
+        raise ParameterError(
             f"the program takes inputs of shape {program.input_shape}; fold a plane in first "
             "(Program.on_plane)"
         )
@@ -165,6 +166,15 @@ def split_program(
         else:
             zs = qv  # q = z for ReLU-like units
         a = stage_activation(st, zs, ideal)
+        if st.kind == "hardtanh":
+            # where a breakpoint value was snapped to zero the output is the bound
+            # itself, exactly: the carried z is interpolated and may miss it by an
+            # ulp, which would leave a cell where the next stage is constant with
+            # values of noise instead of a constant (and a sliver cut by it)
+            m = zs.shape[1]
+            fin = ~ideal[:, None]
+            a = np.where((qv[:, :m] <= 0) & fin, st.lo, a)
+            a = np.where((qv[:, m:] >= 0) & fin, st.hi, a)
         width = a.shape[1]
         h = np.hstack([kept, a])
         cols = np.r_[cols[keep], np.arange(next_col, next_col + width)]
@@ -240,7 +250,7 @@ def _stage_map(program: Any, s: int, st: Any, z: np.ndarray, bits: np.ndarray) -
         best = np.argmax(wins[:, g], axis=2)  # (C, G): position of the max in each window
         idx = g[np.arange(g.shape[0])[None, :], best]  # (C, G) index into z
         return np.take_along_axis(z, idx[:, :, None], axis=1)
-    raise ValueError(f"unknown stage kind {st.kind!r}")
+    raise ParameterError(f"unknown stage kind {st.kind!r}")
 
 
 class PlaneModel:

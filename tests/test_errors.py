@@ -187,3 +187,126 @@ def test_max_regions_fails_early() -> None:
     assert len(regions.linear_regions(model, max_regions=n)) == n
     with pytest.raises(ValueError, match="max_regions must be a positive int or None, got 0"):
         regions.linear_regions(model, max_regions=0)
+
+
+def _small_net(seed: int) -> nn.Sequential:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(2, 5), nn.ReLU(), nn.Linear(5, 1))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"method": "foo"}, r"method must be one of .*'foo'"),
+        ({"kernel": "cuda"}, r"kernel must be one of .*'cuda'"),
+        ({"kernel": np.array(["a", "b"])}, r"kernel must be one of"),
+        ({"workers": 0}, r"workers must be a positive int or None, got 0"),
+        ({"workers": 2.5}, r"workers must be a positive int or None, got 2.5"),
+        ({"workers": True}, r"workers must be a positive int or None, got True"),
+        ({"merge": "no"}, r"merge must be True or False, got 'no'"),
+        ({"merge": np.array([1, 1])}, r"merge must be True or False"),
+        ({"progress": None}, r"progress must be True or False, got None"),
+    ],
+)
+def test_count_regions_keyword_arguments_are_checked(kwargs: dict, match: str) -> None:
+    with pytest.raises(regions.ParameterError, match=match) as info:
+        regions.count_regions(_small_net(0), **kwargs)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, RegionsError)
+
+
+@pytest.mark.parametrize("bad", [0, -5, 1.5, True, "10"])
+def test_max_regions_is_checked(bad: object) -> None:
+    with pytest.raises(regions.ParameterError, match=r"max_regions must be a positive int"):
+        regions.linear_regions(_small_net(1), max_regions=bad)
+
+
+def test_numpy_integers_are_accepted_as_counts() -> None:
+    net = _small_net(2)
+    n = regions.count_regions(net)
+    assert regions.count_regions(net, workers=np.int64(1)) == n
+    assert len(regions.linear_regions(net, max_regions=np.int32(1000))) == n
+
+
+@pytest.mark.parametrize("method", ["fast", "shapely"])
+def test_max_regions_holds_for_both_splitters(method: str) -> None:
+    net = mlp([2, 5, 1], 0)
+    assert len(regions.linear_regions(net, method=method)) > 2
+    with pytest.raises(regions.RegionLimitError, match=r"max_regions=2"):
+        regions.linear_regions(net, method=method, max_regions=2)
+
+
+def test_wrong_argument_types_name_the_parameter() -> None:
+    from regions.export import to_geojson
+
+    with pytest.raises(regions.ArgumentTypeError, match=r"model must be a torch.nn.Module.*str"):
+        regions.count_regions("model.pt")
+    with pytest.raises(regions.ArgumentTypeError, match=r"plane must be a regions.Plane.*tuple"):
+        regions.count_regions(_small_net(3), plane=([0, 0], [1, 0], [0, 1]))
+    p = regions.linear_regions(_small_net(3))
+    with pytest.raises(regions.ParameterError, match=r"color_by must be one of .*'foo'"):
+        p.plot(color_by="foo")
+    with pytest.raises(regions.ArgumentTypeError, match=r"partition must be a regions.Partition"):
+        to_geojson("not a partition")
+
+
+def test_locate_refuses_points_it_cannot_place() -> None:
+    p = regions.linear_regions(_small_net(4))
+    with pytest.raises(InputDimensionError, match=r"finite"):
+        p.locate([[np.nan, 0.0]])
+    with pytest.raises(InputDimensionError, match=r"\(P, 2\)"):
+        p.locate([[1.0, 2.0, 3.0]])
+
+
+def test_weights_that_cannot_be_read_name_their_layer() -> None:
+    meta = nn.Sequential(nn.Linear(2, 3, device="meta"), nn.ReLU(), nn.Linear(3, 1, device="meta"))
+    with pytest.raises(regions.ArgumentTypeError, match=r"nn.Linear at index 0.*meta device"):
+        regions.count_regions(meta)
+    cplx = nn.Sequential(nn.Linear(2, 3, dtype=torch.complex64), nn.ReLU(), nn.Linear(3, 1))
+    with pytest.raises(regions.ArgumentTypeError, match=r"nn.Linear at index 0.*complex"):
+        regions.count_regions(cplx)
+    empty = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))
+    empty[2].weight = nn.Parameter(torch.zeros(0, 4))
+    empty[2].bias = nn.Parameter(torch.zeros(0))
+    with pytest.raises(ShapeMismatchError, match=r"nn.Linear at index 2 has out_features=0"):
+        regions.linear_regions(empty)
+
+
+def test_affine_layers_whose_product_overflows() -> None:
+    big = nn.Sequential(
+        nn.Linear(2, 4), nn.Linear(4, 4), nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 1)
+    ).double()
+    with torch.no_grad():
+        for k in range(3):
+            big[k].weight.mul_(1e120)
+    with pytest.raises(NonFiniteWeightError, match=r"overflows float64"):
+        regions.count_regions(big)
+
+
+def test_integer_weights_verify() -> None:
+    lin1, lin2 = nn.Linear(2, 3), nn.Linear(3, 1)
+    rng = np.random.default_rng(5)
+    model = nn.Sequential(lin1, nn.ReLU(), lin2)
+    for lin in (lin1, lin2):
+        lin.weight = nn.Parameter(
+            torch.from_numpy(rng.integers(-3, 4, size=tuple(lin.weight.shape))), requires_grad=False
+        )
+        lin.bias = nn.Parameter(
+            torch.from_numpy(rng.integers(-3, 4, size=tuple(lin.bias.shape))), requires_grad=False
+        )
+    p = regions.linear_regions(model)
+    p.verify()
+    assert model[0].weight.dtype == torch.int64  # the model is not changed
+
+
+@pytest.mark.parametrize(
+    ("bbox", "match"),
+    [
+        ((-1e300, -1e300, 1e300, 1e300), r"overflow float64"),
+        ((-1e-300, -1e-300, 1e-300, 1e-300), r"too thin"),
+        ((1e6, 0.0, 1e6 + 1e-6, 1.0), r"too thin"),
+        (shapely.box(-1e300, -1e300, 1e300, 1e300), r"overflow float64"),
+    ],
+)
+def test_domains_float64_cannot_partition(bbox: object, match: str) -> None:
+    with pytest.raises(DomainError, match=match):
+        regions.count_regions(_small_net(6), bbox)

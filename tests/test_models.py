@@ -240,3 +240,48 @@ def test_raster_and_refinement_figure_for_a_compiled_model() -> None:
     plt.close("all")
     report = p.compare_raster(80)
     assert report.n_checked > 0 and report.n_mismatch == 0
+
+
+
+INTEGER_UNITS = [  # (first layer's unit, second layer's unit)
+    ((lambda: nn.Hardtanh(0.0, 2.0), ("hardtanh", 0, 2)),
+     (lambda: nn.Hardtanh(-1.0, 1.0), ("hardtanh", -1, 1))),
+    ((lambda: nn.Hardtanh(-1.0, 1.0), ("hardtanh", -1, 1)),
+     (lambda: nn.Hardtanh(0.0, 2.0), ("hardtanh", 0, 2))),
+    ((lambda: nn.ReLU6(), ("hardtanh", 0, 6)), (lambda: nn.ReLU6(), ("hardtanh", 0, 6))),
+    ((lambda: nn.LeakyReLU(0.5), ("leaky", 0.5)), (lambda: nn.ReLU(), ("relu",))),
+]
+
+
+@pytest.mark.parametrize("unit", range(len(INTEGER_UNITS)))
+def test_small_integer_nets_match_the_oracle(unit: int) -> None:
+    # weights in {-2..2}: outputs that sit exactly on a breakpoint over a whole cell
+    # (a hardtanh saturated at its lower bound feeding a neuron that is then constantly
+    # at the next unit's lower bound), lines through vertices and repeated lines are
+    # common, and each must cut nothing it does not cross
+    units = INTEGER_UNITS[unit]
+    kinds = [kind for _, kind in units]
+    rng = np.random.default_rng(7 + unit)
+    box = (-10, -10, 10, 10)
+    for _ in range(60):
+        widths = [2, int(rng.integers(2, 4)), int(rng.integers(1, 4))]
+        hidden = []
+        for n, m, (_, kind) in zip(widths[:-1], widths[1:], units, strict=True):
+            scale = 3.0 if kind[0] == "hardtanh" and kind[2] == 6 else 1.0
+            hidden.append((scale * rng.integers(-2, 3, size=(m, n)).astype(float),
+                           scale * rng.integers(-2, 3, size=m).astype(float)))
+        layers: list[nn.Module] = []
+        for (w, b), (make, _) in zip(hidden, units, strict=True):
+            lin = nn.Linear(w.shape[1], w.shape[0]).double()
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(w))
+                lin.bias.copy_(torch.from_numpy(b))
+            layers += [lin, make()]
+        model = nn.Sequential(*layers, nn.Linear(widths[-1], 1).double())
+        p = regions.linear_regions(model, box)
+        p.verify()
+        ref = oracle_regions(
+            [(w.tolist(), b.tolist()) for w, b in hidden], as_domain(box).ring, kinds=kinds
+        )
+        assert len(p) == len(ref.cells), (hidden, len(p), len(ref.cells))
+        assert regions.count_regions(model, box) == len(ref.cells)

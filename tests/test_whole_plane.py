@@ -224,3 +224,35 @@ def test_whole_plane_needs_the_fast_method_and_split_mesh_api() -> None:
     assert m.n_faces == 4 and np.isinf(m.areas()).all()
     rec = regions.linear_regions(net, None).recession
     assert all(len(r) >= 1 for r in rec)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_locate_finds_every_point_of_the_plane(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    net = random_mlp(rng, [6, 5, 4])
+    p = regions.linear_regions(net, None)
+    # points inside the frame, far outside it (up to 1e8), and on a ray at infinity
+    pts = rng.normal(size=(3000, 2)) * 10.0 ** rng.integers(-1, 9, size=(3000, 1))
+    idx = p.locate(pts)
+    assert (idx >= 0).all()
+    a, bits = pts, []
+    for w, b in net.hidden:
+        z = a @ w.T + b
+        bits.append(z > 0)
+        a = np.maximum(z, 0.0)
+    pattern = np.concatenate(bits, axis=1)
+    np.testing.assert_array_equal(p.patterns[idx], pattern)
+    far = ~shapely.contains_xy(shapely.box(*p.domain.bounds), pts[:, 0], pts[:, 1])
+    assert far.sum() > 1000  # the far points are really outside the frame
+    assert not p.bounded[idx[far]].any()  # and in unbounded regions
+
+
+def test_locate_far_on_a_line_takes_the_lower_region() -> None:
+    # two lines: x = 0 and y = 0; a far point on x = 0 touches two regions
+    net = net_of(np.array([[1.0, 0.0], [0.0, 1.0]]), np.zeros(2))
+    p = regions.linear_regions(net, None)
+    assert "the whole plane" in repr(p)
+    on_line, left, right = p.locate([[0.0, 1e9], [-1.0, 1e9], [1.0, 1e9]])
+    assert left != right
+    assert on_line == min(left, right)
+    assert p.patterns[right, 0] and not p.patterns[left, 0]
