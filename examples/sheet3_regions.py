@@ -80,11 +80,12 @@ def study(name: str, model: object, res: int, out: pathlib.Path) -> None:
     reach = math.ceil(far) + 1
     print(f"{'box half-width':>15} {'activation regions':>19} {'function regions':>17}")
     counts = {}
-    for h in [*COUNT_HALF_WIDTHS, reach]:
+    for h in sorted({*COUNT_HALF_WIDTHS, reach}):
         p = regions.linear_regions(model, box(h))
         p.verify()
         counts[h] = (len(p), len(p.merged()))
-        print(f"{h:>15g} {counts[h][0]:>19} {counts[h][1]:>17}")
+        note = "  <- the reach: the farthest vertex, rounded up, + 1" if h == reach else ""
+        print(f"{h:>15g} {counts[h][0]:>19} {counts[h][1]:>17}{note}")
     wp = regions.linear_regions(model, None)
     wp.verify()
     whole = len(wp)

@@ -89,6 +89,8 @@ def deep_bounds(out: pathlib.Path, seeds: range) -> None:
     print()
     print(f"deep nets: bounds on the regions of the plane vs measured counts in "
           f"[-{half:g}, {half:g}]^2, seeds {seeds.start}..{seeds.stop - 1}")
+    print("(both bounds are on the MAXIMUM over all weights: Serra's holds for every net, "
+          "Montufar's is reached by special weights, so random nets fall far below it)")
     head = (f"{'widths':<16} {'1 layer, same n':>15} {'Serra upper':>12} {'Montufar lower':>15}"
             f"  measured (min / mean / max)")
     print(head)

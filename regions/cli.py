@@ -33,7 +33,7 @@ DEMO_DIR = "regions-demo-out"
 #: Environment variable that overrides the path of the benchmark suite script.
 BENCH_SUITE_ENV = "REGIONS_BENCH_SUITE"
 #: Figure formats ``regions plot`` writes (by the output file's suffix).
-FIGURE_FORMATS: tuple[str, ...] = (".png", ".pdf", ".svg")
+FIGURE_FORMATS: tuple[str, ...] = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 #: Export formats ``regions export`` writes (by the output file's suffix).
 EXPORT_FORMATS: tuple[str, ...] = (".geojson", ".json", ".npz")
 #: The box of ``--bbox`` when neither it nor ``--plane`` is given (``regions.DEFAULT_BBOX``).

@@ -81,6 +81,11 @@ def _resolve(model: Any, plane: Any, input_shape: Any) -> Any:
             raise ParameterError("plane= needs a torch model, not a regions.Network")
         return model
     model = unwrap_model(model)  # torch.compile, nn.DataParallel: the module they run
+    if type(model).__name__ == "ModuleList" and type(model).__module__.startswith("torch.nn"):
+        raise UnsupportedLayerError(
+            "the model is an nn.ModuleList, which has no forward; wrap the layers in "
+            "nn.Sequential"
+        )
     if plane is None and input_shape is None:
         try:
             return Network.from_torch(model)  # the MLP fast path
@@ -183,8 +188,14 @@ def linear_regions(
     Parameters
     ----------
     model : torch.nn.Module or Network
-        An ``nn.Sequential`` of supported layers (see
-        :data:`regions.SUPPORTED_LAYERS`) with 2-D input. It is not modified.
+        Any piecewise-linear torch model: an ``nn.Sequential`` of
+        ``Linear``/``ReLU`` is read directly; anything else (a custom
+        ``nn.Module`` with its own ``forward``, conv nets, other
+        piecewise-linear units, skip connections) is traced with ``torch.fx``
+        (see the README's "Supported layers"); ``torch.compile``,
+        ``nn.DataParallel`` and TorchScript wrappers of such a model are read
+        as the model. It takes 2-D points, or inputs of any shape with
+        ``plane``. It is not modified.
     bbox : (xmin, ymin, xmax, ymax), shapely Polygon or None, default (-10, -10, 10, 10)
         The domain: a box in the order of shapely's ``bounds``, or a polygon,
         convex or not. ``None``: the whole plane, unbounded regions included,
@@ -218,7 +229,11 @@ def linear_regions(
     ------
     UnsupportedLayerError, InputDimensionError, ShapeMismatchError,
     NonFiniteWeightError, TrainingModeError, DomainError
-        See :mod:`regions.errors`.
+        A model or domain that cannot be read; see :mod:`regions.errors`.
+    ParameterError, ArgumentTypeError
+        A keyword argument outside its values, or an argument of the wrong type.
+    RegionLimitError
+        Past ``max_regions``.
 
     Examples
     --------
@@ -286,6 +301,8 @@ def count_regions(
     Parameters
     ----------
     model : torch.nn.Module or Network
+        As in :func:`linear_regions`: any piecewise-linear torch model (it is
+        not modified).
     bbox : (xmin, ymin, xmax, ymax), shapely Polygon or None, default (-10, -10, 10, 10)
         ``None``: the whole plane, exactly.
     method : {"fast", "shapely"}
@@ -316,6 +333,17 @@ def count_regions(
     Returns
     -------
     int
+
+    Raises
+    ------
+    UnsupportedLayerError, InputDimensionError, ShapeMismatchError,
+    NonFiniteWeightError, TrainingModeError, DomainError
+        Bad models and domains, as in :func:`linear_regions`.
+    ParameterError, ArgumentTypeError
+        A keyword argument outside its values, or an argument of the wrong type.
+    RegionLimitError
+        Only with ``merge=True`` (which builds the partition), past 5,000,000
+        regions.
 
     Examples
     --------

@@ -277,24 +277,24 @@ def save_npz(partition: Any, path: Any) -> pathlib.Path:
     import shapely
 
     p = _check_partition(partition)
-    polys = _oriented(p)
-    rings: list[np.ndarray] = []
-    per_region = np.zeros(len(polys), dtype=np.int64)
-    for r, poly in enumerate(polys):
-        parts = [poly.exterior, *poly.interiors]
-        per_region[r] = len(parts)
-        for ring in parts:
-            rings.append(np.asarray(shapely.get_coordinates(ring))[:-1])  # drop closing vertex
-    sizes = np.array([len(c) for c in rings], dtype=np.int64)
-    vertices = np.concatenate(rings) if rings else np.zeros((0, 2))
     out = pathlib.Path(path)
+    if out.is_dir():
+        raise ParameterError(f"path {str(out)!r} is a directory; give a file name such as "
+                             f"{str(out / 'regions.npz')!r}")
     if out.suffix != ".npz":
         out = out.with_name(out.name + ".npz")
+    polys = _oriented(p)
+    # all rings at once: shapely's ragged arrays hold closed rings; drop each closing vertex
+    _, coords, (ring_off, poly_off) = shapely.to_ragged_array(polys)
+    ring_off = np.asarray(ring_off, dtype=np.int64)
+    keep = np.ones(len(coords), dtype=bool)
+    keep[ring_off[1:] - 1] = False
+    vertices = np.asarray(coords, dtype=np.float64)[keep]
     np.savez_compressed(
         out,
-        vertices=np.asarray(vertices, dtype=np.float64),
-        ring_ptr=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-        region_ptr=np.concatenate([[0], np.cumsum(per_region)]).astype(np.int64),
+        vertices=vertices,
+        ring_ptr=ring_off - np.arange(len(ring_off), dtype=np.int64),
+        region_ptr=np.asarray(poly_off, dtype=np.int64),
         patterns=p.patterns,
         jacobians=p.jacobians,
         offsets=p.offsets,

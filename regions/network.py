@@ -373,7 +373,10 @@ def unwrap_model(model: Any) -> Any:
 
     ``torch.compile(m)`` (an ``OptimizedModule``) and ``nn.DataParallel(m)``
     compute ``m``'s function, so their regions are ``m``'s: ``m`` is read and
-    checked instead (nested wrappers too). Anything else comes back as it is.
+    checked instead (nested wrappers too). A TorchScript module
+    (``torch.jit.script`` or ``torch.jit.trace`` of an ``nn.Sequential`` of
+    supported layers) is rebuilt as that ``nn.Sequential``. Anything else
+    comes back as it is.
 
     Examples
     --------
@@ -384,10 +387,15 @@ def unwrap_model(model: Any) -> Any:
     >>> unwrap_model(m) is m
     True
     """
+    import torch
     from torch import nn
 
     while True:
         t = type(model)
+        if isinstance(model, torch.jit.ScriptModule):  # scripted or traced nn.Sequential
+            from .io import _from_torchscript
+
+            return _from_torchscript(model)
         if t is nn.DataParallel:
             model = model.module
         elif (

@@ -209,6 +209,10 @@ def test_plot_other_formats(tmp_path: pathlib.Path, model_file: tuple[pathlib.Pa
     res = run("plot", str(f), "-o", str(out), "--color-by", "value")
     assert res.returncode == 0, res.stderr
     assert out.read_text().lstrip().startswith("<?xml") and "<svg" in out.read_text()
+    jpg = tmp_path / "r.jpg"
+    res = run("plot", str(f), "-o", str(jpg))
+    assert res.returncode == 0, res.stderr
+    assert jpg.read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG's start-of-image marker
 
 
 def test_plot_errors(tmp_path: pathlib.Path, model_file: tuple[pathlib.Path, Any]) -> None:

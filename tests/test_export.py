@@ -314,3 +314,10 @@ def test_whole_plane_geojson_marks_unbounded_regions() -> None:
     assert sum(not q["bounded"] for q in props) == 12
     assert all((q["area"] is None) == (not q["bounded"]) for q in props)
     assert fc["regions"]["whole_plane"] is True
+
+
+def test_save_npz_refuses_a_directory(tmp_path: pathlib.Path) -> None:
+    p = regions.linear_regions(mlp((2, 4, 1), seed=1))
+    with pytest.raises(regions.ParameterError, match=r"is a directory"):
+        save_npz(p, tmp_path)
+    assert not (tmp_path.parent / (tmp_path.name + ".npz")).exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -285,3 +287,23 @@ def test_small_integer_nets_match_the_oracle(unit: int) -> None:
         )
         assert len(p) == len(ref.cells), (hidden, len(p), len(ref.cells))
         assert regions.count_regions(model, box) == len(ref.cells)
+
+
+def test_torchscript_models_are_read_as_their_sequential() -> None:
+    torch.manual_seed(11)
+    m = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1))
+    box = (-4, -4, 4, 4)
+    p = regions.linear_regions(m, box)
+    with warnings.catch_warnings():  # torch 2.10+ deprecates TorchScript; files still hold it
+        warnings.simplefilter("ignore", DeprecationWarning)
+        scripted = [torch.jit.script(m), torch.jit.trace(m, torch.zeros(1, 2))]
+    for sm in scripted:
+        q = regions.linear_regions(sm, box)
+        q.verify()
+        assert len(q) == len(p)
+        np.testing.assert_array_equal(sorted_rows(q.patterns), sorted_rows(p.patterns))
+
+
+def test_a_module_list_model_is_refused_by_name() -> None:
+    with pytest.raises(regions.UnsupportedLayerError, match=r"nn.ModuleList, which has no forward"):
+        regions.count_regions(nn.ModuleList([nn.Linear(2, 3), nn.ReLU()]))
