@@ -332,7 +332,7 @@ def test_count_regions_kernel_choice_gives_the_same_count() -> None:
     counts = {k: regions.count_regions(net, bbox, kernel=k) for k in ("auto", "numba", "numpy")}
     assert len(set(counts.values())) == 1
     assert counts["numba"] == len(regions.linear_regions(net, bbox))
-    with pytest.raises(ValueError, match="kernel must be 'auto', 'numba' or 'numpy', got 'gpu'"):
+    with pytest.raises(ValueError, match=r"kernel must be one of .*, got 'gpu'"):
         regions.count_regions(net, bbox, kernel="gpu")
 
 
