@@ -436,8 +436,9 @@ def refine(
     j, f : int
         The split function (and face) where a non-zero status arose.
     mesh : tuple
-        ``(xy, z, ptr, verts, parents)`` of the refined mesh (vertices first
-        the old ones, then the new).
+        ``(xy, z, ptr, verts, parents, scale)`` of the refined mesh (vertices
+        first the old ones, then the new; ``scale`` each vertex's tolerance
+        scale, a new one's inherited from its edge).
 
     Notes
     -----
@@ -501,7 +502,7 @@ def refine(
             if direct is not None:
                 z = np.empty((nv, len(bd)))  # numpy's: huge pages (see _grow)
                 affine_rows(z, xyc, wd, bd, scale, w1, b1, float(rtol))
-            return 0, -1, -1, (xyc[:nv], z[:nv], ptr, verts, parents)
+            return 0, -1, -1, (xyc[:nv], z[:nv], ptr, verts, parents, scale[:nv])
         jlo = jbad + 1
 
 

@@ -41,7 +41,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .errors import ParameterError, RegionLimitError, TopologyError
-from .tolerance import DIRECT_MIN_RTOL, GENERIC_RTOL, RECHECK_RTOL, ZERO_RTOL
+from .tolerance import DIRECT_MIN_RTOL, GENERIC_RTOL, RECHECK_RTOL, ZERO_RTOL, scale_floor
 
 __all__ = [
     "Mesh",
@@ -278,6 +278,7 @@ class Refined(NamedTuple):
     face_verts: np.ndarray
     parents: np.ndarray
     ideal: np.ndarray
+    scale: np.ndarray  # each vertex's zero-test scale (a new vertex's inherited from its edge)
 
 
 def _next_slot(ptr: np.ndarray) -> np.ndarray:
@@ -739,10 +740,12 @@ def split_mesh(
     kernel = _net_kernel(kernel, hidden)
     bar = _progress_bar(sum(int(w.shape[0]) for w, _ in hidden)) if progress else None
     tick = bar.update if bar is not None else None
+    floor = None  # the first layer's vertices are the domain's own
     try:
         for layer, (w, b) in enumerate(hidden):
-            mesh, act = _layer_step(
-                mesh, act, w, b, layer, zero_rtol, max_faces, witness, tick, on_layer, kernel
+            mesh, act, floor = _layer_step(
+                mesh, act, w, b, layer, zero_rtol, max_faces, witness, tick, on_layer, kernel,
+                floor,
             )
     finally:
         if bar is not None:
@@ -808,12 +811,17 @@ def _layer_step(
     tick: Callable[[int], None] | None,
     on_layer: Callable[[int, Mesh], None] | None,
     kernel: str = "auto",
-) -> tuple[Mesh, np.ndarray]:
-    """One hidden layer of :func:`split_mesh`: refine, record patterns and parents."""
+    floor: np.ndarray | None = None,
+) -> tuple[Mesh, np.ndarray, np.ndarray]:
+    """One hidden layer of :func:`split_mesh`: refine, record patterns and parents.
+
+    Returns the refined mesh, the next layer's input at its vertices and the
+    next layer's scale floor (:func:`regions.tolerance.scale_floor`).
+    """
     ptr, verts = mesh.face_ptr, mesh.face_verts
     r = refine_layer(
         mesh.xy, act, ptr, verts, w, b, zero_rtol, max_faces, layer, mesh.ideal, witness, tick,
-        kernel,
+        kernel, floor=floor,
     )
     ptr, verts = r.face_ptr, r.face_verts
     pattern = face_reduce(r.z > 0, ptr, verts, np.bitwise_or)
@@ -833,7 +841,7 @@ def _layer_step(
     if on_layer is not None:
         on_layer(layer, mesh)
     act = np.maximum(r.z, 0.0, out=r.z)
-    return mesh, act
+    return mesh, act, scale_floor(r.scale, w, b, zero_rtol, r.ideal)
 
 
 def canonical_order(
@@ -896,6 +904,7 @@ def refine_layer(
     tick: Callable[[int], None] | None = None,
     kernel: str = "auto",
     lazy: bool = False,
+    floor: np.ndarray | None = None,
 ) -> Refined:
     """Split every face of a mesh by every neuron of one layer.
 
@@ -931,6 +940,9 @@ def refine_layer(
         (the last layer of a count): the compiled kernel then interpolates at
         a vertex made by neuron ``j`` only the columns after ``j`` and leaves
         the others undefined. The array code ignores it.
+    floor : (V,) float64 array, optional
+        The least tolerance scale of each vertex, inherited from the layer
+        before (:func:`regions.tolerance.scale_floor`); default none.
 
     Returns
     -------
@@ -961,6 +973,8 @@ def refine_layer(
             np.matmul(act, weight.T, out=z[:nv])
             scale = np.empty(len(z))
             bias_and_scale(z, nv, act, np.ascontiguousarray(bias, dtype=np.float64), scale)
+        if floor is not None:
+            np.maximum(scale[:nv], floor, out=scale[:nv])
         r = _refine_numba(
             xy, z, nv, n, scale, np.abs(weight).sum(axis=1), np.abs(bias), face_ptr,
             face_verts, rtol, max_faces, layer, lazy, direct,
@@ -974,6 +988,8 @@ def refine_layer(
     else:
         z += bias
     scale = np.abs(act).max(axis=1) if act.shape[1] else np.zeros(len(act))
+    if floor is not None:
+        np.maximum(scale, floor, out=scale)
     return refine_rows(
         xy,
         z,
@@ -1091,7 +1107,8 @@ def refine_rows(
         tick(n_split - done)
     ptr, verts = ar.compact()
     return Refined(
-        ar.xy[: ar.nv], ar.z[: ar.nv], ptr, verts, ar.cell[: ar.nf].copy(), ar.ideal[: ar.nv]
+        ar.xy[: ar.nv], ar.z[: ar.nv], ptr, verts, ar.cell[: ar.nf].copy(), ar.ideal[: ar.nv],
+        ar.scale[: ar.nv],
     )
 
 
@@ -1118,8 +1135,8 @@ def _refine_numba(
             f"face {fbad} is not cut by neuron {jbad} into two convex pieces; the mesh lost "
             "convexity"
         )
-    xy2, z2, ptr, verts, parents = out
-    return Refined(xy2, z2, ptr, verts, parents, np.zeros(len(xy2), dtype=bool))
+    xy2, z2, ptr, verts, parents, sc = out
+    return Refined(xy2, z2, ptr, verts, parents, np.zeros(len(xy2), dtype=bool), sc)
 
 
 #: Below this many (split function x face) pairs (estimated by ``_work``), ``kernel="auto"``
@@ -1247,7 +1264,7 @@ def count_faces(
     # a chunk's vertex rows are gathered only when it is taken (bounded memory)
     root = (
         ring, ring.copy(), np.array([0, k], dtype=np.int64), np.arange(k, dtype=np.int64),
-        np.zeros(1, dtype=np.int64), None, None,
+        np.zeros(1, dtype=np.int64), None, None, None,
     )
     stack: list[tuple[int, tuple[Any, ...], int, int]] = [(0, root, 0, 1)]
     cond = threading.Condition()
@@ -1256,17 +1273,20 @@ def count_faces(
     errors: list[BaseException] = []
 
     def work(layer: int, parent: tuple[Any, ...], s: int, e: int) -> None:
-        xy, act, ptr, verts, order, scale, bits = parent
+        xy, act, ptr, verts, order, scale, bits, floor = parent
         w, b = hidden[layer]
         last = layer + 1 == len(hidden)
         rtol = ZERO_RTOL if zero_rtol is None else float(zero_rtol)
         nxt_bits = None
+        vscale = None
         if layer:
             if bits is not None:
                 bits = bits[order[s:e]]
             used, ptr, verts = _sub_mesh(ptr, verts, order[s:e])
             cptr, cverts = ptr, verts
             xy = xy[used]
+            if floor is not None:
+                floor = floor[used]
             if scale is None:
                 act = act[used]
             else:  # the rows are already this layer's pre-activations (from face maps)
@@ -1284,15 +1304,17 @@ def count_faces(
                 if last:
                     f = _count_last(xy, z, sc, w1, b1, ptr, verts, rtol, layer)
                 else:
-                    xy, z, ptr, verts, parents, _ = _refine_numba(
+                    xy, z, ptr, verts, parents, _, vscale = _refine_numba(
                         xy, z, k, len(b), sc, w1, b1, ptr, verts, rtol, None, layer, False
                     )
         if layer == 0 or scale is None:
             if last:
-                f = count_layer(xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, layer=layer)
+                f = count_layer(
+                    xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, layer=layer, floor=floor
+                )
             else:
-                xy, z, ptr, verts, _, _ = refine_layer(
-                    xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel
+                xy, z, ptr, verts, _, _, vscale = refine_layer(
+                    xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, floor=floor
                 )
         if not last:
             f = len(ptr) - 1
@@ -1300,12 +1322,16 @@ def count_faces(
         if not last:
             w2, b2 = hidden[layer + 1]
             nxt_scale = None
+            assert vscale is not None
+            nxt_floor = scale_floor(vscale, w, b, rtol)  # the next layer's least scales
             maps = layer == 0 and w.shape[0] >= ROOT_MAP_MIN and _use_numba(
                 kernel, np.zeros(1, dtype=bool), len(b2) * f
             )
             if maps and layer + 2 == len(hidden):
                 # the second layer is the last: counted from the face maps, no rows formed
-                n_next = _root_count_next(xy, z, ptr, verts, w, b, w2, b2, rtol, workers)
+                n_next = _root_count_next(
+                    xy, z, ptr, verts, w, b, w2, b2, rtol, workers, nxt_floor
+                )
                 with cond:
                     counts[layer + 1] += n_next
                     if bar is not None:
@@ -1315,6 +1341,8 @@ def count_faces(
                     # one cell's arrangement: the next layer's rows from per-face maps,
                     # n values per face instead of a product of n x n per vertex
                     z, nxt_scale, nxt_bits = _root_next_rows(xy, z, ptr, verts, w, b, w2, b2)
+                    nv_ = len(nxt_floor)
+                    np.maximum(nxt_scale[:nv_], nxt_floor, out=nxt_scale[:nv_])
                 elif (
                     layer == 1 and bits is not None
                     and min(w.shape[0], w2.shape[0]) >= CHUNK_MAP_MIN
@@ -1326,6 +1354,8 @@ def count_faces(
                         xy, z, cptr, cverts, ptr, verts, parents, bits, hidden[0],
                         hidden[1], hidden[2],
                     )
+                    nv_ = len(nxt_floor)
+                    np.maximum(nxt_scale[:nv_], nxt_floor, out=nxt_scale[:nv_])
                 else:
                     np.maximum(z, 0.0, out=z)
                 # a cell's next rows from face maps (the second layer's chunks, when a
@@ -1336,7 +1366,7 @@ def count_faces(
                     step = max(1, chunk_faces // CHUNK_MAP_SPLIT)
                 # chunks of nearby faces share most vertices: fewer rows to recompute
                 order = _spatial_order(xy, ptr, verts) if f > step else np.arange(f)
-                mesh = (xy, z, ptr, verts, order, nxt_scale, nxt_bits)
+                mesh = (xy, z, ptr, verts, order, nxt_scale, nxt_bits, nxt_floor)
                 items = [(layer + 1, mesh, c, min(f, c + step)) for c in range(0, f, step)]
         with cond:
             counts[layer] += f
@@ -1420,6 +1450,7 @@ def count_layer(
     zero_rtol: float | None = None,
     kernel: str = "auto",
     layer: int = 0,
+    floor: np.ndarray | None = None,
 ) -> int:
     """Number of faces :func:`refine_layer` would make, without making them where it can.
 
@@ -1437,7 +1468,7 @@ def count_layer(
 
     Parameters
     ----------
-    xy, act, face_ptr, face_verts, weight, bias, zero_rtol, kernel, layer
+    xy, act, face_ptr, face_verts, weight, bias, zero_rtol, kernel, layer, floor
         As in :func:`refine_layer` (a bounded mesh).
 
     Returns
@@ -1462,7 +1493,7 @@ def count_layer(
     """
     if not _use_numba(kernel, np.zeros(1, dtype=bool), _work(len(bias), len(face_ptr) - 1)):
         r = refine_layer(xy, act, face_ptr, face_verts, weight, bias, zero_rtol, kernel=kernel,
-                         layer=layer)
+                         layer=layer, floor=floor)
         return len(r.face_ptr) - 1
     from ._kernel import bias_and_scale
 
@@ -1472,6 +1503,8 @@ def count_layer(
     z = act @ np.asarray(weight, dtype=np.float64).T
     scale = np.empty(nv)
     bias_and_scale(z, nv, act, np.ascontiguousarray(bias, dtype=np.float64), scale)
+    if floor is not None:
+        np.maximum(scale, floor, out=scale)
     return _count_last(
         xy, z, scale, np.abs(weight).sum(axis=1), np.abs(bias), face_ptr, face_verts, rtol,
         layer,
@@ -1752,6 +1785,7 @@ ROOT_PART_FACES: int = 2000
 def _root_count_next(
     xy: np.ndarray, z1: np.ndarray, ptr: np.ndarray, verts: np.ndarray, w1: np.ndarray,
     b1: np.ndarray, w2: np.ndarray, b2: np.ndarray, rtol: float, workers: int = 1,
+    floor: np.ndarray | None = None,
 ) -> int:
     """Faces of the second and last layer on the first layer's arrangement, from face maps.
 
@@ -1776,6 +1810,11 @@ def _root_count_next(
     w2t = np.ascontiguousarray(w2.T)
     b2 = np.ascontiguousarray(b2, dtype=np.float64)
     l1, gv, sv, pre, depth = root_setup(xy, z1, nv, w1, b1, w2t, order, pred)
+    if floor is not None:
+        # the zero test's scale: at least what the vertices inherit; the recheck band
+        # (relative to gv) stays four orders wider than the zero band
+        np.maximum(sv[:nv], floor[:nv], out=sv[:nv])
+        np.maximum(gv[:nv], sv[:nv], out=gv[:nv])
     nf, nw = len(pre), (len(b2) + 63) // 64
     pos = np.zeros((nv, nw), dtype=np.uint64)
     neg = np.zeros((nv, nw), dtype=np.uint64)
@@ -1810,6 +1849,8 @@ def _root_count_next(
         act = np.maximum(z1[used], 0.0)
         z = act @ w2.T + b2
         scale = act.max(axis=1) if act.shape[1] else np.zeros(len(act))
+        if floor is not None:
+            np.maximum(scale, floor[used], out=scale)
         total += _count_last(
             xy[used], z, scale, np.abs(w2).sum(axis=1), np.abs(b2), fptr, fverts, rtol, 1
         )

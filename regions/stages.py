@@ -26,6 +26,7 @@ import numpy as np
 
 from .errors import ParameterError
 from .split import Mesh, canonical_order, face_reduce, refine_rows, start_mesh
+from .tolerance import scale_floor
 
 __all__ = ["split_program", "affine_maps", "stage_activation", "PlaneModel"]
 
@@ -112,6 +113,7 @@ def split_program(
     h = xy.copy()  # state columns kept at each vertex
     cols = np.array([0, 1])  # their ids in the full state
     next_col = 2
+    floor = None  # the least scale each vertex inherits (regions.tolerance.scale_floor)
     for s, st in enumerate(program.stages):
         w = st.weight[:, cols]
         z = h @ w.T
@@ -127,6 +129,8 @@ def split_program(
             carry.append(z)
         rows = np.hstack([q, *carry])
         scale = np.abs(h).max(axis=1) if h.shape[1] else np.zeros(len(h))
+        if floor is not None:
+            np.maximum(scale, floor, out=scale)
         r = refine_rows(
             xy,
             rows,
@@ -165,6 +169,11 @@ def split_program(
             zs = r.z[:, nq + int(keep.sum()) :]
         else:
             zs = qv  # q = z for ReLU-like units
+        # carried state columns inherit their rounding like the new ones (weight 1)
+        floor = np.maximum(
+            scale_floor(r.scale, w, st.bias, zero_rtol, ideal),
+            scale_floor(r.scale, np.ones((1, 1)), np.zeros(1), zero_rtol, ideal),
+        )
         a = stage_activation(st, zs, ideal)
         if st.kind == "hardtanh":
             # where a breakpoint value was snapped to zero the output is the bound

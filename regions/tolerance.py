@@ -25,6 +25,26 @@ Zero test (``ZERO_RTOL``)
     one vertex, a line through an existing vertex passes through it, and a line
     along an edge leaves the edge alone.
 
+Inherited scale (``INHERIT_ULPS``, :func:`scale_floor`)
+    A vertex's coordinates and rows carry the rounding of the magnitudes they
+    were interpolated from, which can be far larger than its own values: a
+    first-layer vertex near the origin of a ``[-1e4, 1e4]^2`` box is
+    interpolated from the box's corners, so its coordinates are off by about
+    ``2**-52 * 1e4`` and the next layer's values there by that times the
+    weights, however small ``s(v)`` is. So each layer's scale is at least the
+    *floor* its vertices inherit from the layer before:
+    ``s'(v) >= INHERIT_ULPS * 2**-52 / ZERO_RTOL * (max_k ||W_k||_1 s(v) + max_k |b_k|)``
+    (``W, b`` the layer before, ``s(v)`` its scale at the vertex), which makes
+    the zero band at least ``INHERIT_ULPS`` (16) units of that inherited
+    rounding. Without it, a line of the second layer that passes exactly
+    through a first-layer vertex far from the box's scale could miss it by
+    that rounding and leave slivers (a 2-3-1-1 integer net gave 9 regions
+    instead of 7 in ``[-1e4, 1e4]^2``). The floor only matters where a
+    vertex's values are some ``1e3`` times smaller than the values it was
+    interpolated from; it decays by the factor
+    ``INHERIT_ULPS * 2**-52 / ZERO_RTOL * max_k ||W_k||_1`` (about ``0.02``
+    for a width-128 layer) from layer to layer.
+
 First layer from the vertices (``DIRECT_MIN_RTOL``)
     The compiled splitter does not store or interpolate the first layer's
     rows while it splits: each value is computed where it is tested,
@@ -163,7 +183,9 @@ __all__ = [
     "RECHECK_RTOL",
     "GENERIC_RTOL",
     "DIRECT_MIN_RTOL",
+    "INHERIT_ULPS",
     "zero_tolerance",
+    "scale_floor",
     "snap",
 ]
 
@@ -194,9 +216,63 @@ RECHECK_RTOL: float = 1e-8
 #: Margin (same scale as ``ZERO_RTOL``) outside which a cell's arrangement is counted
 #: from its chords instead of split.
 GENERIC_RTOL: float = 1e-9
+#: Units of ``2**-52`` of the inherited rounding that the next layer's zero band covers
+#: at least (:func:`scale_floor`).
+INHERIT_ULPS: float = 16.0
 #: Smallest zero band with which the compiled first layer computes each value from its
 #: vertex instead of interpolating stored rows (100 units of ``2**-52``).
 DIRECT_MIN_RTOL: float = 100 * 2.0**-52
+
+
+def scale_floor(
+    scale: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray,
+    rtol: float | None = None,
+    ideal: np.ndarray | None = None,
+) -> np.ndarray:
+    """The least zero-test scale the next layer inherits at each vertex.
+
+    Parameters
+    ----------
+    scale : (V,) float64 array
+        This layer's zero-test scale ``s(v)`` at each vertex (inherited along
+        the edges the vertex was made on).
+    weight : (n, d) float64 array
+    bias : (n,) float64 array
+        This layer's weights.
+    rtol : float, optional
+        The zero band, default ``ZERO_RTOL``; ``0`` gives a zero floor.
+    ideal : (V,) bool array, optional
+        Points at infinity (their values are slopes: no bias).
+
+    Returns
+    -------
+    floor : (V,) float64 array
+        ``INHERIT_ULPS * 2**-52 / rtol * (max_k ||W_k||_1 s(v) + max_k |b_k|)``:
+        the next layer's scale is at least this (module docstring).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w, b = np.array([[2.0, -1.0], [1.0, 1.0]]), np.array([1.0, 0.0])
+    >>> f = scale_floor(np.array([1.0, 1e4]), w, b)
+    >>> bool(f[0] < 0.02 and 100 < f[1] < 110)  # a vertex made from 1e4-sized values
+    True
+    """
+    r = ZERO_RTOL if rtol is None else float(rtol)
+    s = np.asarray(scale, dtype=np.float64)
+    if r <= 0 or weight.size == 0:
+        return np.zeros(len(s))
+    k = INHERIT_ULPS * 2.0**-52 / r
+    wmax = float(np.abs(weight).sum(axis=1).max())
+    bmax = float(np.abs(bias).max()) if bias.size else 0.0
+    floor = s * (k * wmax)
+    if ideal is None:
+        floor += k * bmax
+    else:
+        floor[~ideal] += k * bmax
+    return floor
 
 
 def zero_tolerance(

@@ -514,8 +514,8 @@ def test_first_layer_from_the_vertices_equals_the_stored_rows(seed: int) -> None
     stored = refine(ring, z, 4, n, scale.copy(), w1, b1, ptr0, verts0, rtol, None)
     direct = refine(ring, z, 4, n, scale.copy(), w1, b1, ptr0, verts0, rtol, None, False, (w, b))
     assert stored[0] == 0 and direct[0] == 0
-    xs, zs, ps, vs, _ = stored[3]
-    xd, zd, pd, vd, _ = direct[3]
+    xs, zs, ps, vs, _, _ = stored[3]
+    xd, zd, pd, vd, _, _ = direct[3]
     np.testing.assert_array_equal(ps, pd)
     np.testing.assert_array_equal(vs, vd)
     np.testing.assert_allclose(xd, xs, rtol=0, atol=1e-12 * h)
