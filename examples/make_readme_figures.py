@@ -6,7 +6,8 @@ Writes to ``-o DIR`` (default ``docs/figures``):
   output over [-10, 10]^2, 'prism' colormap (exercise 3(c));
 * ``shallow_exact.png``: its exact regions, one colour per region, the count in the title;
 * ``deep_layers.png``: the 2-5-5-5-5-1 model's regions after each hidden layer;
-* ``whole_plane.png``: both models over the whole plane, unbounded regions hatched;
+* ``whole_plane.png``: both models over the whole plane: the frame box (unbounded regions
+  hatched) and all of it squeezed into a disk (``view="disk"``);
 * ``exact_vs_raster.png``: the exact gradient image (``regions.exact_gradient_image``) next
   to the ``numpy.gradient`` image of the shallow model, x component, 'prism'.
 
@@ -83,13 +84,16 @@ def main() -> None:
     print(f"{res}x{res}: exact {len(p)} regions, raster {rep.n_components} components, "
           f"{rep.n_mismatch} mismatching pixels of {rep.n_checked} checked")
 
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), layout="constrained")
-    nets = ((axes[0], shallow_model(), "2-20-1"), (axes[1], deep_model(), "2-5-5-5-5-1"))
-    for ax, model, name in nets:
+    fig, axes = plt.subplots(2, 2, figsize=(9, 8.8), layout="constrained")
+    nets = ((0, shallow_model(), "2-20-1"), (1, deep_model(), "2-5-5-5-5-1"))
+    for col, model, name in nets:
         wp = regions.linear_regions(model, None)
-        wp.plot(ax, linewidth=0.3)
-        ax.set_title(f"{name}: {len(wp)} regions in R$^2$", fontsize=10)
-    fig.suptitle("the whole plane (hatched: unbounded, dashed: extent)")
+        wp.plot(axes[0, col], linewidth=0.3)
+        axes[0, col].set_title(f"{name}: {len(wp)} regions in R$^2$, frame box", fontsize=10)
+        wp.plot(axes[1, col], linewidth=0.3, view="disk")
+        axes[1, col].set_title(f"{name}: all of R$^2$ in a disk", fontsize=10)
+    fig.suptitle("top: hatched = unbounded, dashed = extent; bottom: radius log-scaled,\n"
+                 "labels = distance from 0, circle = infinity", fontsize=10)
     save(fig, out / "whole_plane.png")
 
 

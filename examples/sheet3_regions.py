@@ -94,10 +94,13 @@ def study(name: str, model: object, res: int, out: pathlib.Path) -> None:
           f"x in [{e[0]:.4g}, {e[2]:.4g}], y in [{e[1]:.4g}, {e[3]:.4g}]; the box "
           f"[-{reach}, {reach}]^2 holds all {counts[reach][0]} regions "
           f"(count in [-1e6, 1e6]^2: {regions.count_regions(model, box(FAR))})")
-    fig, ax = plt.subplots(figsize=(6, 5), layout="constrained")
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 5), layout="constrained")
     wp.plot(ax, linewidth=0.3)
     ax.set_title(f"{name}: {whole} regions in the whole plane\n(hatched: unbounded; "
                  "dashed: extent)", fontsize=10)
+    wp.plot(ax2, linewidth=0.3, view="disk")
+    ax2.set_title("all of it in a disk (radius log-scaled; labels: distance from 0)",
+                  fontsize=10)
     path = out / f"sheet3_{name}_whole_plane.png"
     fig.savefig(path, dpi=80)
     plt.close(fig)

@@ -158,13 +158,19 @@ def demo(out: TextIO | None = None, outdir: Any = None, resolution: int = 500) -
 def _demo_whole_plane(directory: pathlib.Path, wholes: list[tuple[str, Any]]) -> pathlib.Path:
     """The whole-plane figure of both models; return the file written."""
     plt = _pyplot()
-    fig, axes = plt.subplots(1, len(wholes), figsize=(5 * len(wholes), 4.6))
+    fig, axes = plt.subplots(2, len(wholes), figsize=(5 * len(wholes), 9.6), squeeze=False)
     try:
-        for ax, (name, w) in zip(np.atleast_1d(axes), wholes, strict=True):
-            w.plot(ax, linewidth=0.3)
-            ax.set_title(
+        for col, (name, w) in enumerate(wholes):
+            w.plot(axes[0, col], linewidth=0.3)
+            axes[0, col].set_title(
                 f"{name}: {len(w)} regions in the plane\n"
                 f"(hatched: unbounded; dashed: extent)",
+                fontsize=9,
+            )
+            w.plot(axes[1, col], linewidth=0.3, view="disk")
+            axes[1, col].set_title(
+                f"{name}: the whole plane in a disk\n"
+                "(radius log-scaled, labels: distance from 0; circle: infinity)",
                 fontsize=9,
             )
         fig.tight_layout()

@@ -19,6 +19,8 @@ from .raster import GradientRaster, pixel_grid
 from .tolerance import AREA_RTOL, EDGE_RTOL, noise_width
 
 __all__ = [
+    "disk_map",
+    "VIEWS",
     "COLOR_BY",
     "region_adjacency",
     "region_colors",
@@ -171,6 +173,124 @@ def _paths(polys: Any) -> list[Any]:
     return [Path(v, c) for v, c in zip(np.split(coords, cut), np.split(codes, cut), strict=True)]
 
 
+#: Views of :func:`plot_partition`: the domain (a whole plane's frame box), or the
+#: whole plane squeezed into the unit disk.
+VIEWS: tuple[str, ...] = ("box", "disk")
+#: Log-radius at which a ray's last sample is drawn before its point at infinity.
+_DISK_LMAX = 60.0
+
+
+def disk_map(xy: Any, scale: float) -> np.ndarray:
+    """The plane squeezed into the open unit disk, every scale visible at once.
+
+    ``x -> x / |x| * L / (1 + L)`` with ``L = log(1 + |x| / scale)``: the
+    origin stays, directions are kept (a ray from the origin stays a ray),
+    radius ``scale`` goes to 0.41, ``10 scale`` to 0.71, ``1000 scale`` to
+    0.87, and infinity to the unit circle. Straight edges become curves,
+    so :func:`plot_partition` samples them before mapping.
+
+    Parameters
+    ----------
+    xy : (P, 2) array-like of float
+    scale : float
+        A length of the picture (default in :func:`plot_partition`: the median
+        distance of the finite vertices from the origin).
+
+    Returns
+    -------
+    (P, 2) float64 array
+        Inside the unit disk.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> disk_map([[0.0, 0.0], [3.0, 0.0], [0.0, -1e300]], scale=3.0).round(3).tolist()
+    [[0.0, 0.0], [0.409, 0.0], [0.0, -0.999]]
+    """
+    p = np.asarray(xy, dtype=np.float64)
+    r = np.hypot(p[:, 0], p[:, 1])
+    lg = np.log1p(r / scale)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.where(r > 0, lg / (1.0 + lg) / r, 0.0)
+    return np.asarray(p * f[:, None])
+
+
+def _disk_paths(mesh: Any, scale: float, k: int = 24) -> list[Any]:
+    """Every face of a whole-plane mesh as a Path in the disk view (:func:`disk_map`).
+
+    Each edge is sampled ``k`` times before it is mapped, all edges at once:
+    a segment uniformly, a ray ``u + t d`` at ``t = scale * expm1(L)`` for
+    ``L`` evenly spaced up to ``_DISK_LMAX`` (then its point on the unit
+    circle), an arc between two points at infinity along the circle.
+    """
+    from matplotlib.path import Path
+
+    ptr, verts, ideal = mesh.face_ptr, mesh.face_verts, mesh.ideal_mask
+    nxt = np.arange(1, len(verts) + 1)
+    nxt[ptr[1:] - 1] = ptr[:-1]
+    a, b = verts, verts[nxt]
+    xa, xb = mesh.xy[a], mesh.xy[b]
+    ia, ib = ideal[a], ideal[b]
+    u = np.arange(k) / k  # (k,): the slot's start point, not its end (the next slot's)
+    out = np.empty((len(verts), k, 2))
+    seg = ~ia & ~ib
+    out[seg] = disk_map(
+        (xa[seg, None, :] + u[None, :, None] * (xb - xa)[seg, None, :]).reshape(-1, 2), scale
+    ).reshape(-1, k, 2)
+    ray = ~ia & ib  # from a finite vertex out to infinity in b's direction
+    t = scale * np.expm1(_DISK_LMAX * u)
+    out[ray] = disk_map(
+        (xa[ray, None, :] + t[None, :, None] * xb[ray, None, :]).reshape(-1, 2), scale
+    ).reshape(-1, k, 2)
+    back = ia & ~ib  # from infinity in a's direction in to a finite vertex
+    pts = disk_map(
+        (xb[back, None, :] + t[::-1][None, :, None] * xa[back, None, :]).reshape(-1, 2), scale
+    ).reshape(-1, k, 2)
+    pts[:, 0] = xa[back]  # the point at infinity itself, on the unit circle
+    out[back] = pts
+    arc = ia & ib  # along the circle at infinity, counter-clockwise
+    th_a = np.arctan2(xa[arc, 1], xa[arc, 0])
+    sweep = np.mod(np.arctan2(xb[arc, 1], xb[arc, 0]) - th_a, 2 * np.pi)
+    sweep[sweep == 0] = 2 * np.pi  # one face with a single point at infinity each way
+    th = th_a[:, None] + sweep[:, None] * u[None, :]
+    out[arc] = np.stack([np.cos(th), np.sin(th)], axis=-1)
+    coords = out.reshape(-1, 2)
+    cut = ptr[1:-1] * k
+    return [
+        Path(np.vstack([c, c[:1]]), closed=True) for c in np.split(coords, cut)
+    ]
+
+
+def _disk_frame(ax: Any, scale: float, extent: Any) -> None:
+    """Circles at radii 10^k, the unit circle (infinity) and the extent, in the disk view."""
+    th = np.linspace(0.0, 2 * np.pi, 361)
+    ring = np.stack([np.cos(th), np.sin(th)], axis=1)
+    e0 = int(np.floor(np.log10(scale))) - 1
+    for e in range(e0, e0 + 12):
+        rad = 10.0**e
+        x = float(disk_map([[rad, 0.0]], scale)[0, 0])
+        if 0.15 < x < 0.86:
+            ax.plot(*(x * ring).T, color="black", linewidth=0.7, linestyle=":", zorder=3)
+            ax.annotate(
+                f"{rad:g}", (0.0, -x), xytext=(0, 2), textcoords="offset points",
+                ha="center", va="bottom", fontsize=7, zorder=4,
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
+            )
+    ax.plot(*ring.T, color="black", linewidth=1.2, zorder=3)
+    ax.annotate("∞", (0.74, 0.74), fontsize=12, zorder=4)
+    if extent is not None:
+        x0, y0, x1, y1 = extent
+        s_ = np.linspace(0.0, 1.0, 200)
+        edge = np.concatenate([
+            np.stack([x0 + (x1 - x0) * s_, np.full_like(s_, y0)], axis=1),
+            np.stack([np.full_like(s_, x1), y0 + (y1 - y0) * s_], axis=1),
+            np.stack([x1 - (x1 - x0) * s_, np.full_like(s_, y1)], axis=1),
+            np.stack([np.full_like(s_, x0), y1 - (y1 - y0) * s_], axis=1),
+        ])
+        ax.plot(*disk_map(edge, scale).T, color="black", linewidth=1.0, linestyle="--",
+                zorder=3)
+
+
 def _new_axes(n: int, size: float = 4.0) -> Any:
     import matplotlib.pyplot as plt
 
@@ -191,6 +311,8 @@ def plot_partition(
     vmax: float | None = None,
     mark_unbounded: bool = True,
     mark_points: bool = True,
+    view: str = "box",
+    scale: float | None = None,
 ) -> Any:
     """Draw the exact regions, filled, with their edges.
 
@@ -228,6 +350,17 @@ def plot_partition(
         For a partition of a plane built with :meth:`regions.Plane.through`,
         mark its three inputs at ``(s, t) = (0, 0), (1, 0), (0, 1)`` with
         white-edged black dots labelled "a", "b", "c".
+    view : {"box", "disk"}, default "box"
+        ``"box"``: the domain (for the whole plane, its frame box).
+        ``"disk"``: only for a whole-plane partition, all of it squeezed into
+        the unit disk by :func:`disk_map` (directions kept, radius
+        ``log(1 + r/scale)`` compressed, infinity on the unit circle), so
+        structure near the origin and thousands of units away shows in one
+        picture. Dotted circles mark radii 10^k (labelled below the centre),
+        the dashed curve the extent, the unit circle infinity.
+    scale : float, optional
+        The disk view's length scale; default the median distance of the
+        finite vertices from the origin.
 
     Returns
     -------
@@ -258,10 +391,28 @@ def plot_partition(
     p = _check_partition(partition)
     if color_by not in COLOR_BY:
         raise ParameterError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
+    if not isinstance(view, str) or view not in VIEWS:
+        raise ParameterError(f"view must be one of {VIEWS}, got {view!r}")
+    disk = view == "disk"
+    if disk and not (p.whole_plane and p.mesh is not None):
+        raise ParameterError(
+            "view='disk' shows a whole plane: build the partition with bbox=None"
+        )
     o = _check_output(output, p.network.n_out)
     if ax is None:
         ax = _new_axes(1)[0]
-    coll = PathCollection(_paths(p.polygons), edgecolors=edgecolor, linewidths=linewidth)
+    if disk:
+        fin = p.mesh.xy[~p.mesh.ideal_mask]
+        if scale is None:
+            norms = np.hypot(fin[:, 0], fin[:, 1]) if len(fin) else np.ones(1)
+            scale = float(np.median(norms[norms > 0])) if (norms > 0).any() else 1.0
+        elif not (isinstance(scale, (int, float)) and np.isfinite(scale) and scale > 0):
+            raise ParameterError(f"scale must be a positive number, got {scale!r}")
+        scale = float(scale)
+        paths = _disk_paths(p.mesh, scale)
+    else:
+        paths = _paths(p.polygons)
+    coll = PathCollection(paths, edgecolors=edgecolor, linewidths=linewidth)
     if color_by == "region":
         import matplotlib
 
@@ -280,6 +431,14 @@ def plot_partition(
         coll.set_cmap(cmap if cmap is not None else ("viridis" if color_by == "value" else "prism"))
         coll.set_clim(vmin, vmax)
     ax.add_collection(coll)
+    if disk:  # the unbounded regions are those that reach the circle: no hatching
+        assert scale is not None
+        _disk_frame(ax, scale, p.extent() if mark_unbounded else None)
+        ax.set_xlim(-1.05, 1.05)
+        ax.set_ylim(-1.05, 1.05)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        return coll
     if mark_unbounded and getattr(p, "whole_plane", False):
         from matplotlib.patches import Rectangle
 

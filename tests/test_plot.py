@@ -259,3 +259,55 @@ def test_plot_partition_marks_the_three_points_of_a_plane() -> None:
     _fig, ax4 = plt.subplots()
     plot_partition(regions.linear_regions(model, (-1, -1, 1, 1), plane=basis), ax4)
     assert not _plane_points_artists(ax4)
+
+
+def test_disk_map_keeps_directions_and_sends_infinity_to_the_circle() -> None:
+    from regions.plot import disk_map
+
+    rng = np.random.default_rng(3)
+    d = rng.normal(size=(50, 2))
+    d /= np.hypot(d[:, 0], d[:, 1])[:, None]
+    radii = np.array([0.0, 1e-3, 1.0, 10.0, 1e3, 1e8, 1e300])
+    pts = (radii[None, :, None] * d[:, None, :]).reshape(-1, 2)
+    m = disk_map(pts, scale=2.0).reshape(50, len(radii), 2)
+    r = np.hypot(m[..., 0], m[..., 1])
+    assert (np.diff(r, axis=1) > 0).all() and (r < 1).all() and r[:, -1].min() > 0.99
+    cos = np.einsum("pk,pik->pi", d, m[:, 1:]) / r[:, 1:]
+    np.testing.assert_allclose(cos, 1.0, atol=1e-12)  # same direction
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_disk_view_tiles_the_disk(seed: int) -> None:
+    from matplotlib.path import Path
+
+    from regions.plot import disk_map
+
+    p = regions.linear_regions(mlp((2, 6, 5, 1), seed), None)
+    fig, ax = plt.subplots()
+    coll = plot_partition(p, ax, view="disk")
+    paths = coll.get_paths()
+    assert len(paths) == len(p)
+    area = 0.0
+    for path in paths:
+        v = path.vertices
+        assert np.hypot(v[:, 0], v[:, 1]).max() <= 1 + 1e-12
+        area += 0.5 * abs(np.dot(v[:-1, 0], v[1:, 1]) - np.dot(v[1:, 0], v[:-1, 1]))
+    assert area == pytest.approx(np.pi, rel=2e-3)  # the curves are sampled
+    # each region's interior point lands inside its own picture
+    scale = float(np.median(np.hypot(*p.mesh.xy[~p.mesh.ideal_mask].T)))
+    inner = disk_map(p.interior_points(), scale)
+    inside = [Path(pa.vertices).contains_point(q) for pa, q in zip(paths, inner, strict=True)]
+    assert np.mean(inside) > 0.95  # a sliver's point can sit on its sampled boundary
+    plt.close(fig)
+
+
+def test_disk_view_needs_a_whole_plane() -> None:
+    p = regions.linear_regions(mlp((2, 4, 1), 0))
+    with pytest.raises(regions.ParameterError, match=r"view='disk' shows a whole plane"):
+        plot_partition(p, view="disk")
+    w = regions.linear_regions(mlp((2, 4, 1), 0), None)
+    with pytest.raises(regions.ParameterError, match=r"view must be one of"):
+        plot_partition(w, view="globe")
+    with pytest.raises(regions.ParameterError, match=r"scale must be a positive number"):
+        plot_partition(w, view="disk", scale=-1.0)
+    plt.close("all")
