@@ -265,16 +265,16 @@ class Partition:
             The lowest region whose pattern agrees with the point's on every
             neuron whose value there is not within ``PATTERN_RTOL`` of zero.
         """
-        a = pts
-        bits, open_ = [], []
-        for w, b in self.network.hidden:
-            z = a @ w.T + b
-            scale = np.abs(a) @ np.abs(w).T + np.abs(b)
-            bits.append(z > 0)
-            open_.append(np.abs(z) <= PATTERN_RTOL * scale)
-            a = np.maximum(z, 0.0)
-        pat = np.concatenate(bits, axis=1)
-        amb = np.concatenate(open_, axis=1)
+        zs = self.network.preactivations(pts)
+        inputs = [pts, *(np.maximum(z, 0.0) for z in zs[:-1])]
+        pat = np.concatenate([z > 0 for z in zs], axis=1)
+        amb = np.concatenate(
+            [
+                np.abs(z) <= PATTERN_RTOL * (np.abs(a) @ np.abs(w).T + np.abs(b))
+                for z, a, (w, b) in zip(zs, inputs, self.network.hidden, strict=True)
+            ],
+            axis=1,
+        )
         table = np.packbits(self.patterns, axis=1)
         key = np.packbits(pat, axis=1)
         out = np.full(len(pts), -1, dtype=np.int64)
