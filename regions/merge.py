@@ -301,6 +301,7 @@ def merge_regions(partition: Partition, rtol: float = MERGE_RTOL) -> Partition:
         polygons=polys,
         method=partition.method,
         members=labels,
+        source=partition if partition.whole_plane else None,
     )
     merged._affine = (partition.jacobians[first], partition.offsets[first])
     return merged

@@ -82,6 +82,7 @@ class Partition:
         method: str = "fast",
         members: np.ndarray | None = None,
         whole_plane: bool = False,
+        source: Partition | None = None,
     ) -> None:
         if mesh is None and polygons is None:
             raise ArgumentTypeError("give mesh or polygons")
@@ -96,6 +97,8 @@ class Partition:
         self.layer_counts = list(layer_counts)
         self.method = method
         self.members = members
+        #: The activation partition a merged one was made from (kept for a whole plane).
+        self.source = source
         self._mesh = mesh
         self._polygons = polygons
         self._affine: tuple[np.ndarray, np.ndarray] | None = None
@@ -109,7 +112,7 @@ class Partition:
     def __repr__(self) -> str:
         widths = "-".join(str(w) for w in (2, *self.network.widths, self.network.n_out))
         where = (
-            "the whole plane" if self.whole_plane
+            "the whole plane" if self.covers_plane
             else str(tuple(round(v, 6) for v in self.domain.bounds))
         )
         return (
@@ -121,6 +124,17 @@ class Partition:
     def is_merged(self) -> bool:
         """True for function regions (:meth:`merged`): adjacent maps differ, not patterns."""
         return self.members is not None
+
+    @property
+    def covers_plane(self) -> bool:
+        """True for the whole plane (``bbox=None``), merged or not."""
+        return self.whole_plane or (self.source is not None and self.source.whole_plane)
+
+    def _merged_plane(self) -> Partition | None:
+        """The whole-plane activation partition this merged one comes from, if any."""
+        if self.source is not None and self.source.whole_plane and self.members is not None:
+            return self.source
+        return None
 
     @property
     def mesh(self) -> Mesh | None:
@@ -138,6 +152,10 @@ class Partition:
     @property
     def areas(self) -> np.ndarray:
         """(R,) float64 array of region areas (``inf`` for unbounded regions)."""
+        src = self._merged_plane()
+        if src is not None:
+            assert self.members is not None
+            return np.bincount(self.members, weights=src.areas, minlength=len(self))
         if self._mesh is not None and (self._polygons is None or self.whole_plane):
             return self._mesh.areas()
         import shapely
@@ -147,6 +165,11 @@ class Partition:
     @property
     def bounded(self) -> np.ndarray:
         """(R,) bool array: which regions are bounded (all, unless ``whole_plane``)."""
+        src = self._merged_plane()
+        if src is not None:
+            assert self.members is not None
+            unb = np.bincount(self.members, weights=~src.bounded, minlength=len(self))
+            return np.asarray(unb == 0)
         if self.whole_plane:
             assert self._mesh is not None
             return self._mesh.bounded()
@@ -157,9 +180,41 @@ class Partition:
         """(R,) object array: each region's directions at infinity, (k, 2) unit vectors.
 
         Empty for a bounded region. For an unbounded region, the directions of
-        its ideal vertices in counter-clockwise boundary order: the region's
-        recession cone is spanned by the arc from the first to the last.
+        its ideal vertices in counter-clockwise boundary order, the first one
+        after a finite vertex: the region's recession cone is spanned by the
+        counter-clockwise arc from the first to the last, except for a strip
+        between parallel lines, whose two opposite directions span a line
+        (see :meth:`regions.split.Mesh.recession`). A merged region of the
+        whole plane (:meth:`merged`) lists its members' directions by angle.
+
+        Examples
+        --------
+        The quadrant ``x > 0, y > 0`` of the lines ``x = 0`` and ``y = 0``:
+
+        >>> import numpy as np, regions
+        >>> from regions import Network
+        >>> net = Network.from_arrays([(np.eye(2), np.zeros(2))], (np.ones((1, 2)), np.zeros(1)))
+        >>> w = regions.linear_regions(net, None)
+        >>> r = int(w.locate([[5.0, 5.0]])[0])
+        >>> np.degrees(np.arctan2(*w.recession[r][:, ::-1].T)).round(6).tolist()
+        [0.0, 90.0]
         """
+        src = self._merged_plane()
+        if src is not None:  # a merged region: its members' directions, by angle
+            assert self.members is not None
+            dirs = src.recession
+            sizes = np.array([len(d) for d in dirs], dtype=np.int64)
+            d = np.concatenate([np.zeros((0, 2)), *dirs])
+            owner = np.repeat(self.members, sizes)
+            ang = np.arctan2(d[:, 1], d[:, 0])
+            order = np.lexsort((ang, owner))
+            d, owner, ang = d[order], owner[order], ang[order]
+            new = np.ones(len(d), dtype=bool)  # a direction shared by two members once
+            new[1:] = (owner[1:] != owner[:-1]) | (ang[1:] != ang[:-1])
+            d, owner = d[new], owner[new]
+            out = np.empty(len(self), dtype=object)
+            out[:] = np.split(d, np.searchsorted(owner, np.arange(1, len(self))))
+            return out
         if self.whole_plane:
             assert self._mesh is not None
             return self._mesh.recession()
@@ -181,6 +236,9 @@ class Partition:
         -------
         (xmin, ymin, xmax, ymax) or None
         """
+        src = self._merged_plane()
+        if src is not None:
+            return src.extent()
         if self._mesh is not None:
             return self._mesh.extent()
         import shapely
@@ -246,10 +304,12 @@ class Partition:
         out = np.full(len(pts), np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(out, src, dst)
         out[out == np.iinfo(np.int64).max] = -1
-        if self.whole_plane and not self.is_merged:
-            far = np.flatnonzero(out < 0)
-            if len(far):
-                out[far] = self._locate_by_pattern(pts[far])
+        far = np.flatnonzero(out < 0)
+        if len(far) and self.whole_plane and not self.is_merged:
+            out[far] = self._locate_by_pattern(pts[far])
+        elif len(far) and self._merged_plane() is not None:
+            assert self.source is not None and self.members is not None
+            out[far] = self.members[self.source._locate_by_pattern(pts[far])]
         return out
 
     def _locate_by_pattern(self, pts: np.ndarray) -> np.ndarray:
@@ -265,15 +325,20 @@ class Partition:
             The lowest region whose pattern agrees with the point's on every
             neuron whose value there is not within ``PATTERN_RTOL`` of zero.
         """
-        zs = self.network.preactivations(pts)
-        inputs = [pts, *(np.maximum(z, 0.0) for z in zs[:-1])]
+        if self.patterns.shape[1] == 0:  # no hidden neuron: one region, the plane
+            return np.zeros(len(pts), dtype=np.int64)
+        if hasattr(self.network, "split_values"):  # a stage program: split-function signs
+            zs, scales = self.network.split_values(pts)
+        else:
+            zs = self.network.preactivations(pts)
+            inputs = [pts, *(np.maximum(z, 0.0) for z in zs[:-1])]
+            scales = [
+                np.abs(a) @ np.abs(w).T + np.abs(b)
+                for a, (w, b) in zip(inputs, self.network.hidden, strict=True)
+            ]
         pat = np.concatenate([z > 0 for z in zs], axis=1)
         amb = np.concatenate(
-            [
-                np.abs(z) <= PATTERN_RTOL * (np.abs(a) @ np.abs(w).T + np.abs(b))
-                for z, a, (w, b) in zip(zs, inputs, self.network.hidden, strict=True)
-            ],
-            axis=1,
+            [np.abs(z) <= PATTERN_RTOL * sc for z, sc in zip(zs, scales, strict=True)], axis=1
         )
         table = np.packbits(self.patterns, axis=1)
         key = np.packbits(pat, axis=1)

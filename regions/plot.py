@@ -352,7 +352,7 @@ def plot_partition(
         white-edged black dots labelled "a", "b", "c".
     view : {"box", "disk"}, default "box"
         ``"box"``: the domain (for the whole plane, its frame box).
-        ``"disk"``: only for a whole-plane partition, all of it squeezed into
+        ``"disk"``: only for a whole-plane partition (merged too), all of it squeezed into
         the unit disk by :func:`disk_map` (directions kept, radius
         ``log(1 + r/scale)`` compressed, infinity on the unit circle), so
         structure near the origin and thousands of units away shows in one
@@ -394,24 +394,30 @@ def plot_partition(
     if not isinstance(view, str) or view not in VIEWS:
         raise ParameterError(f"view must be one of {VIEWS}, got {view!r}")
     disk = view == "disk"
-    if disk and not (p.whole_plane and p.mesh is not None):
+    # the disk view draws the whole plane's mesh; merged regions, their members in one colour
+    src = (p if p.whole_plane else p._merged_plane()) if disk else p
+    if disk and (src is None or src.mesh is None):
         raise ParameterError(
             "view='disk' shows a whole plane: build the partition with bbox=None"
         )
+    label = p.members if disk and src is not p else np.arange(len(p))
     o = _check_output(output, p.network.n_out)
     if ax is None:
         ax = _new_axes(1)[0]
     if disk:
-        fin = p.mesh.xy[~p.mesh.ideal_mask]
+        assert src is not None and src.mesh is not None
+        fin = src.mesh.xy[~src.mesh.ideal_mask]
         if scale is None:
             norms = np.hypot(fin[:, 0], fin[:, 1]) if len(fin) else np.ones(1)
             scale = float(np.median(norms[norms > 0])) if (norms > 0).any() else 1.0
         elif not (isinstance(scale, (int, float)) and np.isfinite(scale) and scale > 0):
             raise ParameterError(f"scale must be a positive number, got {scale!r}")
         scale = float(scale)
-        paths = _disk_paths(p.mesh, scale)
+        paths = _disk_paths(src.mesh, scale)
     else:
         paths = _paths(p.polygons)
+    if src is not p:  # a merged region's members: no edges between them
+        edgecolor = "face"
     coll = PathCollection(paths, edgecolors=edgecolor, linewidths=linewidth)
     if color_by == "region":
         import matplotlib
@@ -420,6 +426,7 @@ def plot_partition(
         name = cmap if cmap is not None else ("tab10" if colors.max(initial=0) < 10 else "tab20")
         cm = matplotlib.colormaps[name] if isinstance(name, str) else name
         n_col = int(getattr(cm, "N", 256))
+        colors = colors[label]
         coll.set_facecolor(cm(colors % n_col if n_col < 256 else colors / max(colors.max(), 1)))
     else:
         if color_by == "value":
@@ -427,7 +434,7 @@ def plot_partition(
             values = np.einsum("rj,rj->r", p.jacobians[:, o, :], pts) + p.offsets[:, o]
         else:
             values = p.jacobians[:, o, 0 if color_by == "dx" else 1]
-        coll.set_array(values)
+        coll.set_array(values[label])
         coll.set_cmap(cmap if cmap is not None else ("viridis" if color_by == "value" else "prism"))
         coll.set_clim(vmin, vmax)
     ax.add_collection(coll)

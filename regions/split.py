@@ -109,14 +109,32 @@ class Mesh:
         Returns
         -------
         directions : (F,) object array of (k, 2) float64 arrays
-            The unit directions of the face's ideal vertices; empty (0, 2)
-            for a bounded face. The recession cone of the face is spanned by
-            the arc from the first to the last of them.
+            The unit directions of the face's ideal vertices in
+            counter-clockwise order, starting with the first after a finite
+            vertex; empty (0, 2) for a bounded face. When they follow one
+            another in the loop, the recession cone of the face is spanned by
+            the counter-clockwise arc from the first to the last of them. A
+            strip between parallel lines has two opposite directions that do
+            not (a finite vertex lies between them): its cone is their line.
+            A face with no finite vertex (no neuron cut the plane) is all of
+            it.
         """
-        ideal = self.ideal_mask[self.face_verts]
-        owner = np.repeat(np.arange(self.n_faces), np.diff(self.face_ptr))
-        dirs = self.xy[self.face_verts[ideal]]
-        cuts = np.searchsorted(owner[ideal], np.arange(1, self.n_faces))
+        ptr, verts = self.face_ptr, self.face_verts
+        sizes = np.diff(ptr)
+        ideal = self.ideal_mask[verts]
+        owner = np.repeat(np.arange(self.n_faces), sizes)
+        pos = np.arange(len(verts)) - ptr[owner]
+        prev = np.where(pos == 0, ptr[owner] + sizes[owner] - 1, np.arange(len(verts)) - 1)
+        # each face's loop rotated to begin at an ideal vertex that follows a finite one
+        first = ideal & ~ideal[prev]
+        start = np.full(self.n_faces, len(verts), dtype=np.int64)
+        np.minimum.at(start, owner[first], pos[first])  # the first such slot of each face
+        start[start == len(verts)] = 0  # no finite vertex: the loop as it is
+        key = np.mod(pos - start[owner], sizes[owner])
+        slots = np.flatnonzero(ideal)
+        slots = slots[np.lexsort((key[slots], owner[slots]))]
+        dirs = self.xy[verts[slots]]
+        cuts = np.searchsorted(owner[slots], np.arange(1, self.n_faces))
         out = np.empty(self.n_faces, dtype=object)
         out[:] = np.split(dirs, cuts)
         return out
@@ -197,9 +215,15 @@ class Mesh:
         emit_last = w_fin
         pts = np.stack([first, last], axis=1).reshape(-1, 2)
         emit = np.stack([emit_first, emit_last], axis=1).ravel()
+        # which emitted points are L d of an ideal vertex between two arcs
+        arc_pt = np.stack([isid & ~u_fin, np.zeros_like(isid)], axis=1).ravel()[emit]
+        pts = pts[emit]
         owner = np.repeat(np.repeat(np.arange(self.n_faces), np.diff(self.face_ptr)), 2)[emit]
-        rings = shapely.linearrings(pts[emit], indices=owner)
+        rings = shapely.linearrings(pts, indices=owner)
         polys = shapely.polygons(rings)
+        bad = np.flatnonzero(~shapely.is_valid(polys))
+        if len(bad):
+            polys[bad] = _drop_misplaced(pts, owner, arc_pt, bad)
         return np.asarray(shapely.intersection(polys, shapely.box(*bounds)))
 
     @property
@@ -279,6 +303,49 @@ class Refined(NamedTuple):
     parents: np.ndarray
     ideal: np.ndarray
     scale: np.ndarray  # each vertex's zero-test scale (a new vertex's inherited from its edge)
+
+
+def _drop_misplaced(
+    pts: np.ndarray, owner: np.ndarray, arc_pt: np.ndarray, bad: np.ndarray
+) -> np.ndarray:
+    """Truncated faces rebuilt without the ``L d`` points that fall outside their arc.
+
+    A ray whose direction is within about ``|u| / L`` of a neighbouring ideal
+    vertex ``d`` meets the circle on the far side of ``L d``, so ``L d`` is
+    not on the truncated face (which only reaches the circle between its two
+    rays' points) and its ring touches itself. Each run of points on the
+    circle keeps the ``L d`` points whose angle lies counter-clockwise
+    between the run's first and last point. Only the (rare) faces in ``bad``
+    are visited, one at a time.
+
+    Returns
+    -------
+    (len(bad),) object array of shapely Polygons
+    """
+    import shapely
+
+    out = []
+    for f in bad:
+        idx = np.flatnonzero(owner == f)
+        p, arc = pts[idx], arc_pt[idx]
+        keep = np.ones(len(p), dtype=bool)
+        # runs of circle points: the arc points plus their ray ends (the neighbours)
+        k = len(p)
+        for i in np.flatnonzero(arc):
+            lo = i
+            while arc[(lo - 1) % k] and (lo - 1) % k != i:
+                lo = (lo - 1) % k
+            hi = i
+            while arc[(hi + 1) % k] and (hi + 1) % k != i:
+                hi = (hi + 1) % k
+            a = p[(lo - 1) % k]  # the ray's end before the run
+            b = p[(hi + 1) % k]  # and after it
+            a0 = np.arctan2(a[1], a[0])
+            sweep = np.mod(np.arctan2(b[1], b[0]) - a0, 2 * np.pi)
+            if np.mod(np.arctan2(p[i, 1], p[i, 0]) - a0, 2 * np.pi) > sweep:
+                keep[i] = False
+        out.append(shapely.Polygon(p[keep]))
+    return np.array(out, dtype=object)
 
 
 def _next_slot(ptr: np.ndarray) -> np.ndarray:

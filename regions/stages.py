@@ -311,6 +311,28 @@ class PlaneModel:
         """Affine output map of each pattern; see :func:`affine_maps`."""
         return affine_maps(self.program, patterns)
 
+    def split_values(self, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Split-function values at plane points, with the size of the terms summed.
+
+        Parameters
+        ----------
+        x : (P, 2) float64 array
+
+        Returns
+        -------
+        values : list of (P, q_s) float64 arrays
+            ``B_s z_s + beta_s`` per stage (their signs ``> 0`` are the pattern bits).
+        scales : list of (P, q_s) float64 arrays
+        """
+        h = self.program.states(np.asarray(x, dtype=np.float64))
+        values, scales = [], []
+        for st, (bmat, beta) in zip(self.program.stages, self._split, strict=True):
+            hs = h[:, : st.weight.shape[1]]
+            z = hs @ st.weight.T + st.bias
+            values.append(z @ bmat.T + beta)
+            scales.append(np.abs(hs) @ np.abs(bmat @ st.weight).T + np.abs(bmat @ st.bias + beta))
+        return values, scales
+
     def verify_forward(
         self, x: np.ndarray
     ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, np.ndarray]:
@@ -338,13 +360,7 @@ class PlaneModel:
         from .partition import torch_output_and_gradient
 
         x = np.asarray(x, dtype=np.float64)
-        h = self.program.states(x)
-        values, scales = [], []
-        for st, (bmat, beta) in zip(self.program.stages, self._split, strict=True):
-            hs = h[:, : st.weight.shape[1]]
-            z = hs @ st.weight.T + st.bias
-            values.append(z @ bmat.T + beta)
-            scales.append(np.abs(hs) @ np.abs(bmat @ st.weight).T + np.abs(bmat @ st.bias + beta))
+        values, scales = self.split_values(x)
         model = cpu_float64_copy(self.module)
         plane = self.plane
 

@@ -256,3 +256,95 @@ def test_locate_far_on_a_line_takes_the_lower_region() -> None:
     assert left != right
     assert on_line == min(left, right)
     assert p.patterns[right, 0] and not p.patterns[left, 0]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_recession_arcs_point_into_their_regions(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    net = random_mlp(rng, [6, 5])
+    p = regions.linear_regions(net, None)
+    pts = p.interior_points()
+    checked = 0
+    for r in np.flatnonzero(~p.bounded):
+        d = p.recession[r]
+        if len(d) < 2:
+            continue
+        a0 = np.arctan2(d[0, 1], d[0, 0])
+        sweep = np.mod(np.arctan2(d[:, 1], d[:, 0]) - a0, 2 * np.pi)
+        sweep[0] = 0.0
+        assert (np.diff(sweep) >= 0).all(), "directions not counter-clockwise from the first"
+        # a convex region's cone spans at most a half-plane (a strip: two opposite rays)
+        assert sweep[-1] <= np.pi + 1e-9, (r, np.degrees(sweep))
+        if sweep[-1] >= np.pi - 1e-9:
+            continue  # a half-plane or a strip's line: the arc's middle can be its boundary
+        mid = a0 + sweep[-1] / 2  # strictly inside the cone
+        far = pts[r] + 1e7 * np.array([np.cos(mid), np.sin(mid)])
+        assert p.locate(far[None])[0] == r
+        checked += 1
+    assert checked >= 3
+
+
+@pytest.mark.parametrize("eps", [1e-4, 1e-6, 1e-9, 1e-12])
+def test_lines_nearly_along_the_starting_directions(eps: float) -> None:
+    # the whole plane starts from three ideal vertices at 90, 210 and 330 degrees; a ray
+    # within |u| / L of one of them met the truncation circle past it (a GEOS error)
+    for ang in (90.0, 210.0, 330.0):
+        for sign in (1.0, -1.0):
+            a = np.radians(ang) + sign * eps
+            w = np.array([[0.0, 1.0], [-np.sin(a), np.cos(a)]])
+            for b in (-3.0, 0.5, 7.0):
+                p = regions.linear_regions(net_of(w, np.array([0.0, b])), None)
+                assert len(p) == 4
+                p.verify()
+
+
+def test_locate_far_for_stage_programs_and_nets_without_hidden_layers() -> None:
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            g = torch.Generator().manual_seed(4)
+            self.a, self.b, self.c = nn.Linear(2, 5), nn.Linear(5, 4), nn.Linear(4, 1)
+            with torch.no_grad():
+                for prm in self.parameters():
+                    prm.copy_(torch.randn(prm.shape, generator=g))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.c(F.hardtanh(self.b(F.leaky_relu(self.a(x), 0.1))))
+
+    model = Net().double()
+    p = regions.linear_regions(model, None)
+    rng = np.random.default_rng(9)
+    pts = rng.normal(size=(400, 2)) * 10.0 ** rng.integers(0, 9, size=(400, 1))
+    idx = p.locate(pts)
+    assert (idx >= 0).all()
+    y = model(torch.from_numpy(pts)).detach().numpy()
+    got = np.einsum("rij,rj->ri", p.jacobians[idx], pts) + p.offsets[idx]
+    np.testing.assert_allclose(got, y, rtol=1e-9, atol=1e-9 * np.abs(y).max())
+    flat = regions.linear_regions(nn.Sequential(nn.Linear(2, 1)), None)
+    assert flat.locate([[1e12, -1e12], [0.0, 0.0]]).tolist() == [0, 0]
+
+
+def test_merged_whole_plane_stays_the_whole_plane() -> None:
+    rng = np.random.default_rng(12)
+    hidden = [
+        (rng.normal(size=(6, 2)), rng.normal(size=6)),
+        (rng.normal(size=(6, 6)), rng.normal(size=6)),
+    ]
+    hidden[1][0][:, 0] = 0.0  # neuron 0 of the first layer reaches nothing: its kink merges
+    net = Network.from_arrays(hidden, (rng.normal(size=(1, 6)), rng.normal(size=1)))
+    w = regions.linear_regions(net, None)
+    m = w.merged()
+    assert len(m) < len(w) and m.covers_plane and "the whole plane" in repr(m)
+    unbounded_members = np.bincount(m.members, weights=~w.bounded, minlength=len(m)) > 0
+    np.testing.assert_array_equal(~m.bounded, unbounded_members)
+    assert np.isinf(m.areas[~m.bounded]).all() and np.isfinite(m.areas[m.bounded]).all()
+    assert m.extent() == w.extent()
+    far = rng.normal(size=(200, 2)) * 1e8
+    np.testing.assert_array_equal(m.locate(far), m.members[w.locate(far)])
+    for r in np.flatnonzero(~m.bounded):
+        assert len(m.recession[r]) >= 2
+    m.verify()
