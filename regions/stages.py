@@ -237,6 +237,31 @@ def affine_maps(
     return jac, off
 
 
+def _window_pairs(program: Any, s: int, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each max-pool window, the split function comparing each pair of its elements.
+
+    Returns
+    -------
+    rows : (G, k, k) int64 array
+        Row of ``B`` (``z_a - z_b``) for elements ``i`` and ``j`` of window
+        ``g``; ``-1`` on the diagonal and for a repeated element.
+    sign : (G, k, k) int64 array
+        ``+1`` where element ``i`` is the row's ``a`` (its bit ``> 0`` means
+        ``i`` wins), ``-1`` where it is ``b``.
+    """
+    bmat, _ = program.split_functions(s)
+    pa = np.argmax(bmat > 0, axis=1)  # row r: z_pa - z_pb
+    pb = np.argmax(bmat < 0, axis=1)
+    m = bmat.shape[1]
+    lookup = np.full((m, m), -1, dtype=np.int64)
+    lookup[pa, pb] = np.arange(len(pa))
+    lookup[pb, pa] = np.arange(len(pa))
+    ei, ej = groups[:, :, None], groups[:, None, :]
+    rows = lookup[ei, ej]
+    sign = np.where(pa[np.maximum(rows, 0)] == ei, 1, -1)
+    return rows, sign
+
+
 def _stage_map(program: Any, s: int, st: Any, z: np.ndarray, bits: np.ndarray) -> np.ndarray:
     """Affine map (C, out, 3) of a stage's outputs in regions with the given bits."""
     if st.kind == "relu":
@@ -250,13 +275,13 @@ def _stage_map(program: Any, s: int, st: Any, z: np.ndarray, bits: np.ndarray) -
         a[:, :, 2] += np.where(~above_lo, st.lo, 0.0) + np.where(above_hi, st.hi, 0.0)
         return a
     if st.kind == "maxpool":
-        bmat, _ = program.split_functions(s)
-        pa = np.argmax(bmat > 0, axis=1)  # row: z_pa - z_pb
-        pb = np.argmax(bmat < 0, axis=1)
-        onehot = np.eye(z.shape[1])
-        wins = bits.astype(float) @ onehot[pa] + (~bits).astype(float) @ onehot[pb]
-        g = st.groups  # (G, k)
-        best = np.argmax(wins[:, g], axis=2)  # (C, G): position of the max in each window
+        rows, sign = _window_pairs(program, s, st.groups)
+        # element i of a window beats element j where the pair's bit says so; only the
+        # window's own pairs count (overlapping windows share elements, not maxima)
+        b = bits[:, np.maximum(rows, 0)]  # (C, G, k, k)
+        beats = np.where(sign > 0, b, ~b) & (rows >= 0)
+        best = np.argmax(beats.sum(axis=3), axis=2)  # (C, G): the max's position
+        g = st.groups
         idx = g[np.arange(g.shape[0])[None, :], best]  # (C, G) index into z
         return np.take_along_axis(z, idx[:, :, None], axis=1)
     raise ParameterError(f"unknown stage kind {st.kind!r}")

@@ -307,3 +307,30 @@ def test_torchscript_models_are_read_as_their_sequential() -> None:
 def test_a_module_list_model_is_refused_by_name() -> None:
     with pytest.raises(regions.UnsupportedLayerError, match=r"nn.ModuleList, which has no forward"):
         regions.count_regions(nn.ModuleList([nn.Linear(2, 3), nn.ReLU()]))
+
+
+@pytest.mark.parametrize(
+    ("pool", "n_out"),
+    [
+        (nn.MaxPool1d(3, 2), 2),
+        (nn.MaxPool1d(2, 1), 5),
+        (nn.MaxPool1d(4, 1), 3),
+        (nn.MaxPool1d(2, 2, dilation=2), 2),
+    ],
+)
+def test_overlapping_max_pool_windows_have_the_right_maps(pool: nn.Module, n_out: int) -> None:
+    # windows that share elements: each window's max is decided by its own pairs only
+    g = torch.Generator().manual_seed(21)
+    lin = nn.Linear(2, 6).double()
+    head = nn.Linear(n_out, 1).double()
+    with torch.no_grad():
+        for prm in [*lin.parameters(), *head.parameters()]:
+            prm.copy_(torch.randn(prm.shape, generator=g, dtype=torch.float64))
+    model = nn.Sequential(lin, nn.Unflatten(1, (1, 6)), pool, nn.Flatten(), head).eval()
+    p = regions.linear_regions(model, (-3, -3, 3, 3))
+    p.verify()
+    pts = np.random.default_rng(2).uniform(-3, 3, size=(500, 2))
+    idx = p.locate(pts)
+    y = model(torch.from_numpy(pts)).detach().numpy()
+    got = np.einsum("rij,rj->ri", p.jacobians[idx], pts) + p.offsets[idx]
+    np.testing.assert_allclose(got, y, rtol=1e-9, atol=1e-9)
