@@ -53,27 +53,13 @@ def _mesh_adjacency(mesh: Mesh) -> np.ndarray:
     return np.sort(pairs, axis=1).astype(np.int64).reshape(-1, 2)
 
 
-def _shape_adjacency(polys: np.ndarray, bounds: tuple[float, float, float, float]) -> np.ndarray:
-    """(E, 2) candidate pairs ``i < j``: polygons within ``EDGE_RTOL`` of the diameter.
-
-    From shapes alone (no mesh), allowing for overlay noise between
-    neighbours. This includes polygons that only touch at a point (a
-    length test cannot tell a sharp point contact from a short shared edge);
-    :func:`merge_regions` splits a union that comes out in several pieces.
-    """
-    import shapely
-
-    xmin, ymin, xmax, ymax = bounds
-    hair = EDGE_RTOL * float(np.hypot(xmax - xmin, ymax - ymin))
-    i, j = shapely.STRtree(polys).query(polys, predicate="dwithin", distance=hair)
-    keep = i < j
-    return np.column_stack([i[keep], j[keep]]).astype(np.int64).reshape(-1, 2)
-
-
 def _adjacency(partition: Partition) -> np.ndarray:
     if partition.mesh is not None and not partition.is_merged:
         return _mesh_adjacency(partition.mesh)
-    return _shape_adjacency(partition.polygons, partition.domain.bounds)
+    # no mesh: pairs that share a boundary segment, measured (a point contact is not one)
+    from .plot import region_adjacency
+
+    return region_adjacency(partition)
 
 
 def _check_rtol(rtol: Any) -> float:
@@ -286,6 +272,12 @@ def merge_regions(partition: Partition, rtol: float = MERGE_RTOL) -> Partition:
     close = 0.0 if partition.mesh is not None else hair  # mesh neighbours share vertices
     polys = _group_unions(partition.polygons, comp, n_groups, close)
     comp, polys = _split_pieces(partition, comp, polys)
+    # a piece no member's interior point lies in is overlay noise (a sliver of a union)
+    used = np.zeros(len(polys), dtype=bool)
+    used[comp] = True
+    if not used.all():
+        comp = (np.cumsum(used) - 1)[comp]
+        polys = polys[used]
     # number the merged regions in order of their first member
     first = np.full(len(polys), r, dtype=np.int64)
     np.minimum.at(first, comp, np.arange(r))
@@ -304,6 +296,9 @@ def merge_regions(partition: Partition, rtol: float = MERGE_RTOL) -> Partition:
         source=partition if partition.whole_plane else None,
     )
     merged._affine = (partition.jacobians[first], partition.offsets[first])
+    # each merged region's point: its first member's, inside an activation region, so
+    # off every dissolved kink (where a forward pass's gradient is only a subgradient)
+    merged._points = partition.interior_points()[first]
     return merged
 
 

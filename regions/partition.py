@@ -102,6 +102,7 @@ class Partition:
         self._mesh = mesh
         self._polygons = polygons
         self._affine: tuple[np.ndarray, np.ndarray] | None = None
+        self._points: np.ndarray | None = None  # interior points, when known
         self._tree: Any = None
 
     # ------------------------------------------------------------ basics
@@ -368,9 +369,12 @@ class Partition:
         Returns
         -------
         points : (R, 2) float64 array
+            For merged regions, a point of the first member (off every kink).
         """
         import shapely
 
+        if self._points is not None:
+            return self._points
         if self._mesh is not None and not self.whole_plane and self._polygons is None:
             # vertex mean of a convex polygon is interior
             m = self._mesh
