@@ -399,16 +399,16 @@ class Partition:
 
         return plot_partition(self, ax=ax, color_by=color_by, **kwargs)
 
-    def compare_raster(self, resolution: int = 500, **kwargs: Any) -> Any:
+    def compare_raster(self, resolution: int = 500, *, output: int = 0, **kwargs: Any) -> Any:
         """Check ``numpy.gradient`` on a grid against the exact gradients.
 
         See :func:`regions.compare_raster`; the raster is
-        :func:`regions.gradient_raster` of this partition's network over the
-        domain's bounds.
+        :func:`regions.gradient_raster` of this partition's network (output
+        ``output``) over the domain's bounds.
         """
         from .raster import compare_raster, gradient_raster
 
-        raster = gradient_raster(self.network, self.domain.bounds, resolution)
+        raster = gradient_raster(self.network, self.domain.bounds, resolution, output=output)
         return compare_raster(self, raster, **kwargs)
 
     def decision_boundary(self) -> Any:

@@ -189,6 +189,8 @@ def gradient_raster(
     resolution: int = 500,
     *,
     output: int = 0,
+    plane: Any = None,
+    input_shape: Any = None,
 ) -> GradientRaster:
     """Sample a network on a pixel grid and take :func:`numpy.gradient`, as in the exercise.
 
@@ -204,6 +206,10 @@ def gradient_raster(
         Pixels per side (at least 2); the exercise uses 500.
     output : int, default 0
         Which output to sample.
+    plane, input_shape : optional
+        As in :func:`regions.linear_regions`: sample the 2-D slice of a model
+        with inputs of any shape (``bbox`` in plane coordinates), evaluated
+        by its compiled stage program in float64.
 
     Returns
     -------
@@ -243,6 +249,11 @@ def gradient_raster(
     box = _check_box(bbox)
     gx, gy = np.meshgrid(xs, ys)
     pts = np.column_stack([gx.ravel(), gy.ravel()])
+    if plane is not None or input_shape is not None:
+        from .engine import _check_plane, _resolve
+
+        _check_plane(plane)
+        model = _resolve(model, plane, input_shape)  # a PlaneModel: numpy, float64
     image = _evaluate(model, pts, int(output)).reshape(n, n)
     hx = (box[2] - box[0]) / n
     hy = (box[3] - box[1]) / n

@@ -317,3 +317,23 @@ def test_unsupported_model_raises_package_error() -> None:
     model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
     with pytest.raises(regions.UnsupportedLayerError, match="Tanh"):
         gradient_raster(model, resolution=10)
+
+
+def test_gradient_raster_on_a_plane_through_images_and_a_second_output() -> None:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(3)
+    conv = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(72, 2)).double()
+    a, b, c = (torch.randn(1, 8, 8, dtype=torch.float64) for _ in range(3))
+    plane = regions.Plane.through(a.numpy(), b.numpy(), c.numpy())
+    r = regions.gradient_raster(conv, (-1, -1, 2, 2), 20, output=1, plane=plane)
+    s, t = np.meshgrid(r.xs, r.ys)
+    x = a + torch.from_numpy(s.ravel())[:, None, None, None] * (b - a) + torch.from_numpy(
+        t.ravel()
+    )[:, None, None, None] * (c - a)
+    want = conv(x).detach().numpy()[:, 1].reshape(20, 20)
+    np.testing.assert_allclose(r.image, want, rtol=1e-12, atol=1e-12)
+    p = regions.linear_regions(conv, (-1, -1, 2, 2), plane=plane)
+    rep = p.compare_raster(20, output=1)
+    assert rep.n_checked > 0 and rep.n_mismatch == 0
