@@ -64,6 +64,8 @@ def _output_path(value: str, formats: tuple[str, ...], what: str) -> pathlib.Pat
         )
     if not out.parent.is_dir():
         raise CommandError(f"-o {value}: directory {str(out.parent)!r} does not exist")
+    if out.is_dir():
+        raise CommandError(f"-o {value}: is a directory; give a file name inside it")
     return out
 
 
@@ -98,6 +100,8 @@ def demo(out: TextIO | None = None, outdir: Any = None, resolution: int = 500) -
     def say(*args: object) -> None:
         print(*args, file=stream, flush=True)
 
+    if outdir is not None and pathlib.Path(outdir).exists() and not pathlib.Path(outdir).is_dir():
+        raise CommandError(f"-o {outdir}: is a file; the demo writes its figures to a directory")
     bbox = (-10.0, -10.0, 10.0, 10.0)
     say(f"regions demo: the course exercise's MLPs (torch default init, seed {SEED})")
     say(f"domain: [{bbox[0]:g}, {bbox[2]:g}] x [{bbox[1]:g}, {bbox[3]:g}]")
@@ -222,7 +226,7 @@ def _load(args: argparse.Namespace) -> Any:
     from .io import load_model
 
     arch = None
-    if args.arch:
+    if args.arch is not None:
         try:
             arch = [int(v) for v in args.arch.split(",")]
         except ValueError:
@@ -611,7 +615,9 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "model",
         help="model file: a state_dict (.pt/.pth), .safetensors or TorchScript archive",
     )
-    parser.add_argument("--arch", help="layer widths of a state_dict, e.g. 2,20,1")
+    parser.add_argument(
+        "--arch", help="layer widths, e.g. 2,20,1: read a state_dict so, check other files"
+    )
     parser.add_argument(
         "--trust-pickle",
         action="store_true",
@@ -775,6 +781,26 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _protect_numbers(argv: list[str]) -> list[str]:
+    """Let ``--bbox -1e5 ...`` through: argparse takes ``-1e5`` or ``-inf`` for an option.
+
+    The four values after ``--bbox`` that read as numbers get a leading space
+    (argparse then sees a value; ``float`` ignores the space).
+    """
+    out = list(argv)
+    for i, a in enumerate(out):
+        if a != "--bbox":
+            continue
+        for k in range(i + 1, min(i + 5, len(out))):
+            try:
+                float(out[k])
+            except ValueError:
+                break
+            if out[k].startswith("-"):
+                out[k] = " " + out[k]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line.
 
@@ -789,7 +815,7 @@ def main(argv: list[str] | None = None) -> int:
         Exit status: 0 success, 1 error, 2 usage error, 130 interrupted.
     """
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_protect_numbers(sys.argv[1:] if argv is None else list(argv)))
     if getattr(args, "plane", None) and getattr(args, "whole_plane", False):
         parser.error("argument --plane: not allowed with argument --whole-plane")
     try:

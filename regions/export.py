@@ -281,7 +281,7 @@ def save_npz(partition: Any, path: Any) -> pathlib.Path:
     if out.is_dir():
         raise ParameterError(f"path {str(out)!r} is a directory; give a file name such as "
                              f"{str(out / 'regions.npz')!r}")
-    if out.suffix != ".npz":
+    if out.suffix.lower() != ".npz":
         out = out.with_name(out.name + ".npz")
     polys = _oriented(p)
     # all rings at once: shapely's ragged arrays hold closed rings; drop each closing vertex

@@ -113,7 +113,8 @@ def load_model(path: Any, *, arch: Any = None, trust_pickle: bool = False) -> An
         A state_dict (``.pt``, ``.pth``), ``.safetensors``, TorchScript archive, or (with
         ``trust_pickle``) a pickled ``nn.Module``.
     arch : sequence of int, optional
-        Expected layer widths for a state_dict, e.g. ``(2, 20, 1)``.
+        Expected layer widths, e.g. ``(2, 20, 1)``: how a state_dict is read, and a check
+        for the other formats (an MLP's widths must match).
     trust_pickle : bool
         Allow unpickling a whole module. Unpickling runs code from the file: only for files
         you trust.
@@ -130,8 +131,12 @@ def load_model(path: Any, *, arch: Any = None, trust_pickle: bool = False) -> An
     import torch
 
     p = pathlib.Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise ModelFileError(f"model file {str(p)!r} does not exist")
+    if p.is_dir():
+        raise ModelFileError(f"model file {str(p)!r} is a directory; give the file inside it")
+    if not p.is_file():
+        raise ModelFileError(f"model file {str(p)!r} is not a regular file")
     if p.suffix == ".safetensors":
         try:
             from safetensors.torch import load_file
@@ -148,7 +153,8 @@ def load_model(path: Any, *, arch: Any = None, trust_pickle: bool = False) -> An
 
             with warnings.catch_warnings():  # torch marks TorchScript as deprecated
                 warnings.simplefilter("ignore", DeprecationWarning)
-                return _from_torchscript(torch.jit.load(str(p), map_location="cpu"))
+                sm = torch.jit.load(str(p), map_location="cpu")
+            return _check_arch(_from_torchscript(sm), arch)
     try:
         obj = torch.load(str(p), map_location="cpu", weights_only=not trust_pickle)
     except Exception as exc:
@@ -164,12 +170,35 @@ def load_model(path: Any, *, arch: Any = None, trust_pickle: bool = False) -> An
             f"torch file ({type(exc).__name__})"
         ) from None
     if isinstance(obj, torch.nn.Module):
-        return obj
+        return _check_arch(obj, arch)
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
     if isinstance(obj, dict):
         return mlp_from_state_dict(obj, arch)
     raise ModelFileError(f"{str(p)!r} holds a {type(obj).__name__}, not a model or state_dict")
+
+
+def _check_arch(model: Any, arch: Any) -> Any:
+    """The model, after checking its widths against ``arch`` (if given)."""
+    if arch is None:
+        return model
+    from .errors import RegionsError
+    from .network import Network
+
+    try:
+        net = Network.from_torch(model)
+    except RegionsError as exc:
+        raise ModelFileError(
+            f"arch={','.join(map(str, arch))} is a check of an MLP's widths, and this model is "
+            f"not a plain MLP ({exc})"
+        ) from None
+    widths = [2, *net.widths, net.n_out]
+    if list(arch) != widths:
+        raise ShapeMismatchError(
+            f"arch={','.join(map(str, arch))} does not match the file, whose layers are "
+            f"{','.join(map(str, widths))}"
+        )
+    return model
 
 
 def _from_torchscript(sm: Any) -> Any:

@@ -35,6 +35,10 @@ __all__ = ["Plane"]
 
 
 def _vector(value: Any, name: str) -> np.ndarray:
+    if value is None:
+        raise DomainError(f"{name} is None; give an array of numbers")
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, grad or not
+        value = value.detach().cpu().double().numpy()
     try:
         a = np.array(value, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as e:

@@ -459,3 +459,41 @@ def test_count_json_streams_the_same_numbers_as_the_partition(
     assert out["bbox"] == [-4.0, -4.0, 4.0, 4.0] and out["verified"] is False
     res = run("count", str(f), "--json", "--bbox", "-4", "-4", "4", "4", "--verify")  # partition
     assert json.loads(res.stdout)["layer_counts"] == p.layer_counts
+
+
+def test_bbox_values_in_exponent_form(model_file: tuple[pathlib.Path, Any]) -> None:
+    f, model = model_file
+    res = run("count", str(f), "--bbox", "-1e2", "-1e2", "1e2", "1e2")
+    assert res.returncode == 0, res.stderr
+    assert int(res.stdout) == regions.count_regions(model, (-100, -100, 100, 100))
+
+
+def test_arch_is_checked_for_every_format(
+    tmp_path: pathlib.Path, model_file: tuple[pathlib.Path, Any]
+) -> None:
+    import warnings
+
+    _, model = model_file
+    ts = tmp_path / "ts.pt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.jit.save(torch.jit.script(model), str(ts))
+    assert run("count", str(ts), "--arch", "2,10,10,1").returncode == 0
+    res = run("count", str(ts), "--arch", "2,10,1")
+    assert res.returncode == 1 and "arch=2,10,1 does not match the file" in res.stderr
+    res = run("count", str(ts), "--arch", "")
+    assert res.returncode == 1 and "give layer widths as integers" in res.stderr
+
+
+def test_paths_that_are_directories_or_files(
+    tmp_path: pathlib.Path, model_file: tuple[pathlib.Path, Any]
+) -> None:
+    f, _ = model_file
+    res = run("count", str(tmp_path))
+    assert res.returncode == 1 and "is a directory" in res.stderr
+    (tmp_path / "out.geojson").mkdir()
+    res = run("export", str(f), "-o", str(tmp_path / "out.geojson"))
+    assert res.returncode == 1 and "is a directory" in res.stderr
+    (tmp_path / "afile").write_text("x")
+    res = run("demo", "-o", str(tmp_path / "afile"))
+    assert res.returncode == 1 and "is a file" in res.stderr
