@@ -579,9 +579,9 @@ def bench(args: argparse.Namespace) -> int:
 def _add_domain_arguments(parser: argparse.ArgumentParser) -> None:
     """The domain options every computing command shares; read them with :func:`_domain`.
 
-    ``--bbox`` and ``--whole-plane`` are mutually exclusive, and so are
-    ``--plane`` and ``--whole-plane`` (checked in :func:`main`); ``--plane``
-    with ``--bbox`` gives the box in the plane's ``(s, t)`` coordinates.
+    ``--bbox`` and ``--whole-plane`` are mutually exclusive; ``--plane``
+    with ``--bbox`` gives the box in the plane's ``(s, t)`` coordinates, and
+    with ``--whole-plane`` the whole plane through the three inputs.
     """
     group = parser.add_argument_group("domain")
     g = group.add_mutually_exclusive_group()
@@ -816,8 +816,6 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = _parser()
     args = parser.parse_args(_protect_numbers(sys.argv[1:] if argv is None else list(argv)))
-    if getattr(args, "plane", None) and getattr(args, "whole_plane", False):
-        parser.error("argument --plane: not allowed with argument --whole-plane")
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

@@ -1165,10 +1165,14 @@ def refine_rows(
             cand = np.flatnonzero(straddle_t[j][ar.cell[: ar.nf]])
             _split_neuron(ar, int(j), cand, float(w1[j]), float(b1[j]), rtol, witness)
             if max_faces is not None and ar.nf > max_faces:
+                hint = (
+                    "raise max_regions (or pass None)" if witness >= 0  # the whole plane
+                    else "raise max_regions, shrink the domain, or use count_regions (it "
+                    "streams and keeps no polygons)"
+                )
                 raise RegionLimitError(
                     f"more than max_regions={max_faces} regions after neuron {int(j)} of "
-                    f"hidden layer {layer}; raise max_regions, shrink the domain, or use "
-                    "count_regions (it streams and keeps no polygons)"
+                    f"hidden layer {layer}; {hint}"
                 )
     if tick is not None:
         tick(n_split - done)

@@ -422,8 +422,15 @@ def test_plane_errors(tmp_path: pathlib.Path) -> None:
     res = run("count", str(f), "--plane", a, a, c)
     assert res.returncode == 1 and "degenerate" in res.stderr
     assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
-    res = run("count", str(f), "--plane", a, b, c, "--whole-plane")
-    assert res.returncode == 2 and "--whole-plane" in res.stderr
+    # the whole plane through three inputs, as the API's plane= with bbox=None
+    res = run("count", str(f), "--plane", a, b, c, "--whole-plane", "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    plane = regions.Plane.through(*(np.load(x) for x in (a, b, c)))
+    model = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    model.load_state_dict(torch.load(f))
+    assert out["bbox"] is None
+    assert out["regions"] == regions.count_regions(model, None, plane=plane)
 
 
 def test_quiet_flag_in_either_position(tmp_path: pathlib.Path) -> None:
