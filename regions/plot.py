@@ -176,25 +176,29 @@ def _paths(polys: Any) -> list[Any]:
 #: Views of :func:`plot_partition`: the domain (a whole plane's frame box), or the
 #: whole plane squeezed into the unit disk.
 VIEWS: tuple[str, ...] = ("box", "disk")
-#: Log-radius at which a ray's last sample is drawn before its point at infinity.
-_DISK_LMAX = 60.0
+#: Samples per edge in the disk view (segments; rays get twice as many).
+_DISK_SAMPLES = 32
+#: Mapped radius of a ray's last sample before its point at infinity.
+_DISK_RIM = 0.995
 
 
-def disk_map(xy: Any, scale: float) -> np.ndarray:
-    """The plane squeezed into the open unit disk, every scale visible at once.
+def disk_map(xy: Any, scale: float, power: float = 1.0) -> np.ndarray:
+    """The plane squeezed into the open unit disk, directions kept.
 
-    ``x -> x / |x| * L / (1 + L)`` with ``L = log(1 + |x| / scale)``: the
-    origin stays, directions are kept (a ray from the origin stays a ray),
-    radius ``scale`` goes to 0.41, ``10 scale`` to 0.71, ``1000 scale`` to
-    0.87, and infinity to the unit circle. Straight edges become curves,
-    so :func:`plot_partition` samples them before mapping.
+    ``x -> x / |x| * q / (1 + q)`` with ``q = (|x| / scale) ** power``:
+    radius ``scale`` goes to 0.5, infinity to the unit circle, and each
+    factor ``e**(1/power)`` of distance moves a point by the same step of
+    ``logit(radius)``, so with a small ``power`` many decades of scale share
+    the picture. Straight edges become curves, so :func:`plot_partition`
+    samples them before mapping.
 
     Parameters
     ----------
     xy : (P, 2) array-like of float
     scale : float
-        A length of the picture (default in :func:`plot_partition`: the median
-        distance of the finite vertices from the origin).
+        The distance drawn at radius 0.5.
+    power : float, default 1
+        In ``(0, 1]``; 1 is the plain compactification ``r / (r + scale)``.
 
     Returns
     -------
@@ -204,90 +208,175 @@ def disk_map(xy: Any, scale: float) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> disk_map([[0.0, 0.0], [3.0, 0.0], [0.0, -1e300]], scale=3.0).round(3).tolist()
-    [[0.0, 0.0], [0.409, 0.0], [0.0, -0.999]]
+    >>> disk_map([[0.0, 0.0], [3.0, 0.0], [0.0, -30.0]], scale=3.0).round(3).tolist()
+    [[0.0, 0.0], [0.5, 0.0], [0.0, -0.909]]
+    >>> disk_map([[300.0, 0.0], [0.03, 0.0]], scale=3.0, power=0.5).round(3).tolist()
+    [[0.909, 0.0], [0.091, 0.0]]
     """
     p = np.asarray(xy, dtype=np.float64)
     r = np.hypot(p[:, 0], p[:, 1])
-    lg = np.log1p(r / scale)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f = np.where(r > 0, lg / (1.0 + lg) / r, 0.0)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        q = (r / scale) ** power
+        rho = np.where(np.isinf(q), 1.0, q / (1.0 + q))
+        f = np.where(r > 0, rho / r, 0.0)
     return np.asarray(p * f[:, None])
 
 
-def _disk_paths(mesh: Any, scale: float, k: int = 24) -> list[Any]:
-    """Every face of a whole-plane mesh as a Path in the disk view (:func:`disk_map`).
+def _disk_view(mesh: Any) -> tuple[float, float]:
+    """Default ``(scale, power)``: the finite vertices' radii span 0.05 to 0.95 of the disk."""
+    fin = mesh.xy[~mesh.ideal_mask]
+    r = np.hypot(fin[:, 0], fin[:, 1]) if len(fin) else np.zeros(0)
+    r = r[r > 0]
+    if not len(r):
+        return 1.0, 1.0
+    lo, hi = float(r.min()), float(r.max())
+    scale = float(np.sqrt(lo * hi))
+    half = 0.5 * np.log(hi / lo)  # log-distance of the extremes from the scale
+    power = 1.0 if half <= 0 else float(min(1.0, np.log(19.0) / half))
+    return scale, power
 
-    Each edge is sampled ``k`` times before it is mapped, all edges at once:
-    a segment uniformly, a ray ``u + t d`` at ``t = scale * expm1(L)`` for
-    ``L`` evenly spaced up to ``_DISK_LMAX`` (then its point on the unit
-    circle), an arc between two points at infinity along the circle.
+
+def _params(s0: np.ndarray, k: int, n_uniform: int) -> np.ndarray:
+    """(N, 2k + n_uniform) sorted parameters in [0, 1), starting at 0, dense around ``s0``."""
+    g = np.geomspace(1e-7, 1.0, k)
+    back = s0[:, None] * (1.0 - g[::-1][None, :])  # 0 .. s0, dense near s0
+    fwd = s0[:, None] + (1.0 - s0[:, None]) * np.concatenate([[0.0], g[:-1]])[None, :]
+    uni = np.broadcast_to(np.arange(n_uniform) / n_uniform, (len(s0), n_uniform))
+    return np.sort(np.concatenate([back, fwd, uni], axis=1), axis=1)
+
+
+def _disk_slots(mesh: Any, scale: float, power: float) -> tuple[np.ndarray, int]:
+    """Every face-loop slot (edge ``a -> b``) sampled and mapped into the disk, all at once.
+
+    A segment is sampled densely around its point nearest the origin (where
+    the map bends it most) and evenly; a ray ``u + t d`` likewise up to a
+    few times that distance, then evenly in mapped radius out to
+    ``_DISK_RIM``; an arc between two points at infinity along the unit
+    circle. Returns ``(S, m, 2)`` points (each slot's start included, its
+    end excluded: the next slot's start) and ``m``.
     """
-    from matplotlib.path import Path
-
     ptr, verts, ideal = mesh.face_ptr, mesh.face_verts, mesh.ideal_mask
     nxt = np.arange(1, len(verts) + 1)
     nxt[ptr[1:] - 1] = ptr[:-1]
     a, b = verts, verts[nxt]
     xa, xb = mesh.xy[a], mesh.xy[b]
     ia, ib = ideal[a], ideal[b]
-    u = np.arange(k) / k  # (k,): the slot's start point, not its end (the next slot's)
-    out = np.empty((len(verts), k, 2))
+    k = _DISK_SAMPLES
+    m = 4 * k
+    out = np.empty((len(verts), m, 2))
+
     seg = ~ia & ~ib
-    out[seg] = disk_map(
-        (xa[seg, None, :] + u[None, :, None] * (xb - xa)[seg, None, :]).reshape(-1, 2), scale
-    ).reshape(-1, k, 2)
+    if seg.any():
+        pa, d = xa[seg], xb[seg] - xa[seg]
+        dd = np.einsum("ij,ij->i", d, d)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s0 = np.where(dd > 0, -np.einsum("ij,ij->i", pa, d) / dd, 0.0)
+        par = _params(np.clip(s0, 0.0, 1.0), k, 2 * k)
+        out[seg] = disk_map(
+            (pa[:, None, :] + par[:, :, None] * d[:, None, :]).reshape(-1, 2), scale, power
+        ).reshape(-1, m, 2)
+
+    def ray_params(u: np.ndarray, d: np.ndarray) -> np.ndarray:
+        t_close = np.maximum(0.0, -np.einsum("ij,ij->i", u, d))
+        t_near = 2.0 * t_close + np.hypot(u[:, 0], u[:, 1]) + scale
+        near = t_near[:, None] * _params(t_close / t_near, k, k)  # (N, 3k) in [0, t_near)
+        end = u + t_near[:, None] * d
+        rho0 = disk_map(end, scale, power)
+        rho0 = np.hypot(rho0[:, 0], rho0[:, 1])
+        rho = rho0[:, None] + (_DISK_RIM - rho0[:, None]) * (np.arange(k) / (k - 1))[None, :]
+        rho = np.clip(rho, rho0[:, None], _DISK_RIM)
+        r = scale * (rho / (1.0 - rho)) ** (1.0 / power)
+        ud = np.einsum("ij,ij->i", u, d)[:, None]
+        uu = np.einsum("ij,ij->i", u, u)[:, None]
+        tail = -ud + np.sqrt(np.maximum(ud * ud - uu + r * r, 0.0))
+        return np.concatenate([near, np.maximum(tail, t_near[:, None])], axis=1)
+
     ray = ~ia & ib  # from a finite vertex out to infinity in b's direction
-    t = scale * np.expm1(_DISK_LMAX * u)
-    out[ray] = disk_map(
-        (xa[ray, None, :] + t[None, :, None] * xb[ray, None, :]).reshape(-1, 2), scale
-    ).reshape(-1, k, 2)
+    if ray.any():
+        t = ray_params(xa[ray], xb[ray])
+        out[ray] = disk_map(
+            (xa[ray, None, :] + t[:, :, None] * xb[ray, None, :]).reshape(-1, 2), scale, power
+        ).reshape(-1, m, 2)
     back = ia & ~ib  # from infinity in a's direction in to a finite vertex
-    pts = disk_map(
-        (xb[back, None, :] + t[::-1][None, :, None] * xa[back, None, :]).reshape(-1, 2), scale
-    ).reshape(-1, k, 2)
-    pts[:, 0] = xa[back]  # the point at infinity itself, on the unit circle
-    out[back] = pts
+    if back.any():
+        t = ray_params(xb[back], xa[back])[:, ::-1]
+        pts = disk_map(
+            (xb[back, None, :] + t[:, :, None] * xa[back, None, :]).reshape(-1, 2), scale, power
+        ).reshape(-1, m, 2)
+        out[back] = np.concatenate([xa[back, None, :], pts[:, 1:]], axis=1)  # from infinity
     arc = ia & ib  # along the circle at infinity, counter-clockwise
-    th_a = np.arctan2(xa[arc, 1], xa[arc, 0])
-    sweep = np.mod(np.arctan2(xb[arc, 1], xb[arc, 0]) - th_a, 2 * np.pi)
-    sweep[sweep == 0] = 2 * np.pi  # one face with a single point at infinity each way
-    th = th_a[:, None] + sweep[:, None] * u[None, :]
-    out[arc] = np.stack([np.cos(th), np.sin(th)], axis=-1)
+    if arc.any():
+        th_a = np.arctan2(xa[arc, 1], xa[arc, 0])
+        sweep = np.mod(np.arctan2(xb[arc, 1], xb[arc, 0]) - th_a, 2 * np.pi)
+        sweep[sweep == 0] = 2 * np.pi
+        th = th_a[:, None] + sweep[:, None] * (np.arange(m) / m)[None, :]
+        out[arc] = np.stack([np.cos(th), np.sin(th)], axis=-1)
+    return out, m
+
+
+def _disk_paths(mesh: Any, scale: float, power: float = 1.0) -> list[Any]:
+    """Every face of a whole-plane mesh as a Path in the disk view (:func:`disk_map`)."""
+    from matplotlib.path import Path
+
+    out, m = _disk_slots(mesh, scale, power)
     coords = out.reshape(-1, 2)
-    cut = ptr[1:-1] * k
-    return [
-        Path(np.vstack([c, c[:1]]), closed=True) for c in np.split(coords, cut)
-    ]
+    cut = mesh.face_ptr[1:-1] * m
+    return [Path(np.vstack([c, c[:1]]), closed=True) for c in np.split(coords, cut)]
 
 
-def _disk_frame(ax: Any, scale: float, extent: Any) -> None:
+def _disk_boundaries(mesh: Any, label: np.ndarray, scale: float, power: float) -> list[Any]:
+    """The sampled edges between faces of different ``label`` (merged regions' outlines)."""
+    ptr, verts = mesh.face_ptr, mesh.face_verts
+    nxt = np.arange(1, len(verts) + 1)
+    nxt[ptr[1:] - 1] = ptr[:-1]
+    owner = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
+    a, b = verts, verts[nxt]
+    key = np.minimum(a, b) * (int(verts.max(initial=0)) + 1) + np.maximum(a, b)
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    twin = np.full(len(verts), -1)
+    same = np.flatnonzero(ks[1:] == ks[:-1])
+    twin[order[same]] = order[same + 1]
+    twin[order[same + 1]] = order[same]
+    show = (twin >= 0) & (label[owner] != label[owner[np.maximum(twin, 0)]]) & (a < b)
+    out, _ = _disk_slots(mesh, scale, power)
+    ends = out[nxt][:, :1]  # each slot's end is the next slot's start
+    lines = np.concatenate([out, ends], axis=1)
+    return list(lines[show])
+
+
+def _disk_frame(ax: Any, scale: float, power: float, extent: Any) -> None:
     """Circles at radii 10^k, the unit circle (infinity) and the extent, in the disk view."""
     th = np.linspace(0.0, 2 * np.pi, 361)
     ring = np.stack([np.cos(th), np.sin(th)], axis=1)
-    e0 = int(np.floor(np.log10(scale))) - 1
-    for e in range(e0, e0 + 12):
-        rad = 10.0**e
-        x = float(disk_map([[rad, 0.0]], scale)[0, 0])
-        if 0.15 < x < 0.86:
-            ax.plot(*(x * ring).T, color="black", linewidth=0.7, linestyle=":", zorder=3)
-            ax.annotate(
-                f"{rad:g}", (0.0, -x), xytext=(0, 2), textcoords="offset points",
-                ha="center", va="bottom", fontsize=7, zorder=4,
-                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
-            )
+    e0 = int(np.floor(np.log10(scale)))
+    radii = 10.0 ** np.arange(e0 - 40, e0 + 41)
+    x = disk_map(np.stack([radii, np.zeros_like(radii)], axis=1), scale, power)[:, 0]
+    keep = (x > 0.08) & (x < 0.93)
+    last = -1.0
+    for rad, xr in zip(radii[keep], x[keep], strict=True):
+        if xr - last < 0.06:  # labels no closer than this on the way out
+            continue
+        last = xr
+        ax.plot(*(xr * ring).T, color="black", linewidth=0.7, linestyle=":", zorder=3)
+        ax.annotate(
+            f"{rad:g}", (0.0, -xr), xytext=(0, 2), textcoords="offset points",
+            ha="center", va="bottom", fontsize=7, zorder=4,
+            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
+        )
     ax.plot(*ring.T, color="black", linewidth=1.2, zorder=3)
     ax.annotate("∞", (0.74, 0.74), fontsize=12, zorder=4)
     if extent is not None:
         x0, y0, x1, y1 = extent
-        s_ = np.linspace(0.0, 1.0, 200)
+        s_ = np.concatenate([[0.0], np.geomspace(1e-7, 1.0, 400)])
+        s_ = np.unique(np.concatenate([s_, 1.0 - s_, np.linspace(0, 1, 200)]))
         edge = np.concatenate([
             np.stack([x0 + (x1 - x0) * s_, np.full_like(s_, y0)], axis=1),
             np.stack([np.full_like(s_, x1), y0 + (y1 - y0) * s_], axis=1),
             np.stack([x1 - (x1 - x0) * s_, np.full_like(s_, y1)], axis=1),
             np.stack([np.full_like(s_, x0), y1 - (y1 - y0) * s_], axis=1),
         ])
-        ax.plot(*disk_map(edge, scale).T, color="black", linewidth=1.0, linestyle="--",
+        ax.plot(*disk_map(edge, scale, power).T, color="black", linewidth=1.0, linestyle="--",
                 zorder=3)
 
 
@@ -353,14 +442,15 @@ def plot_partition(
     view : {"box", "disk"}, default "box"
         ``"box"``: the domain (for the whole plane, its frame box).
         ``"disk"``: only for a whole-plane partition (merged too), all of it squeezed into
-        the unit disk by :func:`disk_map` (directions kept, radius
-        ``log(1 + r/scale)`` compressed, infinity on the unit circle), so
-        structure near the origin and thousands of units away shows in one
-        picture. Dotted circles mark radii 10^k (labelled below the centre),
-        the dashed curve the extent, the unit circle infinity.
+        the unit disk by :func:`disk_map` (directions kept, infinity on the
+        unit circle, distances compressed so that the finite vertices' radii,
+        from the nearest to the farthest from the origin, span 0.05 to 0.95 of
+        the disk: many decades in one picture). Dotted circles mark radii
+        10^k (labelled below the centre), the dashed curve the extent.
     scale : float, optional
-        The disk view's length scale; default the median distance of the
-        finite vertices from the origin.
+        The disk view's distance drawn at radius 0.5; default the geometric
+        mean of the finite vertices' nearest and farthest distance from the
+        origin.
 
     Returns
     -------
@@ -404,26 +494,35 @@ def plot_partition(
     o = _check_output(output, p.network.n_out)
     if ax is None:
         ax = _new_axes(1)[0]
+    power = 1.0
     if disk:
         assert src is not None and src.mesh is not None
-        fin = src.mesh.xy[~src.mesh.ideal_mask]
+        auto_scale, power = _disk_view(src.mesh)
         if scale is None:
-            norms = np.hypot(fin[:, 0], fin[:, 1]) if len(fin) else np.ones(1)
-            scale = float(np.median(norms[norms > 0])) if (norms > 0).any() else 1.0
-        elif not (isinstance(scale, (int, float)) and np.isfinite(scale) and scale > 0):
+            scale = auto_scale
+        elif (
+            isinstance(scale, (bool, np.bool_))
+            or not isinstance(scale, (int, float, np.integer, np.floating))
+            or not (np.isfinite(scale) and scale > 0)
+        ):
             raise ParameterError(f"scale must be a positive number, got {scale!r}")
         scale = float(scale)
-        paths = _disk_paths(src.mesh, scale)
+        paths = _disk_paths(src.mesh, scale, power)
     else:
         paths = _paths(p.polygons)
-    if src is not p:  # a merged region's members: no edges between them
-        edgecolor = "face"
-    coll = PathCollection(paths, edgecolors=edgecolor, linewidths=linewidth)
+    merged_disk = disk and src is not p
+    coll = PathCollection(
+        paths, edgecolors="face" if merged_disk else edgecolor, linewidths=linewidth
+    )
     if color_by == "region":
         import matplotlib
 
         colors = region_colors(p)
-        name = cmap if cmap is not None else ("tab10" if colors.max(initial=0) < 10 else "tab20")
+        top = int(colors.max(initial=0))
+        # qualitative maps while they have a colour per class, then an even spread of turbo
+        name = cmap if cmap is not None else (
+            "tab10" if top < 10 else "tab20" if top < 20 else "turbo"
+        )
         cm = matplotlib.colormaps[name] if isinstance(name, str) else name
         n_col = int(getattr(cm, "N", 256))
         colors = colors[label]
@@ -439,14 +538,25 @@ def plot_partition(
         coll.set_clim(vmin, vmax)
     ax.add_collection(coll)
     if disk:  # the unbounded regions are those that reach the circle: no hatching
-        assert scale is not None
-        _disk_frame(ax, scale, p.extent() if mark_unbounded else None)
+        assert scale is not None and src is not None and src.mesh is not None
+        if merged_disk:  # the merged regions' outlines: edges between different labels
+            from matplotlib.collections import LineCollection
+
+            ax.add_collection(
+                LineCollection(
+                    _disk_boundaries(src.mesh, label, scale, power), colors=edgecolor,
+                    linewidths=linewidth, zorder=2,
+                )
+            )
+        _disk_frame(ax, scale, power, p.extent() if mark_unbounded else None)
+        if mark_points:
+            _mark_plane_points(p, ax, lambda q: disk_map(q, scale, power))
         ax.set_xlim(-1.05, 1.05)
         ax.set_ylim(-1.05, 1.05)
         ax.set_aspect("equal")
         ax.set_axis_off()
         return coll
-    if mark_unbounded and getattr(p, "whole_plane", False):
+    if mark_unbounded and p.covers_plane:
         from matplotlib.patches import Rectangle
 
         unb = ~np.asarray(p.bounded)
@@ -487,12 +597,14 @@ def plot_partition(
 PLANE_POINTS_GID = "regions-plane-points"
 
 
-def _mark_plane_points(p: Any, ax: Any) -> None:
+def _mark_plane_points(p: Any, ax: Any, transform: Any = None) -> None:
     """Mark the three inputs of a plane through three points, if the partition has one."""
     plane = getattr(p.network, "plane", None)
     pts = plane.points() if plane is not None else None
     if pts is None:
         return
+    if transform is not None:  # e.g. the disk view's map
+        pts = transform(pts)
     (dots,) = ax.plot(
         pts[:, 0],
         pts[:, 1],
@@ -608,7 +720,8 @@ def plot_layers(
     model : Partition, torch.nn.Module or Network
         A partition (its network and domain are used, ``bbox`` is ignored) or
         a model.
-    bbox : (xmin, ymin, xmax, ymax) or shapely Polygon, default (-10, -10, 10, 10)
+    bbox : (xmin, ymin, xmax, ymax), shapely Polygon or None, default (-10, -10, 10, 10)
+        ``None``: the frame box of the whole plane (it holds every vertex).
     axes : sequence of matplotlib Axes, optional
         One per hidden layer; new axes side by side if None.
     color_by : {"region", "value", "dx", "dy"}, default "region"
@@ -646,6 +759,10 @@ def plot_layers(
         net, domain = model.network, model.domain
     else:
         net, domain = _resolve(model, None, None), bbox
+        if domain is None:  # the whole plane: its frame box, which holds every vertex
+            from .engine import linear_regions
+
+            domain = linear_regions(net, None, progress=False).domain
     n_layers = len(net.widths)
     if n_layers == 0:
         raise ParameterError("model has no hidden layer: there is nothing to refine")

@@ -271,7 +271,12 @@ def test_disk_map_keeps_directions_and_sends_infinity_to_the_circle() -> None:
     pts = (radii[None, :, None] * d[:, None, :]).reshape(-1, 2)
     m = disk_map(pts, scale=2.0).reshape(50, len(radii), 2)
     r = np.hypot(m[..., 0], m[..., 1])
-    assert (np.diff(r, axis=1) > 0).all() and (r < 1).all() and r[:, -1].min() > 0.99
+    assert (np.diff(r, axis=1)[:, :-1] > 0).all() and (r[:, :-1] < 1).all()
+    assert (r <= 1 + 1e-12).all() and r[:, -1].min() > 0.99
+    np.testing.assert_allclose(r[:, 3], 10 / 12)  # q / (1 + q), q = r / scale
+    few = disk_map(pts, scale=2.0, power=0.25).reshape(50, len(radii), 2)
+    rf = np.hypot(few[..., 0], few[..., 1])
+    np.testing.assert_allclose(rf[:, 4], 500**0.25 / (1 + 500**0.25))  # 1e3 / 2 = 500
     cos = np.einsum("pk,pik->pi", d, m[:, 1:]) / r[:, 1:]
     np.testing.assert_allclose(cos, 1.0, atol=1e-12)  # same direction
 
@@ -294,8 +299,10 @@ def test_disk_view_tiles_the_disk(seed: int) -> None:
         area += 0.5 * abs(np.dot(v[:-1, 0], v[1:, 1]) - np.dot(v[1:, 0], v[:-1, 1]))
     assert area == pytest.approx(np.pi, rel=2e-3)  # the curves are sampled
     # each region's interior point lands inside its own picture
-    scale = float(np.median(np.hypot(*p.mesh.xy[~p.mesh.ideal_mask].T)))
-    inner = disk_map(p.interior_points(), scale)
+    from regions.plot import _disk_view
+
+    scale, power = _disk_view(p.mesh)
+    inner = disk_map(p.interior_points(), scale, power)
     inside = [Path(pa.vertices).contains_point(q) for pa, q in zip(paths, inner, strict=True)]
     assert np.mean(inside) > 0.95  # a sliver's point can sit on its sampled boundary
     plt.close(fig)
@@ -311,3 +318,35 @@ def test_disk_view_needs_a_whole_plane() -> None:
     with pytest.raises(regions.ParameterError, match=r"scale must be a positive number"):
         plot_partition(w, view="disk", scale=-1.0)
     plt.close("all")
+
+
+def test_merged_whole_plane_views_and_layers_of_the_plane() -> None:
+    from matplotlib.collections import LineCollection
+    from matplotlib.patches import Rectangle
+
+    m = regions.linear_regions(deep_model(), None).merged()
+    fig, (a1, a2) = plt.subplots(1, 2)
+    plot_partition(m, a1)
+    assert any(isinstance(q, Rectangle) for q in a1.patches)  # the dashed extent
+    assert len(a1.collections) == 2  # regions + hatched unbounded ones
+    plot_partition(m, a2, view="disk", edgecolor="red", scale=np.float32(5.0))
+    lines = [c for c in a2.collections if isinstance(c, LineCollection)]
+    assert len(lines) == 1 and len(lines[0].get_segments()) > 0  # outlines between regions
+    colls = regions.plot_layers(deep_model(), None)
+    assert len(colls[-1].get_paths()) == regions.count_regions(deep_model(), None)
+    plt.close(fig)
+
+
+def test_region_colours_stay_distinct_past_twenty(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a colouring with more than 20 colours (dense arrangements on planes through images
+    # need 25) must not wrap around a 20-colour map: every colour index its own colour
+    import regions.plot as rp
+
+    p = regions.linear_regions(mlp((2, 8, 1), 3), (-2, -2, 2, 2))
+    assert len(p) > 24
+    monkeypatch.setattr(rp, "region_colors", lambda _p: np.arange(len(_p)) % 25)
+    fig, ax = plt.subplots()
+    face = plot_partition(p, ax).get_facecolor()
+    distinct = {tuple(np.round(f, 6)) for f in face[:25]}
+    assert len(distinct) == 25
+    plt.close(fig)
