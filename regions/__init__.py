@@ -6,6 +6,7 @@
 >>> p.verify()
 """
 
+from .boundaries import Boundaries, neuron_boundaries, plot_boundaries
 from .bounds import montufar_lower_bound, one_layer_max, serra_upper_bound
 from .classify import (
     DecisionBoundary,
@@ -35,7 +36,13 @@ from .merge import count_function_regions, merge_regions
 from .network import SUPPORTED_LAYERS, Network, as_network
 from .partition import Partition, check_partition
 from .plane import Plane
-from .plot import exact_gradient_image, plot_gradient_raster, plot_layers, plot_partition
+from .plot import (
+    exact_gradient_image,
+    plot_gradient_raster,
+    plot_layers,
+    plot_partition,
+    plot_surface,
+)
 from .program import Program, Stage
 from .raster import (
     GradientRaster,
@@ -51,6 +58,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_BBOX",
     "METHODS",
+    "Boundaries",
     "SUPPORTED_LAYERS",
     "DecisionBoundary",
     "Domain",
@@ -87,12 +95,15 @@ __all__ = [
     "linear_regions",
     "merge_regions",
     "montufar_lower_bound",
+    "neuron_boundaries",
     "one_layer_max",
+    "plot_boundaries",
     "plot_class_regions",
     "plot_decision_boundary",
     "plot_gradient_raster",
     "plot_layers",
     "plot_partition",
+    "plot_surface",
     "predict_class",
     "raster_count",
     "resolution_study",

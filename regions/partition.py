@@ -411,6 +411,12 @@ class Partition:
         raster = gradient_raster(self.network, self.domain.bounds, resolution, output=output)
         return compare_raster(self, raster, **kwargs)
 
+    def boundaries(self) -> Any:
+        """Region edges with the neuron bending there: :func:`regions.neuron_boundaries`."""
+        from .boundaries import neuron_boundaries
+
+        return neuron_boundaries(self)
+
     def decision_boundary(self) -> Any:
         """Segments where the predicted class changes: :func:`regions.decision_boundary`."""
         from .classify import decision_boundary

@@ -27,6 +27,7 @@ __all__ = [
     "plot_partition",
     "plot_gradient_raster",
     "plot_layers",
+    "plot_surface",
     "exact_gradient_image",
 ]
 
@@ -782,6 +783,151 @@ def plot_layers(
         out.append(plot_partition(part, ax, color_by, edgecolor, linewidth=linewidth))
         ax.set_title(f"after layer {k}: {len(part)} regions")
     return out
+
+
+def _facets(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flat pieces to draw each region's polygon as: the polygon, or triangles if it has holes.
+
+    Returns ``(pieces, owner)``: (K,) Polygons without holes and the region each belongs to.
+    """
+    import shapely
+
+    parts, owner = shapely.get_parts(polys, return_index=True)
+    holes = shapely.get_num_interior_rings(parts) > 0
+    if holes.any():  # a merged region around another: constrained triangles of it
+        tri, t_own = shapely.get_parts(
+            shapely.constrained_delaunay_triangles(parts[holes]), return_index=True
+        )
+        parts = np.concatenate([parts[~holes], tri])
+        owner = np.concatenate([owner[~holes], owner[holes][t_own]])
+    return parts, owner
+
+
+def _lifted(p: Any, o: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """The regions' facets in 3-D: each polygon's vertices with height ``J x + c`` of its region.
+
+    Returns ``(facets, owner, ring, z)``: a list of (k, 3) arrays (rings closed),
+    the region of each facet, the facet of each vertex and the heights.
+    """
+    import shapely
+
+    parts, owner = _facets(p.polygons)
+    xy, ring = shapely.get_coordinates(shapely.get_exterior_ring(parts), return_index=True)
+    jac, off = p.jacobians[:, o, :], p.offsets[:, o]
+    r = owner[ring]
+    z = np.einsum("kj,kj->k", jac[r], xy) + off[r]
+    cut = np.flatnonzero(np.diff(ring)) + 1
+    return np.split(np.column_stack([xy, z]), cut), owner, ring, z
+
+
+def plot_surface(
+    partition: Any,
+    ax: Any = None,
+    color_by: str = "value",
+    cmap: Any = None,
+    *,
+    output: int = 0,
+    edgecolor: Any = "black",
+    linewidth: float = 0.3,
+    alpha: float = 1.0,
+) -> Any:
+    """Draw the graph of one output over the domain in 3-D: one flat facet per region.
+
+    On region ``r`` the output is the affine map ``jacobians[r, output] @ x +
+    offsets[r, output]``, so the graph is a surface of planar polygons that
+    meet along the region edges (the network is continuous). Each region's
+    polygon is lifted by its own map, all vertices at once.
+
+    Parameters
+    ----------
+    partition : Partition
+        Any partition (merged ones too; a region with a hole is drawn as its
+        constrained triangles). For a whole plane, its frame box.
+    ax : matplotlib 3-D Axes, optional
+        ``fig.add_subplot(projection="3d")``; new ones if None.
+    color_by : {"region", "value", "dx", "dy"}, default "value"
+        As :func:`plot_partition`.
+    cmap : str or Colormap, optional
+        As :func:`plot_partition`.
+    output : int, default 0
+        The output drawn.
+    edgecolor : matplotlib colour, default "black"
+        Colour of the facets' edges (``"none"`` to hide them).
+    linewidth : float, default 0.3
+    alpha : float, default 1.0
+
+    Returns
+    -------
+    mpl_toolkits.mplot3d.art3d.Poly3DCollection
+        The facets (a mappable for ``colorbar`` unless ``color_by="region"``).
+
+    Raises
+    ------
+    ParameterError
+        If ``color_by`` or ``output`` is invalid, or ``ax`` is not a 3-D Axes.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt, regions
+    >>> from regions.course import shallow_model
+    >>> p = regions.linear_regions(shallow_model())
+    >>> facets = plot_surface(p)
+    >>> len(facets.get_array()) == len(p)   # one facet per region, coloured by its height
+    True
+    >>> plt.close("all")
+    """
+    p = _check_partition(partition)
+    if not isinstance(color_by, str) or color_by not in COLOR_BY:
+        raise ParameterError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
+    o = _check_output(output, p.network.n_out)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=(6, 5), layout="constrained")
+        ax = fig.add_subplot(projection="3d")
+    elif getattr(ax, "name", None) != "3d":
+        raise ParameterError(
+            "ax must be a 3-D Axes (fig.add_subplot(projection='3d')), got "
+            f"{type(ax).__name__}"
+        )
+    from mpl_toolkits.mplot3d.art3d import Poly3DCollection
+
+    facets, owner, ring, z = _lifted(p, o)
+    jac = p.jacobians[:, o, :]
+    coll = Poly3DCollection(facets, edgecolors=edgecolor, linewidths=linewidth, alpha=alpha)
+    if color_by == "region":
+        import matplotlib
+
+        colors = region_colors(p)
+        top = int(colors.max(initial=0))
+        name = cmap if cmap is not None else (
+            "tab10" if top < 10 else "tab20" if top < 20 else "turbo"
+        )
+        cm = matplotlib.colormaps[name] if isinstance(name, str) else name
+        n_col = int(getattr(cm, "N", 256))
+        colors = colors[owner]
+        coll.set_facecolor(cm(colors % n_col if n_col < 256 else colors / max(colors.max(), 1)))
+    else:
+        if color_by == "value":  # the facet's mean height
+            values = np.bincount(ring, weights=z) / np.bincount(ring)
+        else:
+            values = jac[owner, 0 if color_by == "dx" else 1]
+        coll.set_array(values)
+        coll.set_cmap(cmap if cmap is not None else ("viridis" if color_by == "value" else "prism"))
+    ax.add_collection3d(coll)
+    xmin, ymin, xmax, ymax = p.domain.bounds
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    if len(z):
+        lo, hi = float(z.min()), float(z.max())
+        pad = 0.05 * (hi - lo) if hi > lo else max(abs(lo), 1.0) * 0.05
+        ax.set_zlim(lo - pad, hi + pad)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_zlabel(f"output {o}")
+    return coll
 
 
 def exact_gradient_image(
