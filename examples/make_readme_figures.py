@@ -8,6 +8,9 @@ Writes to ``-o DIR`` (default ``docs/figures``):
 * ``deep_layers.png``: the 2-5-5-5-5-1 model's regions after each hidden layer;
 * ``whole_plane.png``: both models over the whole plane: the frame box (unbounded regions
   hatched) and all of it squeezed into a disk (``view="disk"``);
+* ``bent_surface.png``: the 2-5-5-5-5-1 model's neuron zero sets coloured by layer
+  (``regions.plot_boundaries``) and the graph of its output in 3-D
+  (``regions.plot_surface``);
 * ``exact_vs_raster.png``: the exact gradient image (``regions.exact_gradient_image``) next
   to the ``numpy.gradient`` image of the shallow model, x component, 'prism'.
 
@@ -95,6 +98,17 @@ def main() -> None:
     fig.suptitle("top: hatched = unbounded, dashed = extent; bottom: radius log-scaled,\n"
                  "labels = distance from 0, circle = infinity", fontsize=10)
     save(fig, out / "whole_plane.png")
+
+    deep = regions.linear_regions(deep_model(), BBOX)
+    fig = plt.figure(figsize=(9, 4.3), layout="constrained")
+    ax = fig.add_subplot(1, 2, 1)
+    regions.plot_boundaries(deep, ax, linewidth=1.2)
+    ax.set_title("2-5-5-5-5-1: each neuron's zero set, by layer", fontsize=10)
+    ax3 = fig.add_subplot(1, 2, 2, projection="3d")
+    regions.plot_surface(deep, ax3, linewidth=0.2)
+    ax3.view_init(elev=35, azim=-60)
+    ax3.set_title(f"its output: {len(deep)} planar facets", fontsize=10)
+    save(fig, out / "bent_surface.png")
 
 
 if __name__ == "__main__":
