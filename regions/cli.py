@@ -470,22 +470,37 @@ def plot(args: argparse.Namespace) -> int:
     raster = _raster(p, args.resolution) if args.raster else None
     plt = _pyplot()
     n = 3 if raster is not None else 1
-    fig, axes = plt.subplots(1, n, figsize=(4.8 * n, 4.6), squeeze=False)
+    fig = plt.figure(figsize=(4.8 * n, 4.6))
     try:
-        ax = axes[0, 0]
+        show = args.show
+        ax = fig.add_subplot(1, n, 1, projection="3d" if show == "surface" else None)
         lim: dict[str, float] = {}
         if raster is not None and args.color_by in ("dx", "dy"):
             img = raster.dx if args.color_by == "dx" else raster.dy
             lim = {"vmin": float(img.min()), "vmax": float(img.max())}
-        coll = p.plot(ax, color_by=args.color_by, linewidth=0.3, **lim)
-        if args.color_by != "region" and raster is None:
-            fig.colorbar(coll, ax=ax, shrink=0.8)
         colour = "" if args.color_by == "region" else f", colour: {args.color_by}"
-        ax.set_title(f"exact: {len(p)} regions{colour}")
+        if show == "boundaries":
+            from .boundaries import plot_boundaries
+
+            plot_boundaries(p, ax)
+            ax.set_title(f"exact: {len(p)} regions, each neuron's zero set by layer")
+        elif show == "surface":
+            from .plot import plot_surface
+
+            coll = plot_surface(
+                p, ax, color_by=args.color_by, linewidth=0.2, vmin=lim.get("vmin"),
+                vmax=lim.get("vmax"),
+            )
+            ax.set_title(f"exact: the output over {len(p)} regions{colour}")
+        else:
+            coll = p.plot(ax, color_by=args.color_by, linewidth=0.3, **lim)
+            if args.color_by != "region" and raster is None:
+                fig.colorbar(coll, ax=ax, shrink=0.8)
+            ax.set_title(f"exact: {len(p)} regions{colour}")
         if raster is not None:
             from .plot import plot_gradient_raster
 
-            ims = plot_gradient_raster(raster, axes[0, 1:])
+            ims = plot_gradient_raster(raster, [fig.add_subplot(1, n, k) for k in (2, 3)])
             for im, name in zip(ims, ("x", "y"), strict=True):
                 im.axes.set_title(
                     f"numpy.gradient ∂f/∂{name}, {args.resolution} x {args.resolution}"
@@ -717,6 +732,7 @@ def _parser() -> argparse.ArgumentParser:
         "The format follows the suffix of -o (" + ", ".join(FIGURE_FORMATS) + "). " + _MODEL_HELP,
         epilog="examples:\n  regions plot model.pt -o regions.png\n"
         "  regions plot model.pt -o regions.png --raster --color-by dx\n"
+        "  regions plot model.pt -o bent.png --show boundaries\n"
         "  regions plot model.pt -o zoom.pdf --bbox -1 -1 1 1 --raster --resolution 200",
         formatter_class=raw,
     )
@@ -729,6 +745,14 @@ def _parser() -> argparse.ArgumentParser:
         default="region",
         help="region: a colour per region; value: the output; dx, dy: the exact gradient "
         "(prism colours) (default: region)",
+    )
+    pl.add_argument(
+        "--show",
+        choices=["regions", "boundaries", "surface"],
+        default="regions",
+        help="regions: the filled polygons; boundaries: each hidden neuron's zero set, "
+        "coloured by layer; surface: the output's graph in 3-D, a flat facet per region "
+        "(default: regions)",
     )
     pl.add_argument("--raster", action="store_true", help="add the numpy.gradient images")
     pl.add_argument(

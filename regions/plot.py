@@ -830,6 +830,8 @@ def plot_surface(
     edgecolor: Any = "black",
     linewidth: float = 0.3,
     alpha: float = 1.0,
+    vmin: float | None = None,
+    vmax: float | None = None,
 ) -> Any:
     """Draw the graph of one output over the domain in 3-D: one flat facet per region.
 
@@ -855,6 +857,8 @@ def plot_surface(
         Colour of the facets' edges (``"none"`` to hide them).
     linewidth : float, default 0.3
     alpha : float, default 1.0
+    vmin, vmax : float, optional
+        Colour limits for ``"value"``, ``"dx"``, ``"dy"``.
 
     Returns
     -------
@@ -916,6 +920,7 @@ def plot_surface(
             values = jac[owner, 0 if color_by == "dx" else 1]
         coll.set_array(values)
         coll.set_cmap(cmap if cmap is not None else ("viridis" if color_by == "value" else "prism"))
+        coll.set_clim(vmin, vmax)
     ax.add_collection3d(coll)
     xmin, ymin, xmax, ymax = p.domain.bounds
     ax.set_xlim(xmin, xmax)

@@ -215,6 +215,22 @@ def test_plot_other_formats(tmp_path: pathlib.Path, model_file: tuple[pathlib.Pa
     assert jpg.read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG's start-of-image marker
 
 
+def test_plot_show_boundaries_and_surface(
+    tmp_path: pathlib.Path, model_file: tuple[pathlib.Path, Any]
+) -> None:
+    f, model = model_file
+    n = regions.count_regions(model)
+    for show in ("boundaries", "surface"):
+        out = tmp_path / f"{show}.png"
+        res = run("plot", str(f), "-o", str(out), "--show", show, "--raster", "--resolution", "40")
+        assert res.returncode == 0, res.stderr
+        assert f"{n} regions; wrote {out}" in res.stdout
+        w, h = png_size(out)
+        assert w > 2.5 * h  # the exact panel and the two raster images
+    res = run("plot", str(f), "-o", str(tmp_path / "x.png"), "--show", "lines")
+    assert res.returncode == 2 and "lines" in res.stderr
+
+
 def test_plot_errors(tmp_path: pathlib.Path, model_file: tuple[pathlib.Path, Any]) -> None:
     f, _ = model_file
     res = run("plot", str(f), "-o", str(tmp_path / "r.gif"))
