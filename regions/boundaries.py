@@ -161,6 +161,22 @@ def _shape_edges(partition: Any) -> tuple[np.ndarray, np.ndarray]:
     return segments[keep], pairs[owner[line[seg]]][keep]
 
 
+def _units(
+    pat: np.ndarray, pairs: np.ndarray, widths: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """First differing pattern column across each pair, how many differ, and its layer."""
+    unit = np.empty(len(pairs), dtype=np.int64)
+    count = np.empty(len(pairs), dtype=np.int64)
+    for s in range(0, len(pairs), _BLOCK):  # blocks of edges: bounded memory
+        diff = pat[pairs[s:s + _BLOCK, 0]] != pat[pairs[s:s + _BLOCK, 1]]
+        unit[s:s + _BLOCK] = np.argmax(diff, axis=1) if diff.shape[1] else 0
+        count[s:s + _BLOCK] = diff.sum(axis=1)
+    # equal patterns on both sides cannot happen in an activation partition
+    assert not len(count) or count.min() > 0, "two adjacent regions with one pattern"
+    layer = np.searchsorted(np.cumsum(widths), unit, side="right").astype(np.int64)
+    return unit, count, layer
+
+
 def neuron_boundaries(partition: Any) -> Boundaries:
     """The region edges, each with the hidden neuron whose zero set it lies on.
 
@@ -211,16 +227,7 @@ def neuron_boundaries(partition: Any) -> Boundaries:
         segments, pairs = _mesh_edges(p)
     else:
         segments, pairs = _shape_edges(p)
-    pat = p.patterns
-    unit = np.empty(len(pairs), dtype=np.int64)
-    count = np.empty(len(pairs), dtype=np.int64)
-    for s in range(0, len(pairs), _BLOCK):  # blocks of edges: bounded memory
-        diff = pat[pairs[s:s + _BLOCK, 0]] != pat[pairs[s:s + _BLOCK, 1]]
-        unit[s:s + _BLOCK] = np.argmax(diff, axis=1) if diff.shape[1] else 0
-        count[s:s + _BLOCK] = diff.sum(axis=1)
-    # equal patterns on both sides cannot happen in an activation partition
-    assert not len(count) or count.min() > 0, "two adjacent regions with one pattern"
-    layer = np.searchsorted(np.cumsum(widths), unit, side="right").astype(np.int64)
+    unit, count, layer = _units(p.patterns, pairs, widths)
     return Boundaries(segments, pairs, unit, layer, count, widths)
 
 
@@ -233,6 +240,8 @@ def plot_boundaries(
     linewidth: float = 1.0,
     legend: bool = True,
     frame: bool = True,
+    view: str = "box",
+    scale: float | None = None,
 ) -> list[Any]:
     """Draw each hidden neuron's zero set (the bent hyperplanes), coloured by layer or neuron.
 
@@ -251,7 +260,15 @@ def plot_boundaries(
     legend : bool, default True
         With ``color_by="layer"``: a legend naming each layer and its width.
     frame : bool, default True
-        Draw the domain's boundary in grey.
+        Draw the domain's boundary in grey (in the disk view: the circles of
+        :func:`regions.plot_partition`'s disk view and the extent, dashed).
+    view : {"box", "disk"}, default "box"
+        ``"box"``: the domain (a whole plane's frame box). ``"disk"``: only for
+        a whole plane, all of it in the unit disk (:func:`regions.plot.disk_map`,
+        the scale chosen as in :func:`regions.plot_partition`); every zero set
+        runs out to the circle at infinity.
+    scale : float, optional
+        The disk view's distance drawn at radius 0.5.
 
     Returns
     -------
@@ -281,11 +298,32 @@ def plot_boundaries(
 
     if not isinstance(color_by, str) or color_by not in COLOR_BY_UNIT:
         raise ParameterError(f"color_by must be one of {COLOR_BY_UNIT}, got {color_by!r}")
+    from .plot import VIEWS, _disk_edges, _disk_frame, _disk_view, _new_axes
+
+    if not isinstance(view, str) or view not in VIEWS:
+        raise ParameterError(f"view must be one of {VIEWS}, got {view!r}")
     b = neuron_boundaries(partition)
     p = partition
+    segments = list(b.segments)
+    if view == "disk":
+        if not p.whole_plane:
+            raise ParameterError(
+                "view='disk' shows a whole plane: build the partition with bbox=None"
+            )
+        auto, power = _disk_view(p.mesh)
+        if scale is None:
+            scale = auto
+        elif (
+            isinstance(scale, (bool, np.bool_))
+            or not isinstance(scale, (int, float, np.integer, np.floating))
+            or not (np.isfinite(scale) and scale > 0)
+        ):
+            raise ParameterError(f"scale must be a positive number, got {scale!r}")
+        lines, pairs = _disk_edges(p.mesh, float(scale), power)
+        unit, _, layer = _units(p.patterns, pairs, b.widths)
+        b = Boundaries(b.segments, pairs, unit, layer, b.n_units, b.widths)
+        segments = list(lines)
     if ax is None:
-        from .plot import _new_axes
-
         ax = _new_axes(1)[0]
     n_layers = len(b.widths)
     out = []
@@ -296,22 +334,32 @@ def plot_boundaries(
             sel = b.layer == k
             color = cm(k) if getattr(cm, "N", 256) < 256 else cm(k / max(n_layers - 1, 1))
             coll = LineCollection(
-                list(b.segments[sel]), colors=[color], linewidths=linewidth,
+                [s for s, k_ in zip(segments, sel, strict=True) if k_], colors=[color],
+                linewidths=linewidth,
                 label=f"layer {k + 1} ({b.widths[k]} neurons)",
             )
             ax.add_collection(coll)
             out.append(coll)
         if legend and n_layers:
-            ax.legend(handles=out, loc="upper right", fontsize="small", framealpha=0.8)
+            where = {"loc": "lower right", "bbox_to_anchor": (1.08, -0.08)} if (
+                view == "disk") else {"loc": "upper right"}
+            ax.legend(handles=out, fontsize="small", framealpha=0.8, **where)
     else:
         total = max(int(sum(b.widths)) - 1, 1)
         cm = matplotlib.colormaps[cmap if cmap is not None else "turbo"] if (
             cmap is None or isinstance(cmap, str)) else cmap
-        coll = LineCollection(
-            list(b.segments), colors=cm(b.unit / total), linewidths=linewidth
-        )
+        coll = LineCollection(segments, colors=cm(b.unit / total), linewidths=linewidth)
         ax.add_collection(coll)
         out.append(coll)
+    if view == "disk":
+        assert scale is not None
+        if frame:
+            _disk_frame(ax, float(scale), power, p.extent())
+        ax.set_xlim(-1.05, 1.05)
+        ax.set_ylim(-1.05, 1.05)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        return out
     if frame:
         import shapely
         from matplotlib.collections import PathCollection

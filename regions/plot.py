@@ -325,8 +325,13 @@ def _disk_paths(mesh: Any, scale: float, power: float = 1.0) -> list[Any]:
     return [Path(np.vstack([c, c[:1]]), closed=True) for c in np.split(coords, cut)]
 
 
-def _disk_boundaries(mesh: Any, label: np.ndarray, scale: float, power: float) -> list[Any]:
-    """The sampled edges between faces of different ``label`` (merged regions' outlines)."""
+def _disk_edges(mesh: Any, scale: float, power: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every edge between two faces, sampled in the disk view, with the faces either side.
+
+    Returns ``(lines, pairs)``: (E, m + 1, 2) points along each edge (arcs at
+    infinity, which have a face on one side only, are left out) and (E, 2)
+    faces ``pairs[e, 0] < pairs[e, 1]``.
+    """
     ptr, verts = mesh.face_ptr, mesh.face_verts
     nxt = np.arange(1, len(verts) + 1)
     nxt[ptr[1:] - 1] = ptr[:-1]
@@ -339,11 +344,18 @@ def _disk_boundaries(mesh: Any, label: np.ndarray, scale: float, power: float) -
     same = np.flatnonzero(ks[1:] == ks[:-1])
     twin[order[same]] = order[same + 1]
     twin[order[same + 1]] = order[same]
-    show = (twin >= 0) & (label[owner] != label[owner[np.maximum(twin, 0)]]) & (a < b)
+    show = (twin >= 0) & (a < b)
     out, _ = _disk_slots(mesh, scale, power)
     ends = out[nxt][:, :1]  # each slot's end is the next slot's start
-    lines = np.concatenate([out, ends], axis=1)
-    return list(lines[show])
+    lines = np.concatenate([out, ends], axis=1)[show]
+    pairs = np.sort(np.column_stack([owner[show], owner[twin[show]]]), axis=1)
+    return lines, pairs.astype(np.int64).reshape(-1, 2)
+
+
+def _disk_boundaries(mesh: Any, label: np.ndarray, scale: float, power: float) -> list[Any]:
+    """The sampled edges between faces of different ``label`` (merged regions' outlines)."""
+    lines, pairs = _disk_edges(mesh, scale, power)
+    return list(lines[label[pairs[:, 0]] != label[pairs[:, 1]]])
 
 
 def _disk_frame(ax: Any, scale: float, power: float, extent: Any) -> None:

@@ -180,6 +180,27 @@ def test_plot_boundaries_layers_and_neurons() -> None:
     assert len(np.unique(one.get_color(), axis=0)) == len(np.unique(b.unit))
 
 
+def test_plot_boundaries_disk_view() -> None:
+    w = regions.linear_regions(deep_model(), bbox=None)
+    b = neuron_boundaries(w)
+    lines = plot_boundaries(w, view="disk")
+    assert [len(c.get_segments()) for c in lines] == np.bincount(b.layer, minlength=4).tolist()
+    pts = np.concatenate([np.concatenate(c.get_segments()) for c in lines])
+    assert np.hypot(pts[:, 0], pts[:, 1]).max() <= 1.0
+    # every ray reaches the circle at infinity
+    ends = np.array([s[-1] for c in lines for s in c.get_segments()])
+    starts = np.array([s[0] for c in lines for s in c.get_segments()])
+    r = np.maximum(np.hypot(*ends.T), np.hypot(*starts.T))
+    # k rays to infinity separate k unbounded regions (in their cyclic order)
+    assert (r >= 0.99).sum() == (~w.bounded).sum() == 34
+    with pytest.raises(regions.ParameterError, match="whole plane"):
+        plot_boundaries(regions.linear_regions(deep_model()), view="disk")
+    with pytest.raises(regions.ParameterError, match="view"):
+        plot_boundaries(w, view="sphere")
+    with pytest.raises(regions.ParameterError, match="scale"):
+        plot_boundaries(w, view="disk", scale=-1.0)
+
+
 def test_plot_surface_heights_are_the_network() -> None:
     model = mlp([2, 8, 8, 1], 5).double()
     p = regions.linear_regions(model, (-3, -3, 3, 3))
