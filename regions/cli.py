@@ -80,8 +80,10 @@ def demo(out: TextIO | None = None, outdir: Any = None, resolution: int = 500) -
     outdir : str or path-like, optional
         Directory for the figures (created if missing): per model
         ``<name>-gradient.png`` (the ``numpy.gradient`` images, ``'prism'``
-        colours, as in the exercise) and ``<name>-exact.png`` (the exact
-        polygons with their count, and the exact gradient in the same colours).
+        colours, as in the exercise), ``<name>-exact.png`` (the exact
+        polygons with their count, and the exact gradient in the same colours)
+        and ``<name>-bent.png`` (each hidden neuron's zero set by layer, and
+        the output's graph in 3-D, a facet per region); ``whole-plane.png``.
         None: print only.
     resolution : int, default 500
         Pixels per side of the raster.
@@ -210,6 +212,22 @@ def _demo_figures(directory: pathlib.Path, name: str, p: Any, raster: Any) -> li
         axes[1].set_title("exact ∂f/∂x")
         fig.suptitle(f"{name}: exact linear regions")
         files.append(directory / f"{name}-exact.png")
+        fig.savefig(files[-1], dpi=100)
+    finally:
+        plt.close(fig)
+    from .boundaries import plot_boundaries
+    from .plot import plot_surface
+
+    fig = plt.figure(figsize=(10, 4.6))
+    try:
+        ax = fig.add_subplot(1, 2, 1)
+        plot_boundaries(p, ax)
+        ax.set_title("each hidden neuron's zero set, by layer")
+        ax3 = fig.add_subplot(1, 2, 2, projection="3d")
+        plot_surface(p, ax3, linewidth=0.2)
+        ax3.set_title(f"the output: {len(p)} flat facets")
+        fig.suptitle(f"{name}: bent hyperplanes and the piecewise-linear output")
+        files.append(directory / f"{name}-bent.png")
         fig.savefig(files[-1], dpi=100)
     finally:
         plt.close(fig)

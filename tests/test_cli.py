@@ -55,7 +55,7 @@ def test_demo_prints_verified_counts_and_writes_figures(tmp_path: pathlib.Path) 
         # the raster comparison, one block per model
         k = res.stdout.index(f"{name}: numpy.gradient on a 500 x 500 grid")
         assert f"exact regions: {n}, raster components:" in res.stdout[k:]
-        for kind in ("gradient", "exact"):
+        for kind in ("gradient", "exact", "bent"):
             f = tmp_path / "figs" / f"{name}-{kind}.png"
             assert f.is_file(), res.stdout
             w, h = png_size(f)
@@ -63,7 +63,7 @@ def test_demo_prints_verified_counts_and_writes_figures(tmp_path: pathlib.Path) 
     assert "gradient mismatches: 0" in res.stdout
     assert "figures written to figs" in res.stdout
     assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == sorted(
-        [f"{m}-{k}.png" for m in ("2-20-1", "2-5-5-5-5-1") for k in ("gradient", "exact")]
+        [f"{m}-{k}.png" for m in ("2-20-1", "2-5-5-5-5-1") for k in ("gradient", "exact", "bent")]
         + ["whole-plane.png"]
     )
 
