@@ -48,7 +48,9 @@ class Boundaries:
         The regions on either side, ``pairs[e, 0] < pairs[e, 1]``.
     unit : (E,) int64 array
         The first hidden neuron (column of ``Partition.patterns``, layers
-        concatenated) whose activation differs between the two regions.
+        concatenated) whose activation differs between the two regions. For a
+        model compiled to stages (:mod:`regions.program`) a column is a
+        breakpoint: two per ``Hardtanh``/``ReLU6`` unit, one per ReLU-like unit.
     layer : (E,) int64 array
         The hidden layer of ``unit``, counted from 0.
     n_units : (E,) int64 array
@@ -328,6 +330,10 @@ def plot_boundaries(
     n_layers = len(b.widths)
     out = []
     if color_by == "layer":
+        from .network import Network
+
+        # a stage program's pattern columns are breakpoints (two per Hardtanh/ReLU6 unit)
+        noun = "neurons" if isinstance(p.network, Network) else "breakpoints"
         name = cmap if cmap is not None else ("tab10" if n_layers <= 10 else "viridis")
         cm = matplotlib.colormaps[name] if isinstance(name, str) else name
         for k in range(n_layers):
@@ -336,7 +342,7 @@ def plot_boundaries(
             coll = LineCollection(
                 [s for s, k_ in zip(segments, sel, strict=True) if k_], colors=[color],
                 linewidths=linewidth,
-                label=f"layer {k + 1} ({b.widths[k]} neurons)",
+                label=f"layer {k + 1} ({b.widths[k]} {noun})",
             )
             ax.add_collection(coll)
             out.append(coll)
