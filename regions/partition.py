@@ -354,14 +354,47 @@ class Partition:
             pos = np.minimum(pos, len(order) - 1)
             hit = rows[order][pos] == keys
             out[np.flatnonzero(sure)[hit]] = order[pos[hit]]
-        # points on a boundary far out (rare): compare the determined bits only
+        # points near a boundary far out (rare): the regions that agree on the determined
+        # bits, and of those the one whose own pattern the point fits best
         for i in np.flatnonzero(~sure):
             care = np.packbits(~amb[i])
-            agree = ~((table ^ key[i]) & care).any(axis=1)
-            if agree.any():
-                out[i] = int(np.argmax(agree))
+            agree = np.flatnonzero(~((table ^ key[i]) & care).any(axis=1))
+            if len(agree) > 1 and isinstance(self.network, Network):
+                misfit = self._pattern_misfit(pts[i], agree)
+                out[i] = int(agree[np.argmin(misfit)])  # ties: the lowest index
+            elif len(agree):
+                out[i] = int(agree[0])
         assert (out >= 0).all(), "a point of the plane matched no region's pattern"
         return out
+
+    def _pattern_misfit(self, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """How far point ``x`` is outside each region of ``rows``, by their own patterns.
+
+        With region ``r``'s pattern fixed, every pre-activation is affine in
+        ``x`` (no sign is decided on the way), so the rounding stays relative
+        to the terms summed; the misfit is the largest sign violation, each
+        relative to its terms. The region holding ``x`` has misfit 0 up to
+        rounding.
+
+        Returns
+        -------
+        misfit : (len(rows),) float64 array
+        """
+        pats = self.patterns[rows]
+        a = np.broadcast_to(np.asarray(x, dtype=np.float64), (len(rows), 2))
+        worst = np.zeros(len(rows))
+        off = 0
+        for w, b in self.network.hidden:
+            z = a @ w.T + b
+            scale = np.abs(a) @ np.abs(w).T + np.abs(b)
+            on = pats[:, off:off + len(b)]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                bad = np.where(on, -z, z) / scale
+            worst = np.maximum(worst, np.nan_to_num(bad, nan=0.0, posinf=0.0).max(axis=1,
+                                                                                initial=0.0))
+            a = np.where(on, z, 0.0)
+            off += len(b)
+        return worst
 
     def interior_points(self) -> np.ndarray:
         """One point strictly inside each region.

@@ -348,3 +348,36 @@ def test_merged_whole_plane_stays_the_whole_plane() -> None:
     for r in np.flatnonzero(~m.bounded):
         assert len(m.recession[r]) >= 2
     m.verify()
+
+
+def test_far_points_near_a_boundary_find_their_own_region() -> None:
+    # integer weights: far out, some values (8, -2) are tiny against their terms (~1e11) and
+    # fall in the ambiguous band; the point's own pattern must still pick its region
+    hidden = [
+        ([[-2.0, 1.0], [-1.0, -1.0], [2.0, -2.0], [0.0, -1.0], [0.0, 2.0]],
+         [-2.0, 2.0, 2.0, -3.0, 3.0]),
+        ([[-2.0, -1.0, -1.0, 2.0, 2.0], [-1.0, 0.0, 1.0, -2.0, -1.0],
+          [2.0, -2.0, 2.0, -2.0, -1.0], [-1.0, -1.0, 0.0, 1.0, 1.0]], [-2.0, 0.0, 2.0, 3.0]),
+    ]
+    out = ([[0.0, 1.0, 1.0, 2.0], [2.0, 2.0, -2.0, 1.0]], [-1.0, -3.0])
+    nets = [Network.from_arrays(hidden, out)]
+    for seed in range(25):
+        rng = np.random.default_rng(seed)
+        nets.append(Network.from_arrays(
+            [(rng.integers(-2, 3, (5, 2)).astype(float), rng.integers(-3, 4, 5).astype(float)),
+             (rng.integers(-2, 3, (4, 5)).astype(float), rng.integers(-3, 4, 4).astype(float))],
+            (rng.integers(-2, 3, (2, 4)).astype(float), rng.integers(-3, 4, 2).astype(float)),
+        ))
+    rng = np.random.default_rng(7)
+    for net in nets:
+        w = regions.linear_regions(net, None)
+        for t in (1e9, 1e10, 1e12):
+            th = np.concatenate([[0.0, np.pi / 2, np.pi, 1.5 * np.pi], rng.uniform(0, 7, 12)])
+            q = t * np.column_stack([np.cos(th), np.sin(th)])
+            r = w.locate(q)
+            y = np.einsum("pij,pj->pi", w.jacobians[r], q) + w.offsets[r]
+            a = q
+            for weight, bias in net.hidden:
+                a = np.maximum(a @ weight.T + bias, 0.0)
+            expect = a @ net.output[0].T + net.output[1]
+            assert np.abs(y - expect).max() <= 1e-12 * t
