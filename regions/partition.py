@@ -273,7 +273,9 @@ class Partition:
         -------
         index : (P,) int64 array
             The region of each point; a point on a boundary gets the lowest
-            index of the regions that touch it; ``-1`` outside the domain.
+            index of the regions that touch it (a point in a rounding gap
+            between two polygons, within ``noise_width`` of the domain's
+            bounds, the lowest of those that near); ``-1`` outside the domain.
             A whole-plane partition (``bbox=None``) has no outside: a point
             beyond its frame box is found by its activation pattern (the
             network evaluated there, in float64), which names one region
@@ -305,6 +307,17 @@ class Partition:
         out = np.full(len(pts), np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(out, src, dst)
         out[out == np.iinfo(np.int64).max] = -1
+        miss = np.flatnonzero(out < 0)
+        if len(miss):  # in the domain but in a rounding gap between polygons (no mesh)
+            hair = noise_width(self.domain.bounds)
+            geo = shapely.points(pts[miss])
+            inside = shapely.dwithin(geo, self.domain.polygon, hair)
+            if inside.any():
+                s2, d2 = self._tree.query(geo[inside], predicate="dwithin", distance=hair)
+                got = np.full(int(inside.sum()), np.iinfo(np.int64).max, dtype=np.int64)
+                np.minimum.at(got, s2, d2)
+                got[got == np.iinfo(np.int64).max] = -1
+                out[miss[inside]] = got
         far = np.flatnonzero(out < 0)
         if len(far) and self.whole_plane and not self.is_merged:
             out[far] = self._locate_by_pattern(pts[far])

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import shapely
 
+import regions
 import regions.shapely_split as shapely_split_module
 from regions.domain import as_domain
 from regions.network import Network
@@ -283,3 +284,29 @@ def test_accepts_bbox_and_empty_net() -> None:
 def test_doctest() -> None:
     result = doctest.testmod(shapely_split_module, raise_on_error=False)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_locate_points_on_reference_boundaries() -> None:
+    # the reference polygons may leave rounding gaps (~1e-18) between neighbours: a point on
+    # a first-layer line inside the box still gets a region, as with the fast method
+    import torch
+
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.ReLU(), torch.nn.Linear(8, 8),
+                            torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    box = (-3, -3, 3, 3)
+    ref = regions.linear_regions(m, box, method="shapely")
+    w = m[0].weight.detach().double().numpy()
+    b = m[0].bias.detach().double().numpy()
+    rng = np.random.default_rng(0)
+    xs = rng.uniform(-3, 3, (8, 300))
+    pts = np.stack([xs, -(w[:, :1] * xs + b[:, None]) / w[:, 1:]], axis=-1).reshape(-1, 2)
+    pts = pts[(np.abs(pts) < 2.9).all(axis=1)]
+    assert len(pts) > 500
+    loc = ref.locate(pts)
+    assert (loc >= 0).all()
+    # each found region is within a rounding width of its point
+    d = shapely.distance(ref.polygons[loc], shapely.points(pts))
+    assert d.max() <= 1e-12
+    assert (regions.predict_class(ref, pts) >= 0).all()
+    assert (ref.locate([[3.5, 0.0], [0.0, -3.0 - 1e-6]]) == -1).all()
