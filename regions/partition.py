@@ -229,22 +229,47 @@ class Partition:
         The answer to "how far do I have to zoom out to see all the
         structure": with ``bbox=None`` every vertex of the arrangement is
         found, so a box a little larger than this one holds every bounded
-        region and a piece of every unbounded one. ``None`` if no two
-        boundaries meet (e.g. only parallel lines). For a bounded domain the
-        vertices on the domain's boundary count too.
+        region and a piece of every unbounded one; ``None`` if no two
+        boundaries meet (e.g. only parallel lines). For a bounded domain it is
+        the box of all region boundaries inside the domain: the vertices where
+        they meet each other or the domain's boundary (the same for every
+        method, merged regions by their own boundaries); ``None`` for a single
+        region.
 
         Returns
         -------
         (xmin, ymin, xmax, ymax) or None
+
+        Examples
+        --------
+        Two parallel lines ``x = 0`` and ``x = 1`` in ``[-1, 2] x [-1, 1]``:
+
+        >>> from regions.network import Network
+        >>> import regions
+        >>> net = Network.from_arrays([([[1.0, 0.0], [1.0, 0.0]], [0.0, -1.0])],
+        ...                           ([[1.0, 1.0]], [0.0]))
+        >>> regions.linear_regions(net, (-1, -1, 2, 1)).extent()
+        (0.0, -1.0, 1.0, 1.0)
+        >>> print(regions.linear_regions(net, None).extent())
+        None
         """
         src = self._merged_plane()
         if src is not None:
             return src.extent()
-        if self._mesh is not None:
+        if self.whole_plane:
+            assert self._mesh is not None
             return self._mesh.extent()
-        import shapely
+        from .boundaries import _mesh_edges, _shape_edges
 
-        return tuple(float(v) for v in shapely.total_bounds(self.polygons))  # type: ignore[return-value]
+        segments = (
+            _mesh_edges(self)[0] if self._mesh is not None and not self.is_merged
+            else _shape_edges(self)[0]
+        )
+        if not len(segments):
+            return None
+        pts = segments.reshape(-1, 2)
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
 
     def _maps(self) -> tuple[np.ndarray, np.ndarray]:
         if self._affine is None:

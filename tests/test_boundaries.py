@@ -241,3 +241,23 @@ def test_plot_surface_merged_with_hole() -> None:
                             if holed[r]]) == 0).all()
     coll = plot_surface(p, color_by="region")
     assert len(coll.get_facecolor()) == len(facets)
+
+
+def test_extent_of_a_bounded_domain_is_the_same_for_every_method() -> None:
+    # lines x + y = c for c in (0, 1, -1): the box of their pieces in [-3, 3]^2 is the box,
+    # in [-3, 3] x [-0.5, 0.5] the band the three lines cross
+    net = Network.from_arrays([([[1.0, 1.0]] * 3, [0.0, -1.0, 1.0])], ([[1.0, 1.0, 1.0]], [0.0]))
+    for box, expect in (((-3, -3, 3, 3), (-3, -3, 3, 3)),
+                        ((-3, -0.5, 3, 0.5), (-1.5, -0.5, 1.5, 0.5))):
+        for p in (regions.linear_regions(net, box),
+                  regions.linear_regions(net, box, method="shapely"),
+                  regions.linear_regions(net, box).merged()):
+            np.testing.assert_allclose(p.extent(), expect, atol=1e-9)
+    # a line inside a small part of the box: the extent is that part
+    net = Network.from_arrays(
+        [([[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0]), ([[1.0, 1.0]], [-1.0])], ([[1.0]], [0.0])
+    )
+    p = regions.linear_regions(net, (-2, -2, 2, 2))
+    assert p.extent() == (-2.0, -2.0, 2.0, 2.0)
+    one = regions.linear_regions(Network.from_arrays([], ([[1.0, 0.0]], [0.0])), (-1, -1, 1, 1))
+    assert one.extent() is None
