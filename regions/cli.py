@@ -858,6 +858,8 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = _parser()
     args = parser.parse_args(_protect_numbers(sys.argv[1:] if argv is None else list(argv)))
+    if getattr(args, "whole_plane", False) and getattr(args, "method", "fast") == "shapely":
+        parser.error("--whole-plane needs --method fast (the shapely reference splits boxes)")
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

@@ -302,7 +302,9 @@ def merge_regions(partition: Partition, rtol: float = MERGE_RTOL) -> Partition:
     return merged
 
 
-def count_function_regions(model: Any, bbox: Any = DEFAULT_BBOX) -> int:
+def count_function_regions(
+    model: Any, bbox: Any = DEFAULT_BBOX, *, plane: Any = None, input_shape: Any = None
+) -> int:
     """Number of function regions: activation regions merged where the map is equal.
 
     ``len(merge_regions(linear_regions(model, bbox)))``: the number of
@@ -312,7 +314,9 @@ def count_function_regions(model: Any, bbox: Any = DEFAULT_BBOX) -> int:
     Parameters
     ----------
     model : torch.nn.Module or Network
-    bbox : (xmin, ymin, xmax, ymax) or shapely Polygon, default (-10, -10, 10, 10)
+    bbox : (xmin, ymin, xmax, ymax), shapely Polygon or None, default (-10, -10, 10, 10)
+    plane, input_shape : optional
+        As :func:`regions.linear_regions` (models of image inputs).
 
     Returns
     -------
@@ -330,4 +334,6 @@ def count_function_regions(model: Any, bbox: Any = DEFAULT_BBOX) -> int:
     """
     from .engine import linear_regions
 
-    return len(merge_regions(linear_regions(model, bbox)))
+    return len(
+        merge_regions(linear_regions(model, bbox, plane=plane, input_shape=input_shape))
+    )

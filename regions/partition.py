@@ -111,11 +111,16 @@ class Partition:
         return int(self.patterns.shape[0])
 
     def __repr__(self) -> str:
+        import shapely
+
         widths = "-".join(str(w) for w in (2, *self.network.widths, self.network.n_out))
-        where = (
-            "the whole plane" if self.covers_plane
-            else str(tuple(round(v, 6) for v in self.domain.bounds))
-        )
+        box = str(tuple(round(v, 6) for v in self.domain.bounds))
+        if self.covers_plane:
+            where = "the whole plane"
+        elif self.domain.polygon.equals(shapely.box(*self.domain.bounds)):
+            where = box
+        else:  # a polygon: say so, with the box around it
+            where = f"a {self.domain.polygon.geom_type} inside {box}"
         return (
             f"<Partition: {len(self)} regions of a {widths} network over "
             f"{where}, method={self.method!r}>"
@@ -610,9 +615,13 @@ def check_partition(p: Partition) -> None:
     Raises
     ------
     VerificationError
+    ArgumentTypeError
+        If ``p`` is not a Partition.
     """
     import shapely
 
+    if not isinstance(p, Partition):
+        raise ArgumentTypeError(f"p must be a regions.Partition, got {type(p).__name__}")
     r = len(p)
     dom_area = p.domain.area
     if r == 0:

@@ -721,6 +721,8 @@ def plot_layers(
     color_by: str = "region",
     edgecolor: Any = "black",
     linewidth: float = 0.4,
+    plane: Any = None,
+    input_shape: Any = None,
 ) -> list[Any]:
     """The refinement figure: the regions after each hidden layer, side by side.
 
@@ -742,6 +744,9 @@ def plot_layers(
         neuron of that layer.
     edgecolor : matplotlib colour, default "black"
     linewidth : float, default 0.4
+    plane, input_shape : optional
+        For a model (not a partition), as :func:`regions.linear_regions`
+        (models of image inputs).
 
     Returns
     -------
@@ -771,7 +776,12 @@ def plot_layers(
     if isinstance(model, Partition):
         net, domain = model.network, model.domain
     else:
-        net, domain = _resolve(model, None, None), bbox
+        from .engine import _check_plane
+
+        _check_plane(plane)
+        net, domain = _resolve(model, plane, input_shape), bbox
+        if bbox is DEFAULT_BBOX and plane is not None and plane.points() is not None:
+            domain = plane.default_bbox()  # as linear_regions: around the three inputs
         if domain is None:  # the whole plane: its frame box, which holds every vertex
             from .engine import linear_regions
 

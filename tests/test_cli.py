@@ -520,3 +520,12 @@ def test_paths_that_are_directories_or_files(
     (tmp_path / "afile").write_text("x")
     res = run("demo", "-o", str(tmp_path / "afile"))
     assert res.returncode == 1 and "is a file" in res.stderr
+
+
+def test_whole_plane_with_the_shapely_method_is_a_usage_error(
+    model_file: tuple[pathlib.Path, Any],
+) -> None:
+    f, _ = model_file
+    res = run("count", str(f), "--method", "shapely", "--whole-plane")
+    assert res.returncode == 2
+    assert "--whole-plane needs --method fast" in res.stderr

@@ -310,3 +310,16 @@ def test_integer_weights_verify() -> None:
 def test_domains_float64_cannot_partition(bbox: object, match: str) -> None:
     with pytest.raises(DomainError, match=match):
         regions.count_regions(_small_net(6), bbox)
+
+
+def test_check_partition_names_a_wrong_argument() -> None:
+    for bad in (None, "p", torch.nn.Linear(2, 1)):
+        with pytest.raises(regions.ArgumentTypeError, match="p must be a regions.Partition"):
+            regions.check_partition(bad)
+
+
+def test_repr_says_when_the_domain_is_a_polygon() -> None:
+    net = regions.Network.from_arrays([([[1.0, 0.0]], [0.0])], ([[1.0]], [0.0]))
+    ell = shapely.Polygon([(-3, -3), (3, -3), (3, 0), (0, 0), (0, 3), (-3, 3)])
+    assert "over a Polygon inside (-3.0, -3.0, 3.0, 3.0)" in repr(regions.linear_regions(net, ell))
+    assert "over (-3.0, -3.0, 3.0, 3.0)," in repr(regions.linear_regions(net, (-3, -3, 3, 3)))

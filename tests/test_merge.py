@@ -175,3 +175,27 @@ def test_merging_the_reference_splitters_regions(
         m = regions.linear_regions(net, box, method=method).merged()
         assert len(m) == expected, method
         m.verify()
+
+
+def test_function_regions_and_layers_of_an_image_model_on_a_plane() -> None:
+    # the input-shape error's advice (plane= / input_shape=) works for these two as well
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import torch
+
+    torch.manual_seed(0)
+    conv = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(32, 8),
+        torch.nn.ReLU(), torch.nn.Linear(8, 1),
+    )
+    rng = np.random.default_rng(0)
+    plane = regions.Plane.through(*(rng.normal(size=(1, 6, 6)) for _ in range(3)))
+    p = regions.linear_regions(conv, plane=plane)
+    assert regions.count_function_regions(conv, plane=plane) == len(p.merged())
+    colls = regions.plot_layers(conv, plane=plane)
+    assert [len(c.get_paths()) for c in colls] == p.layer_counts
+    with pytest.raises(regions.InputDimensionError, match="input_shape"):
+        regions.count_function_regions(conv)
+    plt.close("all")
