@@ -42,6 +42,7 @@ The cuts are shapely's vectorized overlays over the arrays of cells, as in
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,12 +84,16 @@ class ClassCells:
         The class predicted on each cell.
     n_classes : int
         ``n_out``, or 2 for a one-output network.
+    bounds : (xmin, ymin, xmax, ymax)
+        The box the cells tile: the domain's, or for a whole plane a frame
+        holding every vertex of the regions and of the decision boundary.
     """
 
     polygons: np.ndarray
     regions: np.ndarray
     classes: np.ndarray
     n_classes: int
+    bounds: tuple[float, float, float, float]
 
     def __len__(self) -> int:
         return int(self.polygons.shape[0])
@@ -317,7 +322,7 @@ def class_cells(partition: Any) -> ClassCells:
     """
     import shapely
 
-    p = _check_partition(partition)
+    p, region_of = _classifying(_check_partition(partition))
     jac, off = _logit_maps(p)
     polys = np.asarray(p.polygons, dtype=object)
     out_cells, out_owner, out_cls = [], [], []
@@ -338,7 +343,153 @@ def class_cells(partition: Any) -> ClassCells:
             f"the class cells of region {bad} miss area {lost[bad]:.6g} of it "
             "(shapely/GEOS overlay failure)"
         )
-    return ClassCells(cells, owner, np.concatenate(out_cls), int(jac.shape[1]))
+    return ClassCells(
+        cells, region_of[owner], np.concatenate(out_cls), int(jac.shape[1]),
+        tuple(float(v) for v in p.domain.bounds),  # type: ignore[arg-type]
+    )
+
+
+def _classifying(p: Any) -> tuple[Any, np.ndarray]:
+    """The partition whose polygons the class cells cut, and the region of ``p`` of each.
+
+    ``p`` itself on a bounded domain. For a whole plane, its activation
+    regions clipped to a frame that also holds every vertex of the decision
+    boundary (:func:`_boundary_frame`), so that no piece of the boundary lies
+    beyond it; a merged whole plane is cut on its activation regions, each
+    mapped to the merged region holding it.
+    """
+    from .domain import as_domain
+    from .partition import Partition
+
+    src = p._merged_plane() if p.is_merged else p
+    if src is None or not src.whole_plane:
+        return p, np.arange(len(p))
+    region_of = p.members if src is not p else np.arange(len(p))
+    frame = _boundary_frame(src)
+    if frame is None:
+        return src, region_of
+    mesh = src.mesh
+    q = Partition(
+        src.network, as_domain(frame), src.patterns, src.layer_counts, mesh=mesh,
+        polygons=mesh.clipped_polygons(frame), method=src.method, whole_plane=True,
+    )
+    return q, region_of
+
+
+#: Cap on the entries of one block of candidate arrays in :func:`_boundary_frame`.
+_FRAME_BLOCK = 1 << 22
+
+
+def _boundary_frame(p: Any) -> tuple[float, float, float, float] | None:
+    """A frame holding a whole plane's frame and every vertex of its decision boundary.
+
+    In an unbounded region the boundary's vertices are where a tie line
+    ``y_k = y_j`` (with both logits the largest) crosses a ray of the region,
+    where three logits tie inside it, and, for a tie line that crosses no
+    ray, its point nearest the origin. Returns None when they all lie in
+    ``p``'s frame already.
+    """
+    mesh = p.mesh
+    ideal = mesh.ideal_mask
+    ptr, verts, xy = mesh.face_ptr, mesh.face_verts, mesh.xy
+    jac, off = _logit_maps(p)
+    n_cls = jac.shape[1]
+    nxt = np.arange(1, len(verts) + 1)
+    nxt[ptr[1:] - 1] = ptr[:-1]
+    face = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
+    a, b = verts, verts[nxt]
+    ia, ib = ideal[a], ideal[b]
+    # the slots' lines, for the inside test: point, direction (of travel) and kind
+    base = np.where(ia[:, None], xy[b], xy[a])
+    step = np.where((~ia & ~ib)[:, None], xy[b] - xy[a], np.where(ia[:, None], -xy[a], xy[b]))
+    arc = ia & ib
+    kk, jj = np.triu_indices(n_cls, 1)
+    pts: list[np.ndarray] = []
+
+    def on_boundary(x: np.ndarray, f: np.ndarray, top: np.ndarray) -> np.ndarray:
+        """Which points ``x`` (N, 2) lie in face ``f`` with classes ``top`` (N, m) tied first.
+
+        Both within bands: relative 1e-9 of the logits' terms, and of the
+        face's edge lines (counter-clockwise loops: left of every edge).
+        """
+        y = np.einsum("ncj,nj->nc", jac[f], x) + off[f]
+        size = np.einsum("ncj,nj->nc", np.abs(jac[f]), np.abs(x)) + np.abs(off[f])
+        band = 1e-9 * size.max(axis=1)
+        best = y.max(axis=1)
+        ok = (np.take_along_axis(y, top, axis=1) >= (best - band)[:, None]).all(axis=1)
+        # inside: left of every edge and ray of the face (counter-clockwise loops)
+        cnt = np.diff(ptr)[f]
+        rows = np.repeat(np.arange(len(f)), cnt)
+        slot = ptr[f].repeat(cnt) + (np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt,
+                                                                           cnt))
+        rel = x[rows] - base[slot]
+        cross = step[slot, 0] * rel[:, 1] - step[slot, 1] * rel[:, 0]
+        tol = 1e-9 * np.hypot(*step[slot].T) * (np.hypot(*rel.T) + np.hypot(*base[slot].T))
+        bad = (cross < -tol) & ~arc[slot]
+        inside = ~np.bincount(rows, weights=bad, minlength=len(f)).astype(bool)
+        return ok & inside
+
+    unb = np.flatnonzero(~mesh.bounded())
+    # (i) tie lines across the rays of unbounded faces
+    ray = np.flatnonzero(ia ^ ib)
+    per = max(1, _FRAME_BLOCK // max(1, len(kk) * n_cls))
+    for s in range(0, len(ray), per):
+        r = ray[s:s + per]
+        f = face[r]
+        u = np.where(ia[r, None], xy[b[r]], xy[a[r]])
+        d = np.where(ia[r, None], xy[a[r]], xy[b[r]])
+        g_ = jac[f][:, kk] - jac[f][:, jj]
+        v0 = np.einsum("npj,nj->np", g_, u) + off[f][:, kk] - off[f][:, jj]
+        g = np.einsum("npj,nj->np", g_, d)
+        # a tie line parallel to the ray (up to rounding) never crosses it
+        skew = np.abs(g) > 1e-12 * np.hypot(g_[..., 0], g_[..., 1]) * np.hypot(*d.T)[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = -v0 / g
+        n_i, p_i = np.nonzero(skew & np.isfinite(t) & (t > 0))
+        x = u[n_i] + t[n_i, p_i, None] * d[n_i]
+        keep = on_boundary(x, f[n_i], np.column_stack([kk[p_i], jj[p_i]]))
+        pts.append(x[keep])
+    if len(unb) and len(kk):
+        # (ii) three logits tying inside an unbounded face; (iii) a tie line's point nearest 0
+        tri = np.array(list(itertools.combinations(range(n_cls), 3)), dtype=np.int64).reshape(-1, 3)
+        per = max(1, _FRAME_BLOCK // max(1, (len(tri) + len(kk)) * n_cls))
+        for s in range(0, len(unb), per):
+            f = unb[s:s + per]
+            if len(tri):
+                a1 = jac[f][:, tri[:, 0]] - jac[f][:, tri[:, 1]]  # (F, T, 2)
+                a2 = jac[f][:, tri[:, 0]] - jac[f][:, tri[:, 2]]
+                c1 = off[f][:, tri[:, 1]] - off[f][:, tri[:, 0]]
+                c2 = off[f][:, tri[:, 2]] - off[f][:, tri[:, 0]]
+                det = a1[..., 0] * a2[..., 1] - a1[..., 1] * a2[..., 0]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    x0 = (c1 * a2[..., 1] - c2 * a1[..., 1]) / det
+                    x1 = (a1[..., 0] * c2 - a2[..., 0] * c1) / det
+                norm = np.hypot(a1[..., 0], a1[..., 1]) * np.hypot(a2[..., 0], a2[..., 1])
+                n_i, t_i = np.nonzero(
+                    (np.abs(det) > 1e-12 * norm) & np.isfinite(x0) & np.isfinite(x1)
+                )
+                x = np.column_stack([x0[n_i, t_i], x1[n_i, t_i]])
+                keep = on_boundary(x, f[n_i], tri[t_i])
+                pts.append(x[keep])
+            g_ = jac[f][:, kk] - jac[f][:, jj]
+            v0 = off[f][:, kk] - off[f][:, jj]
+            gg = np.einsum("npj,npj->np", g_, g_)
+            n_i, p_i = np.nonzero(gg > 0)
+            x = -(v0[n_i, p_i] / gg[n_i, p_i])[:, None] * g_[n_i, p_i]
+            keep = on_boundary(x, f[n_i], np.column_stack([kk[p_i], jj[p_i]]))
+            pts.append(x[keep])
+    cand = np.concatenate([np.zeros((0, 2)), *pts])
+    cand = cand[np.isfinite(cand).all(axis=1)]
+    xmin, ymin, xmax, ymax = p.domain.bounds
+    if not len(cand) or (
+        (cand[:, 0] > xmin).all() and (cand[:, 0] < xmax).all()
+        and (cand[:, 1] > ymin).all() and (cand[:, 1] < ymax).all()
+    ):
+        return None
+    allp = np.concatenate([cand, [[xmin, ymin], [xmax, ymax]]])
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    pad = 0.05 * float(max(hi - lo)) + 1e-3 * float(np.abs(allp).max()) + 1.0
+    return (float(lo[0] - pad), float(lo[1] - pad), float(hi[0] + pad), float(hi[1] + pad))
 
 
 def _line_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -414,8 +565,11 @@ def decision_boundary(partition: Any) -> DecisionBoundary:
     ``y_k = y_j`` (with both the largest logit), across regions on a region
     boundary. For one output the boundary is the zero set ``y = 0`` between
     class 0 (``y <= 0``) and class 1 (``y > 0``). The boundary of the domain
-    is not part of it; for a whole-plane partition the boundary is clipped to
-    its frame.
+    is not part of it. For a whole-plane partition the pieces are cut at a
+    frame box that holds every vertex of the regions and of the decision
+    boundary (:attr:`ClassCells.bounds`, often wider than the partition's
+    frame): every piece appears, and those that run to infinity end on the
+    frame.
 
     Parameters
     ----------
@@ -458,7 +612,7 @@ def decision_boundary(partition: Any) -> DecisionBoundary:
     p = _check_partition(partition)
     cc = class_cells(p)
     cells, cls, reg = cc.polygons, cc.classes, cc.regions
-    xmin, ymin, xmax, ymax = p.domain.bounds
+    xmin, ymin, xmax, ymax = cc.bounds
     hair = EDGE_RTOL * float(np.hypot(xmax - xmin, ymax - ymin))
     i, j = shapely.STRtree(cells).query(cells, predicate="dwithin", distance=hair)
     keep = (i < j) & (cls[i] != cls[j])
@@ -495,7 +649,8 @@ def class_regions(partition: Any) -> np.ndarray:
         The union of the class cells of each class (an empty
         ``MultiPolygon`` for a class that is never predicted); ``n_classes``
         is ``n_out``, or 2 for a one-output network (class 1 where
-        ``y > 0``). Their areas sum to the domain's area. The union is
+        ``y > 0``). Their areas sum to the domain's area (for a whole
+        plane, to that of the frame of :func:`decision_boundary`). The union is
         snap-rounded on a grid of :func:`~regions.tolerance.noise_width`
         (rounded up to a power of two, so dyadic coordinates stay exact), so
         class cells that share an edge up to rounding are joined into one
@@ -523,7 +678,7 @@ def class_regions(partition: Any) -> np.ndarray:
     # snap-rounding on the noise grid joins cells whose shared edges differ in
     # the last bits (a floating union would keep them as parts touching at
     # points); a power of two keeps dyadic coordinates such as 0.5 exact
-    grid = float(2.0 ** np.ceil(np.log2(noise_width(p.domain.bounds))))
+    grid = float(2.0 ** np.ceil(np.log2(noise_width(cc.bounds))))
     out = np.empty(cc.n_classes, dtype=object)
     for k in range(cc.n_classes):
         union = shapely.union_all(cc.polygons[cc.classes == k], grid_size=grid)
@@ -730,6 +885,10 @@ def plot_class_regions(
     if boundary:
         artists.append(plot_decision_boundary(decision_boundary(p), ax, linewidth=linewidth))
     xmin, ymin, xmax, ymax = p.domain.bounds
+    if p.covers_plane:  # the frame that holds the decision boundary too
+        import shapely
+
+        xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(regs))
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_aspect("equal")

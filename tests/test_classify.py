@@ -338,3 +338,48 @@ def test_invalid_input_raises() -> None:
     p = regions.linear_regions(model, BOX)
     with pytest.raises(regions.InputDimensionError):
         predict_class(p, [1.0, 2.0])
+
+
+def test_whole_plane_classes_are_all_inside_the_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the whole plane's class cells and decision boundary are cut on a frame that holds every
+    # vertex of the boundary too: a 50x wider frame finds the same (region, class) cells and
+    # the same boundary pieces (before, y = x - 5 had no boundary and 35 of 60 nets differed)
+    import regions.classify as classify
+
+    frame = classify._boundary_frame
+
+    def wider(p: regions.Partition) -> tuple[float, float, float, float]:
+        f = frame(p) or p.domain.bounds
+        cx, cy, h = (f[0] + f[2]) / 2, (f[1] + f[3]) / 2, 50 * max(f[2] - f[0], f[3] - f[1])
+        return (cx - h, cy - h, cx + h, cy + h)
+
+    def summary(w: regions.Partition) -> tuple[Any, ...]:
+        cc, db = class_cells(w), decision_boundary(w)
+        return (set(zip(cc.regions.tolist(), cc.classes.tolist(), strict=True)), len(db),
+                sorted(map(tuple, db.pairs.tolist())))
+
+    line = Network.from_arrays([], ([[1.0, 0.0]], [-5.0]))
+    nets = [line]
+    for seed in range(16):
+        rng = np.random.default_rng(seed)
+        k = int(rng.integers(1, 5))
+        if seed % 2:
+            nets.append(Network.from_arrays(
+                [(rng.integers(-2, 3, (k, 2)).astype(float), rng.integers(-3, 4, k).astype(float))],
+                (rng.integers(-2, 3, (3, k)).astype(float), rng.integers(-3, 4, 3).astype(float)),
+            ))
+        else:
+            n_out = int(rng.integers(1, 5))
+            nets.append(Network.from_arrays(
+                [(rng.normal(size=(k, 2)), rng.normal(size=k))],
+                (rng.normal(size=(n_out, k)), 5 * rng.normal(size=n_out)),
+            ))
+    for net in nets:
+        w = regions.linear_regions(net, None)
+        ours = summary(w)
+        with monkeypatch.context() as m:
+            m.setattr(classify, "_boundary_frame", wider)
+            assert summary(w) == ours
+    db = decision_boundary(regions.linear_regions(line, None))
+    assert len(db) == 1 and np.allclose(shapely.get_coordinates(db.lines[0])[:, 0], 5.0)
+    assert not class_regions(regions.linear_regions(line, None))[1].is_empty
