@@ -7,7 +7,10 @@ exact linear regions in that box with :func:`regions.count_regions`, on the comp
 few thousand regions takes milliseconds, so counting every epoch costs little next to the
 training itself. It writes ``training_regions.csv`` (epoch, loss, regions, seconds of the
 count) and ``training_regions.png`` (loss and regions against the epoch), and prints the
-count at a few epochs with the mean time per count.
+count at a few epochs with the mean time per count. ``training_boundaries.png`` shows each
+hidden neuron's zero set (coloured by layer, :func:`regions.plot_boundaries`) at
+initialisation and after training, and the fitted output as a surface of flat facets
+(:func:`regions.plot_surface`).
 
 Run: ``python examples/training_regions.py [--quick] [-o OUT]``.
 """
@@ -45,6 +48,7 @@ def main() -> None:
     x = torch.rand(2000, 2, generator=gen) * 6 - 3
     y = (torch.sin(x[:, 0]) * torch.cos(x[:, 1]))[:, None]
     model = mlp((2, 32, 32, 1), 0)
+    start = regions.linear_regions(model, BOX)  # the partition at initialisation
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
 
     rows = []
@@ -82,7 +86,20 @@ def main() -> None:
     a2.set_xlabel("epoch")
     fig.suptitle("2-32-32-1 fitted to sin(x) cos(y)")
     fig.savefig(out / "training_regions.png", dpi=90)
-    print(f"wrote {out / 'training_regions.csv'} and {out / 'training_regions.png'}")
+    end = regions.linear_regions(model, BOX)
+    end.verify()
+    fig = plt.figure(figsize=(13, 4.4), layout="constrained")
+    for k, (p, when) in enumerate(((start, "at initialisation"), (end, f"after {epochs} epochs"))):
+        ax = fig.add_subplot(1, 3, k + 1)
+        regions.plot_boundaries(p, ax, linewidth=0.8)
+        ax.set_title(f"{when}: {len(p)} regions", fontsize=10)
+    ax3 = fig.add_subplot(1, 3, 3, projection="3d")
+    regions.plot_surface(end, ax3, linewidth=0.1, edgecolor="none")
+    ax3.set_title("the fitted output, a flat facet per region", fontsize=10)
+    fig.savefig(out / "training_boundaries.png", dpi=90)
+    plt.close("all")
+    print(f"wrote {out / 'training_regions.csv'}, {out / 'training_regions.png'} and "
+          f"{out / 'training_boundaries.png'}")
 
 
 if __name__ == "__main__":
