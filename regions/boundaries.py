@@ -300,7 +300,7 @@ def plot_boundaries(
 
     if not isinstance(color_by, str) or color_by not in COLOR_BY_UNIT:
         raise ParameterError(f"color_by must be one of {COLOR_BY_UNIT}, got {color_by!r}")
-    from .plot import VIEWS, _disk_edges, _disk_frame, _disk_view, _new_axes
+    from .plot import VIEWS, _disk_edges, _disk_frame, _disk_scale, _new_axes
 
     if not isinstance(view, str) or view not in VIEWS:
         raise ParameterError(f"view must be one of {VIEWS}, got {view!r}")
@@ -312,16 +312,8 @@ def plot_boundaries(
             raise ParameterError(
                 "view='disk' shows a whole plane: build the partition with bbox=None"
             )
-        auto, power = _disk_view(p.mesh)
-        if scale is None:
-            scale = auto
-        elif (
-            isinstance(scale, (bool, np.bool_))
-            or not isinstance(scale, (int, float, np.integer, np.floating))
-            or not (np.isfinite(scale) and scale > 0)
-        ):
-            raise ParameterError(f"scale must be a positive number, got {scale!r}")
-        lines, pairs = _disk_edges(p.mesh, float(scale), power)
+        scale, power = _disk_scale(p.mesh, scale)
+        lines, pairs = _disk_edges(p.mesh, scale, power)
         unit, _, layer = _units(p.patterns, pairs, b.widths)
         b = Boundaries(b.segments, pairs, unit, layer, b.n_units, b.widths)
         segments = list(lines)

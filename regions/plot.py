@@ -400,6 +400,38 @@ def _new_axes(n: int, size: float = 4.0) -> Any:
     return list(axes[0])
 
 
+def _disk_scale(mesh: Any, scale: Any) -> tuple[float, float]:
+    """The disk view's ``(scale, power)``: ``scale`` checked, or :func:`_disk_view`'s."""
+    auto, power = _disk_view(mesh)
+    if scale is None:
+        return auto, power
+    if (
+        isinstance(scale, (bool, np.bool_))
+        or not isinstance(scale, (int, float, np.integer, np.floating))
+        or not (np.isfinite(scale) and scale > 0)
+    ):
+        raise ParameterError(f"scale must be a positive number, got {scale!r}")
+    return float(scale), power
+
+
+def _region_facecolors(p: Any, cmap: Any, label: np.ndarray) -> Any:
+    """RGBA of each of ``label``'s regions: :func:`region_colors` through a qualitative map.
+
+    ``tab10``/``tab20`` while they have a colour per class, then an even
+    spread of ``turbo`` (a map with fewer colours would wrap around and give
+    neighbours one colour).
+    """
+    import matplotlib
+
+    colors = region_colors(p)
+    top = int(colors.max(initial=0))
+    name = cmap if cmap is not None else ("tab10" if top < 10 else "tab20" if top < 20 else "turbo")
+    cm = matplotlib.colormaps[name] if isinstance(name, str) else name
+    n_col = int(getattr(cm, "N", 256))
+    colors = colors[label]
+    return np.asarray(cm(colors % n_col if n_col < 256 else colors / max(colors.max(), 1)))
+
+
 def plot_partition(
     partition: Any,
     ax: Any = None,
@@ -510,16 +542,7 @@ def plot_partition(
     power = 1.0
     if disk:
         assert src is not None and src.mesh is not None
-        auto_scale, power = _disk_view(src.mesh)
-        if scale is None:
-            scale = auto_scale
-        elif (
-            isinstance(scale, (bool, np.bool_))
-            or not isinstance(scale, (int, float, np.integer, np.floating))
-            or not (np.isfinite(scale) and scale > 0)
-        ):
-            raise ParameterError(f"scale must be a positive number, got {scale!r}")
-        scale = float(scale)
+        scale, power = _disk_scale(src.mesh, scale)
         paths = _disk_paths(src.mesh, scale, power)
     else:
         paths = _paths(p.polygons)
@@ -528,18 +551,7 @@ def plot_partition(
         paths, edgecolors="face" if merged_disk else edgecolor, linewidths=linewidth
     )
     if color_by == "region":
-        import matplotlib
-
-        colors = region_colors(p)
-        top = int(colors.max(initial=0))
-        # qualitative maps while they have a colour per class, then an even spread of turbo
-        name = cmap if cmap is not None else (
-            "tab10" if top < 10 else "tab20" if top < 20 else "turbo"
-        )
-        cm = matplotlib.colormaps[name] if isinstance(name, str) else name
-        n_col = int(getattr(cm, "N", 256))
-        colors = colors[label]
-        coll.set_facecolor(cm(colors % n_col if n_col < 256 else colors / max(colors.max(), 1)))
+        coll.set_facecolor(_region_facecolors(p, cmap, label))
     else:
         if color_by == "value":
             pts = p.interior_points()
@@ -924,17 +936,7 @@ def plot_surface(
     jac = p.jacobians[:, o, :]
     coll = Poly3DCollection(facets, edgecolors=edgecolor, linewidths=linewidth, alpha=alpha)
     if color_by == "region":
-        import matplotlib
-
-        colors = region_colors(p)
-        top = int(colors.max(initial=0))
-        name = cmap if cmap is not None else (
-            "tab10" if top < 10 else "tab20" if top < 20 else "turbo"
-        )
-        cm = matplotlib.colormaps[name] if isinstance(name, str) else name
-        n_col = int(getattr(cm, "N", 256))
-        colors = colors[owner]
-        coll.set_facecolor(cm(colors % n_col if n_col < 256 else colors / max(colors.max(), 1)))
+        coll.set_facecolor(_region_facecolors(p, cmap, owner))
     else:
         if color_by == "value":  # the facet's mean height
             values = np.bincount(ring, weights=z) / np.bincount(ring)
