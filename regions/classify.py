@@ -48,11 +48,12 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ArgumentTypeError, ParameterError, TopologyError
+from .errors import ArgumentTypeError, DomainError, ParameterError, TopologyError
 from .shapely_split import _cutters, _polygon_parts
 from .tolerance import EDGE_RTOL, SUM_RTOL, ZERO_RTOL, noise_width
 
 __all__ = [
+    "CLASS_FRAME_MAX",
     "ClassCells",
     "DecisionBoundary",
     "class_cells",
@@ -87,6 +88,10 @@ class ClassCells:
     bounds : (xmin, ymin, xmax, ymax)
         The box the cells tile: the domain's, or for a whole plane a frame
         holding every vertex of the regions and of the decision boundary.
+    hair : float
+        Two cells share an edge when one's boundary runs within this distance
+        of the other's: ``EDGE_RTOL`` of the regions' domain diameter (a whole
+        plane: its frame's), plus the rounding width of ``bounds``.
     """
 
     polygons: np.ndarray
@@ -94,6 +99,7 @@ class ClassCells:
     classes: np.ndarray
     n_classes: int
     bounds: tuple[float, float, float, float]
+    hair: float
 
     def __len__(self) -> int:
         return int(self.polygons.shape[0])
@@ -343,9 +349,13 @@ def class_cells(partition: Any) -> ClassCells:
             f"the class cells of region {bad} miss area {lost[bad]:.6g} of it "
             "(shapely/GEOS overlay failure)"
         )
+    xmin, ymin, xmax, ymax = partition.domain.bounds  # the regions' own domain or frame
+    hair = EDGE_RTOL * float(np.hypot(xmax - xmin, ymax - ymin)) + 4 * noise_width(
+        p.domain.bounds
+    )
     return ClassCells(
         cells, region_of[owner], np.concatenate(out_cls), int(jac.shape[1]),
-        tuple(float(v) for v in p.domain.bounds),  # type: ignore[arg-type]
+        tuple(float(v) for v in p.domain.bounds), hair,  # type: ignore[arg-type]
     )
 
 
@@ -376,6 +386,10 @@ def _classifying(p: Any) -> tuple[Any, np.ndarray]:
     return q, region_of
 
 
+#: How far (as a multiple of a whole plane's frame) the decision boundary's vertices may
+#: reach before :func:`class_cells` asks for a bbox: beyond it the rounding width of the
+#: coordinates would pass the regions' own edge tolerance.
+CLASS_FRAME_MAX: float = 1e6
 #: Cap on the entries of one block of candidate arrays in :func:`_boundary_frame`.
 _FRAME_BLOCK = 1 << 22
 
@@ -430,7 +444,14 @@ def _boundary_frame(p: Any) -> tuple[float, float, float, float] | None:
         return ok & inside
 
     unb = np.flatnonzero(~mesh.bounded())
-    # (i) tie lines across the rays of unbounded faces
+    # the face across each slot (-1 for an arc at infinity)
+    key = np.minimum(a, b) * (int(verts.max(initial=0)) + 1) + np.maximum(a, b)
+    order = np.argsort(key, kind="stable")
+    twin = np.full(len(verts), -1)
+    same = np.flatnonzero(key[order][1:] == key[order][:-1])
+    twin[order[same]], twin[order[same + 1]] = order[same + 1], order[same]
+    # (i) tie lines across the rays of unbounded faces, where the tie line bends (a crossing
+    # where both faces have the same logit difference is no vertex of the boundary)
     ray = np.flatnonzero(ia ^ ib)
     per = max(1, _FRAME_BLOCK // max(1, len(kk) * n_cls))
     for s in range(0, len(ray), per):
@@ -445,7 +466,13 @@ def _boundary_frame(p: Any) -> tuple[float, float, float, float] | None:
         skew = np.abs(g) > 1e-12 * np.hypot(g_[..., 0], g_[..., 1]) * np.hypot(*d.T)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             t = -v0 / g
-        n_i, p_i = np.nonzero(skew & np.isfinite(t) & (t > 0))
+        other = np.where(twin[r] >= 0, face[np.maximum(twin[r], 0)], f)
+        h_ = jac[other][:, kk] - jac[other][:, jj]
+        w0 = off[other][:, kk] - off[other][:, jj]
+        size = np.abs(g_).sum(axis=2) + np.abs(v0) + 1e-300
+        bends = (np.abs(h_ - g_).sum(axis=2) + np.abs(w0 - (off[f][:, kk] - off[f][:, jj]))
+                 > 1e-9 * size)
+        n_i, p_i = np.nonzero(skew & bends & np.isfinite(t) & (t > 0))
         x = u[n_i] + t[n_i, p_i, None] * d[n_i]
         keep = on_boundary(x, f[n_i], np.column_stack([kk[p_i], jj[p_i]]))
         pts.append(x[keep])
@@ -489,6 +516,15 @@ def _boundary_frame(p: Any) -> tuple[float, float, float, float] | None:
     allp = np.concatenate([cand, [[xmin, ymin], [xmax, ymax]]])
     lo, hi = allp.min(axis=0), allp.max(axis=0)
     pad = 0.05 * float(max(hi - lo)) + 1e-3 * float(np.abs(allp).max()) + 1.0
+    reach = float(np.abs(allp).max())
+    limit = CLASS_FRAME_MAX * float(max(abs(v) for v in (xmin, ymin, xmax, ymax)))
+    if reach > limit:
+        raise DomainError(
+            f"the decision boundary of this whole plane has a vertex {reach:.3g} from the "
+            f"origin, more than {CLASS_FRAME_MAX:.0e} times the regions' frame "
+            f"{tuple(round(v, 6) for v in (xmin, ymin, xmax, ymax))}: one frame cannot "
+            "resolve both scales; pass a bbox (e.g. around the part you want to see)"
+        )
     return (float(lo[0] - pad), float(lo[1] - pad), float(hi[0] + pad), float(hi[1] + pad))
 
 
@@ -567,9 +603,12 @@ def decision_boundary(partition: Any) -> DecisionBoundary:
     class 0 (``y <= 0``) and class 1 (``y > 0``). The boundary of the domain
     is not part of it. For a whole-plane partition the pieces are cut at a
     frame box that holds every vertex of the regions and of the decision
-    boundary (:attr:`ClassCells.bounds`, often wider than the partition's
-    frame): every piece appears, and those that run to infinity end on the
-    frame.
+    boundary, and touches every straight boundary line (:attr:`ClassCells.bounds`,
+    often wider than the partition's frame): every piece appears, and those
+    that run to infinity end on the frame. A boundary that reaches more than
+    ``CLASS_FRAME_MAX`` (1e6) times the partition's frame raises
+    :class:`~regions.errors.DomainError` (pass a bbox instead): at that
+    scale the coordinates' rounding would pass the regions' edge tolerance.
 
     Parameters
     ----------
@@ -586,6 +625,9 @@ def decision_boundary(partition: Any) -> DecisionBoundary:
     ------
     TypeError
         If ``partition`` is not a :class:`~regions.Partition`.
+    DomainError
+        For a whole plane whose decision boundary reaches beyond
+        ``CLASS_FRAME_MAX`` times its frame.
 
     Examples
     --------
@@ -612,8 +654,7 @@ def decision_boundary(partition: Any) -> DecisionBoundary:
     p = _check_partition(partition)
     cc = class_cells(p)
     cells, cls, reg = cc.polygons, cc.classes, cc.regions
-    xmin, ymin, xmax, ymax = cc.bounds
-    hair = EDGE_RTOL * float(np.hypot(xmax - xmin, ymax - ymin))
+    hair = cc.hair
     i, j = shapely.STRtree(cells).query(cells, predicate="dwithin", distance=hair)
     keep = (i < j) & (cls[i] != cls[j])
     i, j = i[keep], j[keep]

@@ -342,8 +342,8 @@ def test_invalid_input_raises() -> None:
 
 def test_whole_plane_classes_are_all_inside_the_frame(monkeypatch: pytest.MonkeyPatch) -> None:
     # the whole plane's class cells and decision boundary are cut on a frame that holds every
-    # vertex of the boundary too: a 50x wider frame finds the same (region, class) cells and
-    # the same boundary pieces (before, y = x - 5 had no boundary and 35 of 60 nets differed)
+    # vertex of the boundary too: a 50x wider frame finds the same classes meeting and the
+    # same pieces of each class (before, y = x - 5 had no boundary)
     import regions.classify as classify
 
     frame = classify._boundary_frame
@@ -354,9 +354,12 @@ def test_whole_plane_classes_are_all_inside_the_frame(monkeypatch: pytest.Monkey
         return (cx - h, cy - h, cx + h, cy + h)
 
     def summary(w: regions.Partition) -> tuple[Any, ...]:
-        cc, db = class_cells(w), decision_boundary(w)
-        return (set(zip(cc.regions.tolist(), cc.classes.tolist(), strict=True)), len(db),
-                sorted(map(tuple, db.pairs.tolist())))
+        # the classes that meet and the connected pieces of each class (a wider frame only
+        # lengthens the pieces that run to infinity; a straight piece may cross into another
+        # region out there, which is no vertex of the boundary)
+        db = decision_boundary(w)
+        parts = [len(shapely.get_parts(g)) for g in class_regions(w)]
+        return set(map(tuple, db.pairs.tolist())), parts
 
     line = Network.from_arrays([], ([[1.0, 0.0]], [-5.0]))
     nets = [line]
@@ -383,3 +386,39 @@ def test_whole_plane_classes_are_all_inside_the_frame(monkeypatch: pytest.Monkey
     db = decision_boundary(regions.linear_regions(line, None))
     assert len(db) == 1 and np.allclose(shapely.get_coordinates(db.lines[0])[:, 0], 5.0)
     assert not class_regions(regions.linear_regions(line, None))[1].is_empty
+
+
+def _island(y0_weights: list[float], y0_bias: float) -> Network:
+    # hidden x, -x, y, -y; logits y0 (given), y1 = 0, y2 = 1 - 10 (|x| + |y|): class 2 is a
+    # diamond of radius 0.1 (area 0.02) around the origin
+    return Network.from_arrays(
+        [([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]], [0.0] * 4)],
+        ([y0_weights, [0.0] * 4, [-10.0] * 4], [y0_bias, 0.0, 1.0]),
+    )
+
+
+def test_whole_plane_class_frame_ignores_crossings_that_do_not_bend() -> None:
+    # y0 = x - 1e-12 y - 1000 meets the region boundary x = 0 near y = -1e15, but y0 - y1 is
+    # the same on both sides: no vertex of the decision boundary there
+    w = regions.linear_regions(_island([1.0, -1.0, -1e-12, 1e-12], -1000.0), None)
+    cc = class_cells(w)
+    assert max(abs(v) for v in cc.bounds) < 1e4
+    assert np.isclose(class_regions(w)[2].area, 0.02, rtol=1e-9)
+    db = decision_boundary(w)
+    assert int((db.pairs == 2).any(axis=1).sum()) == 4
+    assert np.isclose(db.lengths[(db.pairs == 2).any(axis=1)].sum(), 0.4 * np.sqrt(2))
+
+
+def test_whole_plane_class_frame_far_lines_and_its_limit() -> None:
+    # the tie line x = 1e5 has no vertex: the frame still reaches it, and the island stays
+    w = regions.linear_regions(_island([1.0, -1.0, 0.0, 0.0], -1e5), None)
+    db = decision_boundary(w)
+    assert int((db.pairs == 2).any(axis=1).sum()) == 4
+    far = db.lines[(db.pairs == [0, 1]).all(axis=1)]
+    assert len(far) and np.allclose(shapely.get_coordinates(far)[:, 0], 1e5)
+    assert np.isclose(class_regions(w)[2].area, 0.02, rtol=1e-6)
+    # at 1e9 (over 1e6 frames away) one frame cannot hold both: a clear error, not a loss
+    w = regions.linear_regions(_island([1.0, -1.0, 0.0, 0.0], -1e9), None)
+    with pytest.raises(regions.DomainError, match="pass a bbox"):
+        decision_boundary(w)
+    assert regions.predict_class(w, [[0.0, 0.0], [2e9, 0.0]]).tolist() == [2, 0]
