@@ -402,8 +402,11 @@ class Partition:
         for i in np.flatnonzero(~sure):
             care = np.packbits(~amb[i])
             agree = np.flatnonzero(~((table ^ key[i]) & care).any(axis=1))
-            if len(agree) > 1 and isinstance(self.network, Network):
-                misfit = self._pattern_misfit(pts[i], agree)
+            if len(agree) > 1:
+                misfit = (
+                    self._pattern_misfit(pts[i], agree) if isinstance(self.network, Network)
+                    else self._output_misfit(pts[i], agree)
+                )
                 out[i] = int(agree[np.argmin(misfit)])  # ties: the lowest index
             elif len(agree):
                 out[i] = int(agree[0])
@@ -438,6 +441,26 @@ class Partition:
             a = np.where(on, z, 0.0)
             off += len(b)
         return worst
+
+    def _output_misfit(self, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """How far each region of ``rows``'s affine maps miss the model's output at ``x``.
+
+        For stage programs (whose split functions have no per-pattern form
+        here): the float64 forward pass against each candidate's
+        ``jacobians @ x + offsets``, relative to the size of those terms.
+
+        Returns
+        -------
+        misfit : (len(rows),) float64 array
+        """
+        x = np.asarray(x, dtype=np.float64)[None, :]
+        y = np.asarray(self.network.forward(x), dtype=np.float64).reshape(1, -1)
+        jac, off = self.jacobians[rows], self.offsets[rows]
+        pred = np.einsum("roj,j->ro", jac, x[0]) + off
+        size = np.einsum("roj,j->ro", np.abs(jac), np.abs(x[0])) + np.abs(off) + np.abs(y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bad = np.abs(pred - y) / size
+        return np.asarray(np.nan_to_num(bad, nan=0.0).max(axis=1, initial=0.0))
 
     def interior_points(self) -> np.ndarray:
         """One point strictly inside each region.

@@ -381,3 +381,27 @@ def test_far_points_near_a_boundary_find_their_own_region() -> None:
                 a = np.maximum(a @ weight.T + bias, 0.0)
             expect = a @ net.output[0].T + net.output[1]
             assert np.abs(y - expect).max() <= 1e-12 * t
+
+
+@pytest.mark.parametrize("unit", ["leaky", "hardtanh"])
+def test_far_points_near_a_boundary_stage_programs(unit: str) -> None:
+    # x + y = +-0.5 at |x| = 1e10: exact in float64 but inside the ambiguous band; the
+    # candidate whose map reproduces the forward pass is chosen (not the lowest index)
+    import torch
+
+    act = torch.nn.LeakyReLU(0.1) if unit == "leaky" else torch.nn.Hardtanh(-0.25, 0.25)
+    m = torch.nn.Sequential(torch.nn.Linear(2, 1), act, torch.nn.Linear(1, 2)).double()
+    with torch.no_grad():
+        m[0].weight.copy_(torch.tensor([[1.0, 1.0]]))
+        m[0].bias.zero_()
+        m[2].weight.copy_(torch.tensor([[1.0], [0.0]]))
+        m[2].bias.copy_(torch.tensor([0.0, 0.3]))
+    w = regions.linear_regions(m.eval(), None)
+    pts = np.array([[1e10, -1e10 + 0.5], [1e10, -1e10 - 0.5], [-1e10, 1e10 + 0.5],
+                    [-1e10, 1e10 - 0.5]])
+    idx = w.locate(pts)
+    pred = np.einsum("poj,pj->po", w.jacobians[idx], pts) + w.offsets[idx]
+    with torch.no_grad():
+        y = m(torch.tensor(pts)).numpy()
+    np.testing.assert_allclose(pred, y, atol=1e-5)
+    assert (regions.predict_class(w, pts) == y.argmax(axis=1)).all()
