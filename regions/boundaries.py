@@ -12,9 +12,10 @@ Edges come from the fast splitter's shared-vertex mesh, where two
 neighbouring regions hold the same vertex pair, so an edge is exact (its ends
 are mesh vertices); on a whole plane, a ray from a finite vertex to a point at
 infinity is cut at the frame box. Without a mesh (``method="shapely"``, a
-non-convex domain) an edge is the part of one region's boundary within a hair
-(``EDGE_RTOL`` of the domain's diameter) of its neighbour, over pairs from
-:func:`regions.plot.region_adjacency`.
+non-convex domain) an edge is a piece of one region's boundary within a hair
+(``EDGE_RTOL`` of the domain's diameter) of its neighbour whose midpoint is within a
+quarter hair of it (so the start of the next edge, which leaves the neighbour at an angle,
+is not taken), over pairs from :func:`regions.plot.region_adjacency`.
 """
 
 from __future__ import annotations
@@ -158,9 +159,14 @@ def _shape_edges(partition: Any) -> tuple[np.ndarray, np.ndarray]:
     xy, line = shapely.get_coordinates(parts, return_index=True)
     seg = np.flatnonzero(line[1:] == line[:-1])
     segments = np.stack([xy[seg], xy[seg + 1]], axis=1)
+    pair = pairs[owner[line[seg]]]
     d = segments[:, 1] - segments[:, 0]
-    keep = np.hypot(d[:, 0], d[:, 1]) > hair  # the buffer's corners are no edges
-    return segments[keep], pairs[owner[line[seg]]][keep]
+    # a shared piece runs along the neighbour (its midpoint within rounding of it); the
+    # buffer also catches a stub of the next edge, which leaves the neighbour at an angle
+    # (its midpoint about half a hair away)
+    off = shapely.distance(shapely.points(segments.mean(axis=1)), polys[pair[:, 1]])
+    keep = (np.hypot(d[:, 0], d[:, 1]) > hair) & (off <= hair / 4)
+    return segments[keep], pair[keep]
 
 
 def _units(

@@ -112,9 +112,28 @@ def test_non_convex_domain() -> None:
     p = regions.linear_regions(mlp([2, 6, 5, 1], 3), domain)
     assert p.mesh is None
     b = neuron_boundaries(p)
-    # without a mesh, edges are found within a hair (EDGE_RTOL of the diameter) of a neighbour
-    _check_on_zero_sets(p, b, rtol=1e-6)
-    assert np.isclose(b.lengths.sum(), _interior_length(p), rtol=1e-7)
+    _check_on_zero_sets(p, b)
+    assert np.isclose(b.lengths.sum(), _interior_length(p), rtol=1e-9)
+    # one line x = 0.5 in an L: one edge, no stubs along the domain's edges
+    one = regions.linear_regions(Network.from_arrays([([[1.0, 0.0]], [-0.5])], ([[1.0]], [0.0])),
+                                 domain)
+    b = neuron_boundaries(one)
+    assert len(b) == 1 and one.extent() == (0.5, 0.0, 0.5, 4.0)
+
+
+def test_no_stubs_at_narrow_angles_without_a_mesh() -> None:
+    # two lines through 0 at angle 1e-5: the shared boundaries found by buffering also catch
+    # the start of the next edge, which must not come back as an edge
+    d = 1e-5
+    net = Network.from_arrays(
+        [([[0.0, 1.0], [-np.sin(d), np.cos(d)]], [0.0, 0.0])], ([[1.0, 1.0]], [0.0])
+    )
+    for method in ("fast", "shapely"):
+        p = regions.linear_regions(net, (-1, -1, 1, 1), method=method)
+        b = neuron_boundaries(p)
+        assert len(b) == 4, method
+        np.testing.assert_allclose(b.lengths, 1.0, rtol=1e-9)
+        _check_on_zero_sets(p, b)
 
 
 def test_degenerate_nets(degenerate_case: Case) -> None:
