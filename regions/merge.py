@@ -260,9 +260,11 @@ def merge_regions(partition: Partition, rtol: float = MERGE_RTOL) -> Partition:
     if partition.is_merged:
         return partition
     r = len(partition)
-    pairs = _adjacency(partition)
-    keep = same_maps(partition.jacobians, partition.offsets, pairs, partition.domain.bounds, rtol)
-    pairs = pairs[keep]
+    adjacent = _adjacency(partition)
+    keep = same_maps(
+        partition.jacobians, partition.offsets, adjacent, partition.domain.bounds, rtol
+    )
+    pairs = adjacent[keep]
     graph = coo_matrix(
         (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(r, r)
     )
@@ -296,6 +298,10 @@ def merge_regions(partition: Partition, rtol: float = MERGE_RTOL) -> Partition:
         source=partition if partition.whole_plane else None,
     )
     merged._affine = (partition.jacobians[first], partition.offsets[first])
+    # merged regions are neighbours where members are: exact, whatever the unions' rounding
+    across = labels[adjacent]
+    across = np.sort(across[across[:, 0] != across[:, 1]], axis=1)
+    merged._adjacent = np.unique(across, axis=0).astype(np.int64).reshape(-1, 2)
     # each merged region's point: its first member's, inside an activation region, so
     # off every dissolved kink (where a forward pass's gradient is only a subgradient)
     merged._points = partition.interior_points()[first]

@@ -104,6 +104,8 @@ class Partition:
         self._affine: tuple[np.ndarray, np.ndarray] | None = None
         self._points: np.ndarray | None = None  # interior points, when known
         self._tree: Any = None
+        #: Pairs of neighbours, when known exactly (merged regions: from their members).
+        self._adjacent: np.ndarray | None = None
 
     # ------------------------------------------------------------ basics
     def __len__(self) -> int:

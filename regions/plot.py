@@ -87,6 +87,8 @@ def region_adjacency(partition: Any) -> np.ndarray:
     from .partition import _convex_pairs
 
     p = _check_partition(partition)
+    if p._adjacent is not None:  # merged regions: their members' neighbours, exactly
+        return np.asarray(p._adjacent)
     polys = p.polygons
     xmin, ymin, xmax, ymax = p.domain.bounds
     hair = EDGE_RTOL * float(np.hypot(xmax - xmin, ymax - ymin))

@@ -199,3 +199,28 @@ def test_function_regions_and_layers_of_an_image_model_on_a_plane() -> None:
     with pytest.raises(regions.InputDimensionError, match="input_shape"):
         regions.count_function_regions(conv)
     plt.close("all")
+
+
+def test_merged_shapely_partition_keeps_its_neighbours() -> None:
+    # unions can move a shared vertex by a few ulps of the coordinates; adjacency (and so the
+    # colours and the extent) must still see those neighbours, as for the fast method
+    from regions.plot import region_adjacency
+
+    hidden = [
+        ([[-0.05927726626396179, -0.02424446865916252], [-0.26516738533973694, 0.16266517341136932],
+          [-0.4045396149158478, -0.12469659000635147], [0.2740660309791565, 0.6637026071548462]],
+         [0.16658802330493927, -0.23989875614643097, 0.06780045479536057, -0.0792471170425415]),
+        ([[0.20409303903579712, 0.05725061893463135, 0.1958622932434082, 0.4849286675453186],
+          [-0.2076263427734375, -0.01767098903656006, 0.11499261856079102,
+           -0.003265976905822754],
+          [-0.047887563705444336, -0.44248276948928833, -0.4313039779663086,
+           -0.44992995262145996]],
+         [-0.4892435669898987, -0.4656746983528137, -0.37878096103668213]),
+    ]
+    out = ([[-0.5207332968711853, -0.5415932536125183, 0.2530924677848816]],
+           [0.35411760210990906])
+    net = regions.Network.from_arrays(hidden, out)
+    fast = regions.linear_regions(net, (-3, -2, 1, 4)).merged()
+    ref = regions.linear_regions(net, (-3, -2, 1, 4), method="shapely").merged()
+    assert len(region_adjacency(ref)) == len(region_adjacency(fast)) == 5
+    np.testing.assert_allclose(ref.extent(), fast.extent(), atol=1e-9)
