@@ -306,10 +306,11 @@ def plot_boundaries(
 
     if not isinstance(color_by, str) or color_by not in COLOR_BY_UNIT:
         raise ParameterError(f"color_by must be one of {COLOR_BY_UNIT}, got {color_by!r}")
-    from .plot import VIEWS, _disk_edges, _disk_frame, _disk_scale, _new_axes
+    from .plot import VIEWS, _check_style, _disk_edges, _disk_frame, _disk_scale, _new_axes
 
     if not isinstance(view, str) or view not in VIEWS:
         raise ParameterError(f"view must be one of {VIEWS}, got {view!r}")
+    _check_style(ax=ax, cmap=cmap, linewidth=linewidth)
     b = neuron_boundaries(partition)
     p = partition
     segments = list(b.segments)
@@ -340,7 +341,7 @@ def plot_boundaries(
             coll = LineCollection(
                 [s for s, k_ in zip(segments, sel, strict=True) if k_], colors=[color],
                 linewidths=linewidth,
-                label=f"layer {k + 1} ({b.widths[k]} {noun})",
+                label=f"layer {k + 1} ({b.widths[k]} {noun if b.widths[k] != 1 else noun[:-1]})",
             )
             ax.add_collection(coll)
             out.append(coll)

@@ -435,7 +435,7 @@ def count(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- plot
-def _raster(p: Any, resolution: int) -> Any:
+def _raster(p: Any, resolution: int, output: int = 0) -> Any:
     """The ``numpy.gradient`` raster of a partition's model over its domain's box.
 
     On a plane the torch model is sampled at the inputs of the pixel centres
@@ -446,7 +446,7 @@ def _raster(p: Any, resolution: int) -> Any:
 
     plane = getattr(p.network, "plane", None)
     if plane is None:
-        return gradient_raster(p.network, p.domain.bounds, resolution)
+        return gradient_raster(p.network, p.domain.bounds, resolution, output=output)
     import torch
 
     from .network import cpu_float64_copy
@@ -460,12 +460,12 @@ def _raster(p: Any, resolution: int) -> Any:
     with torch.no_grad():
         for i in range(0, len(inputs), 4096):
             batch = torch.from_numpy(np.ascontiguousarray(inputs[i : i + 4096]))
-            values[i : i + 4096] = double(batch).reshape(len(batch), -1)[:, 0].numpy()
+            values[i : i + 4096] = double(batch).reshape(len(batch), -1)[:, output].numpy()
     n = len(xs)
     image = values.reshape(n, n)
     dy, dx = np.gradient(image, (box[3] - box[1]) / n, (box[2] - box[0]) / n)
     xmin, ymin, xmax, ymax = (float(v) for v in box)
-    return GradientRaster(image, dx, dy, xs, ys, (xmin, ymin, xmax, ymax), 0)
+    return GradientRaster(image, dx, dy, xs, ys, (xmin, ymin, xmax, ymax), output)
 
 
 def plot(args: argparse.Namespace) -> int:
@@ -485,12 +485,19 @@ def plot(args: argparse.Namespace) -> int:
     if args.resolution < 2:
         raise CommandError(f"--resolution must be at least 2, got {args.resolution}")
     p = _partition(args)
-    raster = _raster(p, args.resolution) if args.raster else None
+    k_out = args.output_index
+    if not 0 <= k_out < p.network.n_out:
+        raise CommandError(
+            f"--output-index must be in [0, {p.network.n_out - 1}] (the network has "
+            f"{p.network.n_out} outputs), got {k_out}"
+        )
+    raster = _raster(p, args.resolution, k_out) if args.raster else None
     plt = _pyplot()
     n = 3 if raster is not None else 1
-    fig = plt.figure(figsize=(4.8 * n, 4.6))
+    fig = plt.figure(figsize=(4.8 * n, 4.6), layout="constrained")
     try:
         show = args.show
+        k = k_out
         ax = fig.add_subplot(1, n, 1, projection="3d" if show == "surface" else None)
         lim: dict[str, float] = {}
         if raster is not None and args.color_by in ("dx", "dy"):
@@ -507,11 +514,12 @@ def plot(args: argparse.Namespace) -> int:
 
             coll = plot_surface(
                 p, ax, color_by=args.color_by, linewidth=0.2, vmin=lim.get("vmin"),
-                vmax=lim.get("vmax"),
+                vmax=lim.get("vmax"), output=k,
             )
-            ax.set_title(f"exact: the output over {len(p)} regions{colour}")
+            ax.set_zlabel("")  # the title names it (a z label runs into the next panel)
+            ax.set_title(f"exact: output {k} over {len(p)} regions{colour}")
         else:
-            coll = p.plot(ax, color_by=args.color_by, linewidth=0.3, **lim)
+            coll = p.plot(ax, color_by=args.color_by, linewidth=0.3, output=k, **lim)
             if args.color_by != "region" and raster is None:
                 fig.colorbar(coll, ax=ax, shrink=0.8)
             ax.set_title(f"exact: {len(p)} regions{colour}")
@@ -769,8 +777,16 @@ def _parser() -> argparse.ArgumentParser:
         choices=["regions", "boundaries", "surface"],
         default="regions",
         help="regions: the filled polygons; boundaries: each hidden neuron's zero set, "
-        "coloured by layer; surface: the output's graph in 3-D, a flat facet per region "
-        "(default: regions)",
+        "coloured by layer (--color-by is not used); surface: the output's graph in 3-D, a "
+        "flat facet per region (default: regions)",
+    )
+    pl.add_argument(
+        "--output-index",
+        type=int,
+        default=0,
+        metavar="K",
+        help="the network output that --color-by value/dx/dy and --show surface use "
+        "(default: 0)",
     )
     pl.add_argument("--raster", action="store_true", help="add the numpy.gradient images")
     pl.add_argument(

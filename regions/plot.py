@@ -402,6 +402,41 @@ def _new_axes(n: int, size: float = 4.0) -> Any:
     return list(axes[0])
 
 
+def _check_style(
+    *, ax: Any = None, cmap: Any = None, linewidth: Any = 1.0, vmin: Any = None,
+    vmax: Any = None, three_d: bool = False,
+) -> None:
+    """Refuse a bad ``ax``, ``cmap``, ``linewidth`` or ``vmin``/``vmax`` by name, up front."""
+    if ax is not None:
+        if not hasattr(ax, "add_collection"):
+            raise ArgumentTypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+        if three_d and getattr(ax, "name", None) != "3d":
+            raise ParameterError(
+                "ax must be a 3-D Axes (fig.add_subplot(projection='3d')), got "
+                f"{type(ax).__name__}"
+            )
+    if cmap is not None:
+        import matplotlib
+        from matplotlib.colors import Colormap
+
+        if not isinstance(cmap, Colormap) and not (
+            isinstance(cmap, str) and cmap in matplotlib.colormaps
+        ):
+            raise ParameterError(
+                f"cmap must be a matplotlib colormap or the name of one, got {cmap!r}"
+            )
+    for name, value in (("linewidth", linewidth), ("vmin", vmin), ("vmax", vmax)):
+        if value is None and name != "linewidth":
+            continue
+        if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)
+        ) or not np.isfinite(value) or (name == "linewidth" and value < 0):
+            what = "a number >= 0" if name == "linewidth" else "a finite number"
+            raise ParameterError(f"{name} must be {what}, got {value!r}")
+    if vmin is not None and vmax is not None and vmin > vmax:
+        raise ParameterError(f"vmin must be <= vmax, got vmin={vmin!r}, vmax={vmax!r}")
+
+
 def _disk_scale(mesh: Any, scale: Any) -> tuple[float, float]:
     """The disk view's ``(scale, power)``: ``scale`` checked, or :func:`_disk_view`'s."""
     auto, power = _disk_view(mesh)
@@ -530,6 +565,7 @@ def plot_partition(
         raise ParameterError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
     if not isinstance(view, str) or view not in VIEWS:
         raise ParameterError(f"view must be one of {VIEWS}, got {view!r}")
+    _check_style(ax=ax, cmap=cmap, linewidth=linewidth, vmin=vmin, vmax=vmax)
     disk = view == "disk"
     # the disk view draws the whole plane's mesh; merged regions, their members in one colour
     src = (p if p.whole_plane else p._merged_plane()) if disk else p
@@ -922,16 +958,12 @@ def plot_surface(
     if not isinstance(color_by, str) or color_by not in COLOR_BY:
         raise ParameterError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
     o = _check_output(output, p.network.n_out)
+    _check_style(ax=ax, cmap=cmap, linewidth=linewidth, vmin=vmin, vmax=vmax, three_d=True)
     if ax is None:
         import matplotlib.pyplot as plt
 
         fig = plt.figure(figsize=(6, 5), layout="constrained")
         ax = fig.add_subplot(projection="3d")
-    elif getattr(ax, "name", None) != "3d":
-        raise ParameterError(
-            "ax must be a 3-D Axes (fig.add_subplot(projection='3d')), got "
-            f"{type(ax).__name__}"
-        )
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
     facets, owner, ring, z = _lifted(p, o)

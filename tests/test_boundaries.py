@@ -184,6 +184,17 @@ def test_bad_input() -> None:
         plot_surface(p, color_by="height")
     with pytest.raises(ValueError, match="output"):
         plot_surface(p, output=1)
+    for kw in ({"cmap": "nope"}, {"linewidth": "thick"}, {"linewidth": -1.0}):
+        with pytest.raises(regions.ParameterError, match=next(iter(kw))):
+            plot_boundaries(p, **kw)
+        with pytest.raises(regions.ParameterError, match=next(iter(kw))):
+            plot_surface(p, **kw)
+    with pytest.raises(regions.ParameterError, match="vmin must be <= vmax"):
+        plot_surface(p, color_by="dx", vmin=5.0, vmax=1.0)
+    with pytest.raises(regions.ArgumentTypeError, match="ax must be a matplotlib Axes"):
+        plot_boundaries(p, ax="ax")
+    with pytest.raises(regions.ParameterError, match="cmap"):
+        regions.plot_partition(p, cmap="nope")
 
 
 def test_plot_boundaries_layers_and_neurons() -> None:
