@@ -377,11 +377,11 @@ class Partition:
             zs, scales = self.network.split_values(pts)
         else:
             zs = self.network.preactivations(pts)
-            inputs = [pts, *(np.maximum(z, 0.0) for z in zs[:-1])]
-            scales = [
-                np.abs(a) @ np.abs(w).T + np.abs(b)
-                for a, (w, b) in zip(inputs, self.network.hidden, strict=True)
-            ]
+            scales = []
+            a, inherited = np.abs(pts), np.zeros_like(pts)
+            for (w, b), z in zip(self.network.hidden, zs, strict=True):  # as verify's scales
+                scales.append((a + inherited) @ np.abs(w).T + np.abs(b))
+                a, inherited = np.maximum(z, 0.0), scales[-1]
         pat = np.concatenate([z > 0 for z in zs], axis=1)
         amb = np.concatenate(
             [np.abs(z) <= PATTERN_RTOL * sc for z, sc in zip(zs, scales, strict=True)], axis=1
@@ -786,13 +786,16 @@ def _check_patterns(
                 f"{len(p.network.hidden)}"
             )
         values, scales, names = [], [], []
-        a = pts
+        a, inherited = np.abs(pts), np.zeros_like(pts)
         for layer, ((w, b), z) in enumerate(zip(p.network.hidden, pre, strict=True)):
             z = z.reshape(len(pts), -1)
             values.append(z)
-            scales.append(np.abs(a) @ np.abs(w).T + np.abs(b))
+            # the terms summed here, and those the inputs' own rounding comes from (a
+            # value that is 0 up to rounding carries the size of the terms that gave it)
+            scale = (a + inherited) @ np.abs(w).T + np.abs(b)
+            scales.append(scale)
             names.append(f"hidden layer {layer}")
-            a = np.maximum(z, 0.0)
+            a, inherited = np.maximum(z, 0.0), scale
     col = 0
     for name, z, scale in zip(names, values, scales, strict=True):
         band = PATTERN_RTOL * scale

@@ -350,12 +350,24 @@ class PlaneModel:
         scales : list of (P, q_s) float64 arrays
         """
         h = self.program.states(np.asarray(x, dtype=np.float64))
+        # each state column's inherited scale: the size of the terms its rounding comes from
+        # (a value that is 0 up to rounding carries the size of the terms that gave it)
+        inherited = np.zeros_like(h)
+        col = self.program.d_in
         values, scales = [], []
         for st, (bmat, beta) in zip(self.program.stages, self._split, strict=True):
-            hs = h[:, : st.weight.shape[1]]
+            d = st.weight.shape[1]
+            hs = h[:, :d]
+            base = np.abs(hs) + inherited[:, :d]
             z = hs @ st.weight.T + st.bias
             values.append(z @ bmat.T + beta)
-            scales.append(np.abs(hs) @ np.abs(bmat @ st.weight).T + np.abs(bmat @ st.bias + beta))
+            scales.append(base @ np.abs(bmat @ st.weight).T + np.abs(bmat @ st.bias + beta))
+            zscale = base @ np.abs(st.weight).T + np.abs(st.bias)
+            out = zscale[:, st.groups].max(axis=2) if st.kind == "maxpool" else zscale
+            if st.kind == "leaky":
+                out = out * np.maximum(1.0, np.abs(st.slope))
+            inherited[:, col : col + st.n_out] = out
+            col += st.n_out
         return values, scales
 
     def verify_forward(

@@ -141,7 +141,10 @@ Check tolerances (``AREA_RTOL``, ``SUM_RTOL``, ``CHECK_RTOL``, ``PATTERN_RTOL``,
     the forward-pass check in ``verify`` (affine map and gradient against
     torch). ``PATTERN_RTOL`` is the band, relative to the same scale as
     ``ZERO_RTOL``, inside which ``verify`` accepts either sign of a
-    pre-activation at a region's interior point. ``EDGE_RTOL`` (relative to
+    pre-activation at a region's interior point; that scale also carries,
+    layer to layer, the size of the terms the inputs' own rounding comes from
+    (a neuron that is 0 on a region up to rounding, from terms of size 1 a
+    layer before, is within the band). ``EDGE_RTOL`` (relative to
     the domain's diameter) is the shortest shared boundary that makes two
     regions neighbours rather than regions touching at a point. For convex
     regions ``verify`` proves these bounds without polygon overlay: two
