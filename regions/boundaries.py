@@ -286,8 +286,12 @@ def plot_boundaries(
 
     Raises
     ------
+    ArgumentTypeError
+        If ``partition`` is not a Partition or ``ax`` not a matplotlib Axes.
     ParameterError
-        If ``color_by`` is invalid or the partition is merged.
+        If ``color_by``, ``view``, ``scale``, ``cmap`` or ``linewidth`` is
+        invalid, the partition is merged, or ``view="disk"`` is asked of a
+        bounded partition.
 
     Examples
     --------

@@ -832,11 +832,21 @@ def plot_decision_boundary(
     """
     from matplotlib.collections import LineCollection
 
+    from .plot import _check_style
+
+    _check_style(ax=ax, cmap=cmap, linewidth=linewidth)
     if isinstance(partition, DecisionBoundary):
         db, bounds = partition, None
     else:
         p = _check_partition(partition)
-        db, bounds = decision_boundary(p), p.domain.bounds
+        db = decision_boundary(p)
+        bounds = p.domain.bounds
+        if p.covers_plane and len(db):  # the boundary's own frame may reach further out
+            import shapely
+
+            lo = np.minimum(bounds[:2], shapely.total_bounds(db.lines)[:2])
+            hi = np.maximum(bounds[2:], shapely.total_bounds(db.lines)[2:])
+            bounds = (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
     new = ax is None
     if new:
         import matplotlib.pyplot as plt
@@ -908,6 +918,9 @@ def plot_class_regions(
     import matplotlib
     from matplotlib.collections import PathCollection
 
+    from .plot import _check_style
+
+    _check_style(ax=ax, cmap=cmap, linewidth=linewidth, alpha=alpha)
     p = _check_partition(partition)
     if ax is None:
         import matplotlib.pyplot as plt

@@ -489,7 +489,7 @@ def plot(args: argparse.Namespace) -> int:
     if not 0 <= k_out < p.network.n_out:
         raise CommandError(
             f"--output-index must be in [0, {p.network.n_out - 1}] (the network has "
-            f"{p.network.n_out} outputs), got {k_out}"
+            f"{p.network.n_out} output{'s' if p.network.n_out != 1 else ''}), got {k_out}"
         )
     raster = _raster(p, args.resolution, k_out) if args.raster else None
     plt = _pyplot()
@@ -708,9 +708,11 @@ def _parser() -> argparse.ArgumentParser:
         parents=[debug],
         help="the course exercise's two MLPs: counts, raster check, figures",
         description="Build the course's 2-20-1 and 2-5-5-5-5-1 MLPs (fixed seed), print their "
-        "exact region counts in [-10, 10]^2 (each verified) and how numpy.gradient on a "
-        "500 x 500 grid compares with the exact regions, and write the figures: per model "
-        "the prism gradient images and the exact polygons with their count.",
+        "exact region counts in [-10, 10]^2 (each verified) and over the whole plane (with "
+        "the extent holding every vertex), and how numpy.gradient on a 500 x 500 grid "
+        "compares with the exact regions, and write the figures: per model the prism "
+        "gradient images, the exact polygons with their count and exact gradient, and each "
+        "neuron's zero set with the output surface; and both whole planes.",
         epilog=f"examples:\n  regions demo                 # figures into ./{DEMO_DIR}\n"
         "  regions demo -o figures\n  regions demo --no-figures",
         formatter_class=raw,

@@ -342,8 +342,11 @@ def count_regions(
     ParameterError, ArgumentTypeError
         A keyword argument outside its values, or an argument of the wrong type.
     RegionLimitError
-        Only with ``merge=True`` (which builds the partition), past 5,000,000
-        regions.
+        Past 5,000,000 regions where the count builds a partition
+        (``linear_regions``' default ``max_regions``): with ``merge=True``,
+        ``method="shapely"``, models compiled to stages, non-convex domains.
+        The streaming count (MLP, fast method, convex domain) has no limit:
+        it keeps no polygons.
 
     Examples
     --------

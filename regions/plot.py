@@ -404,9 +404,9 @@ def _new_axes(n: int, size: float = 4.0) -> Any:
 
 def _check_style(
     *, ax: Any = None, cmap: Any = None, linewidth: Any = 1.0, vmin: Any = None,
-    vmax: Any = None, three_d: bool = False,
+    vmax: Any = None, alpha: Any = None, three_d: bool = False,
 ) -> None:
-    """Refuse a bad ``ax``, ``cmap``, ``linewidth`` or ``vmin``/``vmax`` by name, up front."""
+    """Refuse a bad ``ax``, ``cmap``, ``linewidth``, ``vmin``/``vmax`` or ``alpha`` by name."""
     if ax is not None:
         if not hasattr(ax, "add_collection"):
             raise ArgumentTypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
@@ -435,6 +435,12 @@ def _check_style(
             raise ParameterError(f"{name} must be {what}, got {value!r}")
     if vmin is not None and vmax is not None and vmin > vmax:
         raise ParameterError(f"vmin must be <= vmax, got vmin={vmin!r}, vmax={vmax!r}")
+    if alpha is not None and (
+        isinstance(alpha, (bool, np.bool_))
+        or not isinstance(alpha, (int, float, np.integer, np.floating))
+        or not 0.0 <= alpha <= 1.0
+    ):
+        raise ParameterError(f"alpha must be a number in [0, 1], got {alpha!r}")
 
 
 def _disk_scale(mesh: Any, scale: Any) -> tuple[float, float]:
@@ -506,7 +512,8 @@ def plot_partition(
     edgecolor : matplotlib colour, default "black"
         Colour of the region edges (``"none"`` to hide them).
     cmap : str or Colormap, optional
-        Default ``"tab10"``/``"tab20"`` for ``"region"``, ``"viridis"`` for
+        Default ``"tab10"``/``"tab20"`` for ``"region"`` (``"turbo"`` past 20
+        colours, so that neighbours never share one), ``"viridis"`` for
         ``"value"``, ``"prism"`` for ``"dx"``/``"dy"``.
     linewidth : float, default 0.4
     output : int, default 0
@@ -542,8 +549,12 @@ def plot_partition(
 
     Raises
     ------
-    ValueError
-        If ``color_by`` or ``output`` is invalid.
+    ArgumentTypeError
+        If ``partition`` is not a Partition or ``ax`` not a matplotlib Axes.
+    ParameterError
+        If ``color_by``, ``output``, ``view``, ``scale``, ``cmap``,
+        ``linewidth`` or ``vmin``/``vmax`` is invalid, or ``view="disk"`` is
+        asked of a bounded partition.
 
     Examples
     --------
@@ -939,8 +950,11 @@ def plot_surface(
 
     Raises
     ------
+    ArgumentTypeError
+        If ``partition`` is not a Partition or ``ax`` not a matplotlib Axes.
     ParameterError
-        If ``color_by`` or ``output`` is invalid, or ``ax`` is not a 3-D Axes.
+        If ``color_by``, ``output``, ``cmap``, ``linewidth``, ``alpha`` or
+        ``vmin``/``vmax`` is invalid, or ``ax`` is not a 3-D Axes.
 
     Examples
     --------
@@ -958,7 +972,9 @@ def plot_surface(
     if not isinstance(color_by, str) or color_by not in COLOR_BY:
         raise ParameterError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
     o = _check_output(output, p.network.n_out)
-    _check_style(ax=ax, cmap=cmap, linewidth=linewidth, vmin=vmin, vmax=vmax, three_d=True)
+    _check_style(
+        ax=ax, cmap=cmap, linewidth=linewidth, vmin=vmin, vmax=vmax, alpha=alpha, three_d=True
+    )
     if ax is None:
         import matplotlib.pyplot as plt
 

@@ -1401,7 +1401,12 @@ class _Compiler:
                 if target is F.linear
                 else ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
             )
-            p = _bind(args, kwargs, names, {"bias": None}, where)
+            # torch's defaults (F.conv2d(x, w) is the common call)
+            conv_defaults = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1}
+            p = _bind(
+                args, kwargs, names,
+                {"bias": None, **({} if target is F.linear else conv_defaults)}, where,
+            )
             x = self._expr(p.pop("input"), where)
             w = torch.from_numpy(self._np(p.pop("weight"), where, "weight"))
             b = p.pop("bias")
@@ -1547,6 +1552,17 @@ class _Compiler:
             m = self.root.get_submodule(first.target)
             if type(m) is self.nn.Linear:
                 return (int(m.in_features),)
+        import torch
+
+        if (
+            first is not None and first.op == "call_function"
+            and first.target is torch.nn.functional.linear
+        ):
+            wnode = first.args[1] if len(first.args) > 1 else first.kwargs.get("weight")
+            if getattr(wnode, "op", None) == "get_attr":
+                weight = operator.attrgetter(str(wnode.target))(self.root)
+                if getattr(weight, "ndim", 0) == 2:
+                    return (int(weight.shape[1]),)
         what = (
             "nothing"
             if first is None
@@ -1559,7 +1575,8 @@ class _Compiler:
         )
         raise InputDimensionError(
             f"cannot infer the input shape: the model's first operation on its input is {what}, "
-            "not an nn.Linear; pass input_shape, e.g. input_shape=(1, 8, 8)"
+            "not an nn.Linear; pass input_shape, e.g. input_shape=(1, 8, 8), or a "
+            "plane=Plane.through(a, b, c), whose inputs give it (command line: --plane)"
         )
 
     def compile(self) -> Program:

@@ -230,7 +230,8 @@ def test_plot_show_boundaries_and_surface(
     res = run("plot", str(f), "-o", str(tmp_path / "x.png"), "--show", "lines")
     assert res.returncode == 2 and "lines" in res.stderr
     res = run("plot", str(f), "-o", str(tmp_path / "x.png"), "--output-index", "1")
-    assert res.returncode == 1 and "--output-index must be in [0, 0]" in res.stderr
+    assert res.returncode == 1
+    assert "--output-index must be in [0, 0] (the network has 1 output)" in res.stderr
 
 
 def test_plot_errors(tmp_path: pathlib.Path, model_file: tuple[pathlib.Path, Any]) -> None:

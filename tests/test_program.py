@@ -641,3 +641,48 @@ def test_program_validation() -> None:
         Stage("maxpool", np.ones((2, 2)), np.zeros(2), groups=np.array([[0, 2]]))
     with pytest.raises(InputDimensionError, match=r"x must be \(P, 2\)"):
         Program.from_torch(_mlp()).forward(np.zeros((4, 3)))
+
+
+def test_functional_convolutions_with_torch_defaults() -> None:
+    # F.conv2d(x, w) and F.conv1d(x, w, padding=1): stride, padding, dilation and groups
+    # take torch's defaults when left out
+    import regions
+
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.k2 = torch.nn.Parameter(torch.randn(2, 1, 3, 3))
+            self.k1 = torch.nn.Parameter(torch.randn(2, 1, 3))
+            self.out = torch.nn.Linear(2 * 4 * 4 + 2 * 6, 1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            a = F.relu(F.conv2d(x, self.k2))
+            b = F.relu(F.conv1d(x.reshape(-1, 1, 36)[:, :, :6], self.k1, padding=1))
+            return self.out(torch.cat([a.flatten(1), b.flatten(1)], 1))
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    plane = Plane.through(*(rng.normal(size=(1, 6, 6)) for _ in range(3)))
+    p = regions.linear_regions(Net().eval(), plane=plane)
+    p.verify()
+    assert len(p) > 100
+
+
+def test_input_shape_inferred_from_a_functional_linear() -> None:
+    import regions
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = nn.Parameter(torch.randn(4, 2))
+            self.b = nn.Parameter(torch.randn(4))
+            self.out = nn.Linear(4, 1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.out(F.relu(F.linear(x, self.w, self.b)))
+
+    torch.manual_seed(0)
+    net = Net()
+    p = regions.linear_regions(net)
+    p.verify()
+    assert regions.count_regions(net) == len(p)
