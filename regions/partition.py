@@ -664,6 +664,16 @@ def check_partition(p: Partition) -> None:
     areas = np.asarray(shapely.area(polys))
     if (areas <= 0).any():
         raise VerificationError(f"region {int(np.argmin(areas))} has area {areas.min()}")
+    # a region thinner than the coordinates' rounding (twice its area over its perimeter,
+    # a bound on its width) cannot be told from a sliver made by rounding
+    width = 2.0 * areas / np.maximum(np.asarray(shapely.length(polys)), 1e-300)
+    thin = width < noise_width(p.domain.bounds)
+    if thin.any():
+        k = int(np.argmin(np.where(thin, width, np.inf)))
+        raise VerificationError(
+            f"region {k} is a sliver {width[k]:.3g} wide, under the rounding width "
+            f"{noise_width(p.domain.bounds):.3g} of the domain's coordinates (area {areas[k]!r})"
+        )
     total = float(areas.sum())
     if abs(total - dom_area) > SUM_RTOL * dom_area:
         raise VerificationError(
@@ -753,7 +763,10 @@ def check_partition(p: Partition) -> None:
             f"region {k}: the affine map gives {pred[k].tolist()} at {pts[k].tolist()}, the "
             f"forward pass gives {y[k].tolist()}"
         )
-    gscale = max(float(np.abs(grad).max()), float(np.abs(jac).max()), 1e-300)
+    # gradients are sums of products of weights: their rounding is relative to those terms
+    gscale = max(
+        float(np.abs(grad).max()), float(np.abs(jac).max()), _gradient_terms(p.network), 1e-300
+    )
     gerr = np.abs(jac - grad).reshape(len(pts), -1).max(axis=1, initial=0.0)
     if (gerr > CHECK_RTOL * gscale).any():
         k = int(np.argmax(gerr))
@@ -761,6 +774,16 @@ def check_partition(p: Partition) -> None:
             f"region {k}: jacobian {jac[k].tolist()} differs from the forward pass's "
             f"gradient {grad[k].tolist()} at {pts[k].tolist()}"
         )
+
+
+def _gradient_terms(network: Any) -> float:
+    """Largest entry of ``|W_out| |W_L| ... |W_1|``: the size of the terms a gradient sums."""
+    if not isinstance(network, Network):
+        return 0.0
+    m = np.eye(2)
+    for w, _ in network.hidden:
+        m = np.abs(w) @ m
+    return float((np.abs(network.output[0]) @ m).max(initial=0.0))
 
 
 #: Regions whose forward pass ``check_partition`` holds in memory at once.

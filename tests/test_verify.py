@@ -111,3 +111,34 @@ def test_verify_non_convex_domain_and_merged() -> None:
     merged = regions.merge_regions(regions.linear_regions(mlp((2, 10, 10, 1), seed=4),
                                                           (-2, -2, 2, 2)))
     merged.verify()
+
+
+def test_verify_flags_a_sliver_thinner_than_rounding() -> None:
+    # QA round 7 found splits of deep degenerate nets that add a sliver region (area ~1e-25)
+    # with a pattern the exact arrangement does not have; verify must not pass them
+    import shapely
+
+    net = regions.Network.from_arrays([([[1.0, 0.0]], [0.0])], ([[1.0]], [0.0]))
+    polys = np.array([shapely.box(-1, -1, 0, 1), shapely.box(0, -1, 1e-17, 1),
+                      shapely.box(1e-17, -1, 1, 1)], dtype=object)
+    p = regions.Partition(net, regions.as_domain((-1, -1, 1, 1)),
+                          np.array([[False], [True], [True]]), [3], polygons=polys)
+    with pytest.raises(regions.VerificationError, match="sliver"):
+        p.verify()
+
+
+def test_verify_gradient_rounding_relative_to_the_weights() -> None:
+    # two coinciding hidden lines whose output slopes cancel: the jacobian is 2.6e-18 from
+    # rounding, torch's gradient 0; both right to rounding of the weights' products
+    import torch
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
+    model = model.double()
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[0.1, 0.2], [0.3, 0.6]]))
+        model[0].bias.zero_()
+        model[2].weight.copy_(torch.tensor([[0.7, -0.7 / 3]]))
+        model[2].bias.fill_(0.5)
+    p = regions.linear_regions(model.eval(), (-1, -1, 1, 1))
+    assert len(p) == 2
+    p.verify()
