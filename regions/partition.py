@@ -778,6 +778,20 @@ def check_partition(p: Partition) -> None:
 
 def _gradient_terms(network: Any) -> float:
     """Largest entry of ``|W_out| |W_L| ... |W_1|``: the size of the terms a gradient sums."""
+    prog = getattr(network, "program", None)
+    if prog is not None and getattr(prog, "d_in", None) == 2:  # a stage program on the plane
+        t = np.zeros((prog.n_state, 2))
+        t[:2] = np.eye(2)
+        col = 2
+        for st in prog.stages:
+            tz = np.abs(st.weight) @ t[: st.weight.shape[1]]
+            if st.kind == "maxpool":
+                tz = tz[st.groups].max(axis=1)
+            elif st.kind == "leaky":
+                tz = tz * np.maximum(1.0, np.abs(st.slope))[:, None]
+            t[col : col + st.n_out] = tz
+            col += st.n_out
+        return float((np.abs(prog.out_weight) @ t).max(initial=0.0))
     if not isinstance(network, Network):
         return 0.0
     m = np.eye(2)

@@ -142,3 +142,42 @@ def test_verify_gradient_rounding_relative_to_the_weights() -> None:
     p = regions.linear_regions(model.eval(), (-1, -1, 1, 1))
     assert len(p) == 2
     p.verify()
+
+
+def test_verify_gradient_rounding_in_a_stage_program() -> None:
+    # a chain of LeakyReLU/ReLU6/Hardtanh units whose output is constant on the box: every
+    # jacobian is 0 and torch's gradient is rounding noise (~7e-18) of weights up to 512
+    import torch
+    from torch import nn
+
+    acts = [nn.LeakyReLU(2.0), nn.ReLU6(), nn.Hardtanh(0.0, 1.0), nn.LeakyReLU(0.125),
+            nn.LeakyReLU(2.0), nn.Hardtanh(-0.5, 0.5), nn.LeakyReLU(0.01)]
+    ws = [([[-512.0, 512.0]], [128.25]), ([[-0.5]], [0.0]), ([[0.5]], [-0.25]),
+          ([[-0.25], [0.25], [-0.25], [0.25]], [-0.5, 0.0, 0.0, -0.0]),
+          ([[-0.5, 0.5, 0.5, -0.5]], [-0.03125]), ([[0.0], [-0.5], [-0.25]], [0.5, -0.25, -0.25]),
+          ([[-0.5, 0.25, 0.25]], [0.375])]
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lins = nn.ModuleList()
+            for w, b in ws:
+                lin = nn.Linear(len(w[0]), len(w)).double()
+                with torch.no_grad():
+                    lin.weight.copy_(torch.tensor(w, dtype=torch.float64))
+                    lin.bias.copy_(torch.tensor(b, dtype=torch.float64))
+                self.lins.append(lin)
+            self.acts = nn.ModuleList(acts)
+            self.out = nn.Linear(1, 2).double()
+            with torch.no_grad():
+                self.out.weight.copy_(torch.tensor([[0.25], [-0.5]], dtype=torch.float64))
+                self.out.bias.copy_(torch.tensor([-0.5, -0.25], dtype=torch.float64))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            for lin, act in zip(self.lins, self.acts, strict=True):
+                x = act(lin(x))
+            return self.out(x)
+
+    p = regions.linear_regions(Net().eval(), (0.499, 0.249, 0.501, 0.251))
+    assert np.abs(p.jacobians).max() == 0.0
+    p.verify()
