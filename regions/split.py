@@ -41,7 +41,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .errors import ParameterError, RegionLimitError, TopologyError
-from .tolerance import DIRECT_MIN_RTOL, GENERIC_RTOL, RECHECK_RTOL, ZERO_RTOL, scale_floor
+from .tolerance import (
+    DIRECT_MIN_RTOL,
+    GENERIC_RTOL,
+    RECHECK_RTOL,
+    ZERO_RTOL,
+    noise_width,
+    scale_floor,
+)
 
 __all__ = [
     "Mesh",
@@ -52,6 +59,8 @@ __all__ = [
     "refine_rows",
     "count_faces",
     "face_reduce",
+    "thin_faces",
+    "merge_thin",
 ]
 
 
@@ -224,6 +233,10 @@ class Mesh:
         bad = np.flatnonzero(~shapely.is_valid(polys))
         if len(bad):
             polys[bad] = _drop_misplaced(pts, owner, arc_pt, bad)
+            # a face is convex: one whose ring rounding has folded (two vertices a few
+            # ulps apart in the wrong order) is its vertices' convex hull
+            bad = bad[~shapely.is_valid(polys[bad])]
+            polys[bad] = shapely.convex_hull(polys[bad])
         return np.asarray(shapely.intersection(polys, shapely.box(*bounds)))
 
     @property
@@ -303,6 +316,189 @@ class Refined(NamedTuple):
     parents: np.ndarray
     ideal: np.ndarray
     scale: np.ndarray  # each vertex's zero-test scale (a new vertex's inherited from its edge)
+
+
+def thin_faces(
+    xy: np.ndarray, face_ptr: np.ndarray, face_verts: np.ndarray, thin: float,
+    ideal: np.ndarray | None = None,
+) -> np.ndarray:
+    """Faces narrower than ``thin``: twice their area over their perimeter.
+
+    For a convex polygon ``2 A / P`` lies between its inradius and twice it.
+    A face of a bounded mesh narrower than the rounding width of the domain's
+    coordinates (:func:`regions.tolerance.noise_width`) is a sliver that
+    rounding made between lines that meet or coincide exactly (see
+    :mod:`regions.tolerance`, "Slivers"). Faces with an ideal vertex are
+    unbounded and never thin.
+
+    Parameters
+    ----------
+    xy : (V, 2) float64 array
+    face_ptr : (F + 1,) int64 array
+    face_verts : (S,) int64 array
+        Counter-clockwise vertex loops (CSR).
+    thin : float
+        The width; ``0`` finds none.
+    ideal : (V,) bool array, optional
+
+    Returns
+    -------
+    (F,) bool array
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> xy = np.array([[0.0, 0], [1, 0], [1, 1], [0, 1], [2, 1e-17]])
+    >>> ptr, verts = np.array([0, 4, 7]), np.array([0, 1, 2, 3, 0, 4, 1])
+    >>> thin_faces(xy, ptr, verts, 1e-14).tolist()
+    [False, True]
+    """
+    f = len(face_ptr) - 1
+    if thin <= 0 or f == 0:
+        return np.zeros(f, dtype=bool)
+    first = face_ptr[:-1]
+    deg = np.diff(face_ptr)
+    origin = np.repeat(xy[face_verts[first]], deg, axis=0)  # each face's first vertex
+    p = xy[face_verts] - origin
+    q = xy[face_verts[_next_slot(face_ptr)]] - origin
+    area2 = np.add.reduceat(p[:, 0] * q[:, 1] - p[:, 1] * q[:, 0], first)
+    per = np.add.reduceat(np.hypot(q[:, 0] - p[:, 0], q[:, 1] - p[:, 1]), first)
+    out = area2 <= thin * per  # a face of one point (no perimeter) too
+    if ideal is not None and ideal.any():
+        out &= ~face_reduce(ideal[:, None], face_ptr, face_verts, np.bitwise_or)[:, 0]
+    return out
+
+
+def _drop_thin(r: Refined, thin: float) -> Refined:
+    """``r`` without its :func:`thin_faces` (their vertices stay, unused)."""
+    bad = thin_faces(r.xy, r.face_ptr, r.face_verts, thin, r.ideal)
+    if not bad.any():
+        return r
+    keep = np.flatnonzero(~bad)
+    deg = np.diff(r.face_ptr)[keep]
+    ptr = np.zeros(len(keep) + 1, dtype=np.int64)
+    np.cumsum(deg, out=ptr[1:])
+    verts = r.face_verts[_ranges(r.face_ptr[:-1][keep], deg)]
+    return r._replace(face_ptr=ptr, face_verts=verts, parents=r.parents[keep])
+
+
+def merge_thin(
+    xy: np.ndarray, face_ptr: np.ndarray, face_verts: np.ndarray, bad: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each face in ``bad`` (a sliver) merged into a neighbour across its longest shared edge.
+
+    The mesh stays conforming: the merged loop is the neighbour's with the
+    shared edge ``w -> u`` replaced by the sliver's path from ``w`` round to
+    ``u``, so every other edge of the sliver is now the merged face's, shared
+    with the same face as before. A sliver is thinner than rounding, so the
+    merged face is convex up to that width. Its pattern is the neighbour's:
+    the sliver's vertices are within its width of the neighbour's side. A
+    sliver with no neighbour that is not itself a sliver is dropped. Only the
+    (rare) slivers are visited one at a time.
+
+    Parameters
+    ----------
+    xy : (V, 2) float64 array
+    face_ptr : (F + 1,) int64 array
+    face_verts : (S,) int64 array
+        Counter-clockwise loops of a conforming mesh (shared edges hold the
+        same vertex pair).
+    bad : (F,) bool array
+        The slivers (:func:`thin_faces`), all bounded.
+
+    Returns
+    -------
+    face_ptr, face_verts
+        The faces that are not slivers, in their order, some grown by the
+        slivers merged into them.
+    src : (F - bad.sum(),) int64 array
+        The face of the input each output face is (its pattern and parent).
+
+    Examples
+    --------
+    A unit square and a sliver triangle on its right edge merge into one face:
+
+    >>> import numpy as np
+    >>> xy = np.array([[0.0, 0], [1, 0], [1, 1], [0, 1], [1 + 1e-17, 0.5]])
+    >>> ptr, verts = np.array([0, 4, 7]), np.array([0, 1, 2, 3, 1, 4, 2])
+    >>> p, v, src = merge_thin(xy, ptr, verts, np.array([False, True]))
+    >>> p.tolist(), v.tolist(), src.tolist()
+    ([0, 5], [0, 1, 4, 2, 3], [0])
+    """
+    f = len(face_ptr) - 1
+    keep = np.flatnonzero(~bad)
+    slivers = np.flatnonzero(bad)
+    if not len(slivers):
+        return face_ptr, face_verts, keep
+    face = np.repeat(np.arange(f, dtype=np.int64), np.diff(face_ptr))
+    nxt = _next_slot(face_ptr)
+    a, b = face_verts, face_verts[nxt]
+    n = int(face_verts.max()) + 1
+    key = a * n + b  # directed half-edge a -> b
+    order = np.argsort(key, kind="stable")
+    skey = key[order]
+    loops: dict[int, list[int]] = {}  # the grown faces' loops
+    rep = np.arange(f, dtype=np.int64)  # which face a merged sliver now belongs to
+    gone = []
+    for s_ in slivers:
+        lo, hi = face_ptr[s_], face_ptr[s_ + 1]
+        loop = face_verts[lo:hi].tolist()
+        k = len(loop)
+        # the twin w -> u of each edge u -> w, longest edge first
+        slots = np.arange(lo, hi)
+        twin_key = b[slots] * n + a[slots]
+        pos = np.searchsorted(skey, twin_key)
+        pos = np.minimum(pos, len(skey) - 1)
+        found = skey[pos] == twin_key
+        twin_face = np.where(found, face[order[pos]], -1)
+        tgt = -1
+        d = xy[b[slots]] - xy[a[slots]]
+        u = w = -1
+        for i in np.argsort(-np.hypot(d[:, 0], d[:, 1]), kind="stable"):
+            t = int(twin_face[i])
+            if t < 0:
+                continue
+            t = int(rep[t])
+            while rep[t] != t:
+                t = int(rep[t])
+            if bad[t] and t not in loops:
+                continue  # another sliver, not merged (yet)
+            if t == s_:
+                continue
+            tgt = t
+            u, w = loop[i], loop[(i + 1) % k]
+            break
+        if tgt < 0:
+            gone.append(s_)
+            continue
+        host = loops.get(tgt)
+        if host is None:
+            host = face_verts[face_ptr[tgt] : face_ptr[tgt + 1]].tolist()
+        m = len(host)
+        j = next((q for q in range(m) if host[q] == w and host[(q + 1) % m] == u), -1)
+        if j < 0:
+            gone.append(s_)
+            continue
+        # the sliver's path from w round to u, without its ends
+        path = [loop[(i + 1 + q) % k] for q in range(1, k - 1)]
+        loops[tgt] = host[: j + 1] + path + host[j + 1 :]
+        rep[s_] = tgt
+    deg = np.diff(face_ptr)[keep].copy()
+    grown = {int(t): lp for t, lp in loops.items() if not bad[t]}
+    idx = np.searchsorted(keep, np.fromiter(grown.keys(), dtype=np.int64, count=len(grown)))
+    for q, lp in zip(idx, grown.values(), strict=True):
+        deg[q] = len(lp)
+    ptr = np.zeros(len(keep) + 1, dtype=np.int64)
+    np.cumsum(deg, out=ptr[1:])
+    out = np.empty(int(ptr[-1]), dtype=np.int64)
+    plain = np.ones(len(keep), dtype=bool)
+    plain[idx] = False
+    out[_ranges(ptr[:-1][plain], deg[plain])] = face_verts[
+        _ranges(face_ptr[:-1][keep[plain]], deg[plain])
+    ]
+    for q, lp in zip(idx, grown.values(), strict=True):
+        out[ptr[q] : ptr[q + 1]] = lp
+    return ptr, out, keep
 
 
 def _drop_misplaced(
@@ -808,16 +1004,36 @@ def split_mesh(
     bar = _progress_bar(sum(int(w.shape[0]) for w, _ in hidden)) if progress else None
     tick = bar.update if bar is not None else None
     floor = None  # the first layer's vertices are the domain's own
+    thin = _sliver_width(ring)
     try:
         for layer, (w, b) in enumerate(hidden):
             mesh, act, floor = _layer_step(
                 mesh, act, w, b, layer, zero_rtol, max_faces, witness, tick, on_layer, kernel,
-                floor,
+                floor, thin,
             )
     finally:
         if bar is not None:
             bar.close()
     return mesh
+
+
+def _sliver_width(ring: np.ndarray | None) -> float:
+    """Faces narrower than this are dropped: :func:`~regions.tolerance.noise_width` of ``ring``.
+
+    ``0`` for the whole plane (``ring`` ``None``).
+    """
+    if ring is None:
+        return 0.0
+    ring = np.asarray(ring, dtype=np.float64)
+    return noise_width((*ring.min(axis=0), *ring.max(axis=0)))
+
+
+def _finite_width(xy: np.ndarray, ideal: np.ndarray) -> float:
+    """The sliver width of the whole plane: ``noise_width`` of its finite vertices."""
+    fin = xy[~ideal]
+    if not len(fin):
+        return 0.0
+    return noise_width((*fin.min(axis=0), *fin.max(axis=0)))
 
 
 def start_mesh(ring: np.ndarray | None) -> tuple[Mesh, int]:
@@ -879,6 +1095,7 @@ def _layer_step(
     on_layer: Callable[[int, Mesh], None] | None,
     kernel: str = "auto",
     floor: np.ndarray | None = None,
+    thin: float = 0.0,
 ) -> tuple[Mesh, np.ndarray, np.ndarray]:
     """One hidden layer of :func:`split_mesh`: refine, record patterns and parents.
 
@@ -896,7 +1113,11 @@ def _layer_step(
         # a face with no finite vertex is the whole plane: its sign is the witness's
         nofin = face_reduce(~r.ideal[:, None], ptr, verts, np.bitwise_or)[:, 0] == 0
         pattern[nofin] = r.z[witness] > 0
-    ptr, verts, pattern, parents = canonical_order(ptr, verts, pattern, r.parents)
+        thin = _finite_width(r.xy, r.ideal)
+    # slivers merge into a neighbour (the streaming count drops them: the same count)
+    ptr, verts, src = merge_thin(r.xy, ptr, verts, thin_faces(r.xy, ptr, verts, thin, r.ideal))
+    pattern, parents = pattern[src], r.parents[src]
+    ptr, verts, pattern, parents = canonical_order(ptr, verts, pattern, parents)
     mesh = Mesh(
         r.xy,
         ptr,
@@ -972,6 +1193,7 @@ def refine_layer(
     kernel: str = "auto",
     lazy: bool = False,
     floor: np.ndarray | None = None,
+    thin: float = 0.0,
 ) -> Refined:
     """Split every face of a mesh by every neuron of one layer.
 
@@ -1044,7 +1266,7 @@ def refine_layer(
             np.maximum(scale[:nv], floor, out=scale[:nv])
         r = _refine_numba(
             xy, z, nv, n, scale, np.abs(weight).sum(axis=1), np.abs(bias), face_ptr,
-            face_verts, rtol, max_faces, layer, lazy, direct,
+            face_verts, rtol, max_faces, layer, lazy, direct, thin,
         )
         if tick is not None:
             tick(n)
@@ -1073,6 +1295,7 @@ def refine_layer(
         layer=layer,
         tick=tick,
         kernel=kernel,
+        thin=thin,
     )
 
 
@@ -1093,6 +1316,7 @@ def refine_rows(
     layer: int = 0,
     tick: Callable[[int], None] | None = None,
     kernel: str = "auto",
+    thin: float = 0.0,
 ) -> Refined:
     """Split every face by the zero set of each of the first ``n_split`` row columns.
 
@@ -1134,7 +1358,7 @@ def refine_rows(
         sc[:] = scale
         r = _refine_numba(
             xy, z, len(xy), n_split, sc, w1, b1, face_ptr, face_verts, rtol, max_faces, layer,
-            False,
+            False, None, thin,
         )
         if tick is not None:
             tick(n_split)
@@ -1177,17 +1401,18 @@ def refine_rows(
     if tick is not None:
         tick(n_split - done)
     ptr, verts = ar.compact()
-    return Refined(
+    r = Refined(
         ar.xy[: ar.nv], ar.z[: ar.nv], ptr, verts, ar.cell[: ar.nf].copy(), ar.ideal[: ar.nv],
         ar.scale[: ar.nv],
     )
+    return _drop_thin(r, thin)
 
 
 def _refine_numba(
     xy: np.ndarray, z: np.ndarray, nv: int, n_split: int, scale: np.ndarray, w1: np.ndarray,
     b1: np.ndarray, face_ptr: np.ndarray, face_verts: np.ndarray, rtol: float,
     max_faces: int | None, layer: int, lazy: bool,
-    direct: tuple[np.ndarray, np.ndarray] | None = None,
+    direct: tuple[np.ndarray, np.ndarray] | None = None, thin: float = 0.0,
 ) -> Refined:
     """The compiled path of :func:`refine_rows` (bounded meshes), errors raised here."""
     from ._kernel import refine
@@ -1207,7 +1432,8 @@ def _refine_numba(
             "convexity"
         )
     xy2, z2, ptr, verts, parents, sc = out
-    return Refined(xy2, z2, ptr, verts, parents, np.zeros(len(xy2), dtype=bool), sc)
+    r = Refined(xy2, z2, ptr, verts, parents, np.zeros(len(xy2), dtype=bool), sc)
+    return _drop_thin(r, thin)
 
 
 #: Below this many (split function x face) pairs (estimated by ``_work``), ``kernel="auto"``
@@ -1330,6 +1556,7 @@ def count_faces(
         return counts
     kernel = _net_kernel(kernel, hidden)
     ring = np.asarray(ring, dtype=np.float64)
+    thin = _sliver_width(ring)
     k = len(ring)
     # a stack of work items (layer, parent mesh, first face, end face), taken depth first;
     # a chunk's vertex rows are gathered only when it is taken (bounded memory)
@@ -1373,19 +1600,21 @@ def count_faces(
                     sc[:k] = scale[used]
                 w1, b1 = np.abs(w).sum(axis=1), np.abs(b)
                 if last:
-                    f = _count_last(xy, z, sc, w1, b1, ptr, verts, rtol, layer)
+                    f = _count_last(xy, z, sc, w1, b1, ptr, verts, rtol, layer, thin)
                 else:
                     xy, z, ptr, verts, parents, _, vscale = _refine_numba(
-                        xy, z, k, len(b), sc, w1, b1, ptr, verts, rtol, None, layer, False
+                        xy, z, k, len(b), sc, w1, b1, ptr, verts, rtol, None, layer, False,
+                        None, thin,
                     )
         if layer == 0 or scale is None:
             if last:
                 f = count_layer(
-                    xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, layer=layer, floor=floor
+                    xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, layer=layer, floor=floor,
+                    thin=thin,
                 )
             else:
                 xy, z, ptr, verts, _, _, vscale = refine_layer(
-                    xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, floor=floor
+                    xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, floor=floor, thin=thin
                 )
         if not last:
             f = len(ptr) - 1
@@ -1401,7 +1630,7 @@ def count_faces(
             if maps and layer + 2 == len(hidden):
                 # the second layer is the last: counted from the face maps, no rows formed
                 n_next = _root_count_next(
-                    xy, z, ptr, verts, w, b, w2, b2, rtol, workers, nxt_floor
+                    xy, z, ptr, verts, w, b, w2, b2, rtol, workers, nxt_floor, thin
                 )
                 with cond:
                     counts[layer + 1] += n_next
@@ -1522,6 +1751,7 @@ def count_layer(
     kernel: str = "auto",
     layer: int = 0,
     floor: np.ndarray | None = None,
+    thin: float = 0.0,
 ) -> int:
     """Number of faces :func:`refine_layer` would make, without making them where it can.
 
@@ -1539,7 +1769,7 @@ def count_layer(
 
     Parameters
     ----------
-    xy, act, face_ptr, face_verts, weight, bias, zero_rtol, kernel, layer, floor
+    xy, act, face_ptr, face_verts, weight, bias, zero_rtol, kernel, layer, floor, thin
         As in :func:`refine_layer` (a bounded mesh).
 
     Returns
@@ -1564,7 +1794,7 @@ def count_layer(
     """
     if not _use_numba(kernel, np.zeros(1, dtype=bool), _work(len(bias), len(face_ptr) - 1)):
         r = refine_layer(xy, act, face_ptr, face_verts, weight, bias, zero_rtol, kernel=kernel,
-                         layer=layer, floor=floor)
+                         layer=layer, floor=floor, thin=thin)
         return len(r.face_ptr) - 1
     from ._kernel import bias_and_scale
 
@@ -1578,13 +1808,13 @@ def count_layer(
         np.maximum(scale, floor, out=scale)
     return _count_last(
         xy, z, scale, np.abs(weight).sum(axis=1), np.abs(bias), face_ptr, face_verts, rtol,
-        layer,
+        layer, thin,
     )
 
 
 def _count_last(
     xy: np.ndarray, z: np.ndarray, scale: np.ndarray, w1: np.ndarray, b1: np.ndarray,
-    ptr: np.ndarray, verts: np.ndarray, rtol: float, layer: int,
+    ptr: np.ndarray, verts: np.ndarray, rtol: float, layer: int, thin: float = 0.0,
 ) -> int:
     """Faces of a layer on a bounded mesh (compiled): counted per cell, split where needed.
 
@@ -1604,7 +1834,9 @@ def _count_last(
         zz[:k] = z[used]
         sc = np.empty(len(zz))
         sc[:k] = scale[used]
-        r = _refine_numba(xy[used], zz, k, n, sc, w1, b1, fptr, fverts, rtol, None, layer, True)
+        r = _refine_numba(
+            xy[used], zz, k, n, sc, w1, b1, fptr, fverts, rtol, None, layer, True, None, thin
+        )
         faces += len(r.face_ptr) - 1
     return int(faces)
 
@@ -1856,7 +2088,7 @@ ROOT_PART_FACES: int = 2000
 def _root_count_next(
     xy: np.ndarray, z1: np.ndarray, ptr: np.ndarray, verts: np.ndarray, w1: np.ndarray,
     b1: np.ndarray, w2: np.ndarray, b2: np.ndarray, rtol: float, workers: int = 1,
-    floor: np.ndarray | None = None,
+    floor: np.ndarray | None = None, thin: float = 0.0,
 ) -> int:
     """Faces of the second and last layer on the first layer's arrangement, from face maps.
 
@@ -1923,7 +2155,7 @@ def _root_count_next(
         if floor is not None:
             np.maximum(scale, floor[used], out=scale)
         total += _count_last(
-            xy[used], z, scale, np.abs(w2).sum(axis=1), np.abs(b2), fptr, fverts, rtol, 1
+            xy[used], z, scale, np.abs(w2).sum(axis=1), np.abs(b2), fptr, fverts, rtol, 1, thin
         )
     return int(total)
 

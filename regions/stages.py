@@ -25,7 +25,17 @@ from typing import Any
 import numpy as np
 
 from .errors import ParameterError
-from .split import Mesh, canonical_order, face_reduce, refine_rows, start_mesh
+from .split import (
+    Mesh,
+    _finite_width,
+    _sliver_width,
+    canonical_order,
+    face_reduce,
+    merge_thin,
+    refine_rows,
+    start_mesh,
+    thin_faces,
+)
 from .tolerance import scale_floor
 
 __all__ = ["split_program", "affine_maps", "stage_activation", "PlaneModel"]
@@ -114,6 +124,7 @@ def split_program(
     cols = np.array([0, 1])  # their ids in the full state
     next_col = 2
     floor = None  # the least scale each vertex inherits (regions.tolerance.scale_floor)
+    thin = _sliver_width(ring)  # narrower faces are rounding slivers
     for s, st in enumerate(program.stages):
         w = st.weight[:, cols]
         z = h @ w.T
@@ -153,7 +164,11 @@ def split_program(
         if witness >= 0:
             nofin = face_reduce(~ideal[:, None], ptr, verts, np.bitwise_or)[:, 0] == 0
             pattern[nofin] = qv[witness] > 0
-        ptr, verts, pattern, parents = canonical_order(ptr, verts, pattern, r.parents)
+            thin = _finite_width(xy, ideal)
+        # rounding slivers merge into a neighbour (regions.tolerance, "Slivers")
+        ptr, verts, src = merge_thin(xy, ptr, verts, thin_faces(xy, ptr, verts, thin, ideal))
+        pattern, parents = pattern[src], r.parents[src]
+        ptr, verts, pattern, parents = canonical_order(ptr, verts, pattern, parents)
         mesh = Mesh(
             xy,
             ptr,
