@@ -41,6 +41,7 @@ plane uses the numpy path). Every function releases the GIL.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numba
@@ -504,6 +505,35 @@ def refine(
                 affine_rows(z, xyc, wd, bd, scale, w1, b1, float(rtol))
             return 0, -1, -1, (xyc[:nv], z[:nv], ptr, verts, parents, scale[:nv])
         jlo = jbad + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def thin_mask(xy: Any, ptr: Any, verts: Any, thin: float, ideal: Any) -> Any:
+    """``regions.split.thin_faces`` compiled: the same sums in the same order."""
+    nf = ptr.shape[0] - 1
+    out = np.zeros(nf, dtype=np.bool_)
+    for f in range(nf):
+        s0 = ptr[f]
+        s1 = ptr[f + 1]
+        o = verts[s0]
+        ox = xy[o, 0]
+        oy = xy[o, 1]
+        area2 = 0.0
+        per = 0.0
+        unbounded = False
+        for i in range(s0, s1):
+            u = verts[i]
+            w = verts[i + 1] if i + 1 < s1 else verts[s0]
+            if ideal[u]:
+                unbounded = True
+            px = xy[u, 0] - ox
+            py = xy[u, 1] - oy
+            qx = xy[w, 0] - ox
+            qy = xy[w, 1] - oy
+            area2 += px * qy - py * qx
+            per += math.hypot(qx - px, qy - py)
+        out[f] = (not unbounded) and area2 <= thin * per
+    return out
 
 
 @numba.njit(cache=True, nogil=True)

@@ -205,7 +205,9 @@ def linear_regions(
         clipped to a frame box around the extent.
     method : {"fast", "shapely"}
         ``"fast"``: the array mesh splitter. ``"shapely"``: the reference
-        splitter on shapely polygons (slower, same result).
+        splitter on shapely polygons: independent of the fast one, slower (the
+        same result on random nets; on deep nets with exact coincidences it
+        can differ, see the README).
     max_regions : int or None, default 5,000,000
         Fail early, with :class:`~regions.errors.RegionLimitError`, when the
         partition grows past this many regions (the fast splitter checks after

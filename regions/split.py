@@ -353,9 +353,25 @@ def thin_faces(
     >>> thin_faces(xy, ptr, verts, 1e-14).tolist()
     [False, True]
     """
+    import sys
+
     f = len(face_ptr) - 1
     if thin <= 0 or f == 0:
         return np.zeros(f, dtype=bool)
+    if "regions._kernel" in sys.modules:  # loaded already: the compiled loop
+        from ._kernel import thin_mask
+
+        if ideal is None:
+            ideal = np.zeros(len(xy), dtype=bool)
+        return np.asarray(thin_mask(xy, face_ptr, face_verts, float(thin), ideal))
+    return _thin_numpy(xy, face_ptr, face_verts, thin, ideal)
+
+
+def _thin_numpy(
+    xy: np.ndarray, face_ptr: np.ndarray, face_verts: np.ndarray, thin: float,
+    ideal: np.ndarray | None,
+) -> np.ndarray:
+    """The array code of :func:`thin_faces` (the compiled loop sums in the same order)."""
     first = face_ptr[:-1]
     deg = np.diff(face_ptr)
     origin = np.repeat(xy[face_verts[first]], deg, axis=0)  # each face's first vertex

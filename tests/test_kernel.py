@@ -535,3 +535,25 @@ def test_first_layer_from_the_vertices_equals_the_stored_rows(seed: int) -> None
     if seed % 3:
         ref = oracle_regions([(w.tolist(), b.tolist())], ring)
         assert mesh.layer_counts == list(ref.layer_counts)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_thin_mask_equals_the_array_code(seed: int) -> None:
+    from regions._kernel import thin_mask
+    from regions.split import _thin_numpy
+
+    rng = np.random.default_rng(seed)
+    half = 10 ** rng.uniform(-3, 3)
+    sq = np.array([[-1.0, -1], [1, -1], [1, 1], [-1, 1]]) * half
+    w1, b1 = rng.normal(size=(24, 2)), rng.normal(size=24) * half
+    m = split_mesh([(w1, b1), (rng.normal(size=(16, 24)), rng.normal(size=16))], sq)
+    ideal = np.zeros(len(m.xy), dtype=bool)
+    polys = m.polygons()
+    width = 2 * shapely.area(polys) / shapely.length(polys)
+    for thin in [0.0, *np.quantile(width, [0.01, 0.1, 0.5])]:
+        a = _thin_numpy(m.xy, m.face_ptr, m.face_verts, float(thin), None)
+        b = thin_mask(m.xy, m.face_ptr, m.face_verts, float(thin), ideal)
+        np.testing.assert_array_equal(a, b)
+        # the same faces shapely finds narrower than that (away from the threshold)
+        clear = np.abs(width - thin) > 1e-9 * half
+        np.testing.assert_array_equal(a[clear], (width <= thin)[clear])
