@@ -11,7 +11,7 @@ from .domain import DEFAULT_BBOX, Domain, as_domain
 from .errors import ArgumentTypeError, ParameterError
 from .network import Network, unwrap_model
 from .partition import Partition
-from .split import Mesh, count_faces, split_mesh
+from .split import Mesh, count_faces, plane_frame, split_mesh
 from .tolerance import noise_width
 
 __all__ = ["linear_regions", "count_regions", "METHODS"]
@@ -158,12 +158,7 @@ def _whole_plane(network: Network, max_regions: int | None, progress: bool = Tru
 
 def _frame(mesh: Mesh) -> tuple[float, float, float, float]:
     """A box strictly containing every finite vertex (so it meets every region)."""
-    fin = mesh.xy[~mesh.ideal_mask]
-    if not len(fin):
-        return (-1.0, -1.0, 1.0, 1.0)
-    lo, hi = fin.min(axis=0), fin.max(axis=0)
-    pad = 0.05 * float(max(hi - lo)) + 1e-3 * float(np.abs(fin).max()) + 1.0
-    return (float(lo[0] - pad), float(lo[1] - pad), float(hi[0] + pad), float(hi[1] + pad))
+    return plane_frame(mesh.xy, mesh.ideal_mask)
 
 
 def linear_regions(

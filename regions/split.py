@@ -44,6 +44,7 @@ from .errors import ParameterError, RegionLimitError, TopologyError
 from .tolerance import (
     DIRECT_MIN_RTOL,
     GENERIC_RTOL,
+    GRID_ULPS,
     RECHECK_RTOL,
     ZERO_RTOL,
     noise_width,
@@ -61,6 +62,8 @@ __all__ = [
     "face_reduce",
     "thin_faces",
     "merge_thin",
+    "plane_frame",
+    "plane_slivers",
 ]
 
 
@@ -368,10 +371,13 @@ def thin_faces(
 
 
 def _thin_numpy(
-    xy: np.ndarray, face_ptr: np.ndarray, face_verts: np.ndarray, thin: float,
+    xy: np.ndarray, face_ptr: np.ndarray, face_verts: np.ndarray, thin: Any,
     ideal: np.ndarray | None,
 ) -> np.ndarray:
-    """The array code of :func:`thin_faces` (the compiled loop sums in the same order)."""
+    """The array code of :func:`thin_faces` (the compiled loop sums in the same order).
+
+    ``thin`` may be one width per face.
+    """
     first = face_ptr[:-1]
     deg = np.diff(face_ptr)
     origin = np.repeat(xy[face_verts[first]], deg, axis=0)  # each face's first vertex
@@ -399,7 +405,8 @@ def _drop_thin(r: Refined, thin: float) -> Refined:
 
 
 def merge_thin(
-    xy: np.ndarray, face_ptr: np.ndarray, face_verts: np.ndarray, bad: np.ndarray
+    xy: np.ndarray, face_ptr: np.ndarray, face_verts: np.ndarray, bad: np.ndarray,
+    ideal: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each face in ``bad`` (a sliver) merged into a neighbour across its longest shared edge.
 
@@ -420,7 +427,9 @@ def merge_thin(
         Counter-clockwise loops of a conforming mesh (shared edges hold the
         same vertex pair).
     bad : (F,) bool array
-        The slivers (:func:`thin_faces`), all bounded.
+        The slivers (:func:`thin_faces`, :func:`plane_slivers`).
+    ideal : (V,) bool array, optional
+        Ideal vertices: an edge to one (a ray) counts as the longest.
 
     Returns
     -------
@@ -469,8 +478,11 @@ def merge_thin(
         twin_face = np.where(found, face[order[pos]], -1)
         tgt = -1
         d = xy[b[slots]] - xy[a[slots]]
+        length = np.hypot(d[:, 0], d[:, 1])
+        if ideal is not None:
+            length[ideal[a[slots]] | ideal[b[slots]]] = np.inf
         u = w = -1
-        for i in np.argsort(-np.hypot(d[:, 0], d[:, 1]), kind="stable"):
+        for i in np.argsort(-length, kind="stable"):
             t = int(twin_face[i])
             if t < 0:
                 continue
@@ -1044,12 +1056,62 @@ def _sliver_width(ring: np.ndarray | None) -> float:
     return noise_width((*ring.min(axis=0), *ring.max(axis=0)))
 
 
-def _finite_width(xy: np.ndarray, ideal: np.ndarray) -> float:
-    """The sliver width of the whole plane: ``noise_width`` of its finite vertices."""
+def plane_frame(xy: np.ndarray, ideal: np.ndarray) -> tuple[float, float, float, float]:
+    """A box strictly containing every finite vertex of a whole-plane mesh.
+
+    The frame a whole-plane partition is clipped to and checked on (so it
+    meets every region): the vertices' box padded by 5 % of its size, 1e-3 of
+    the largest coordinate and 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plane_frame(np.array([[0.0, 0], [1, 0], [0, 1]]), np.array([True, False, False]))
+    (-1.051, -1.051, 2.051, 2.051)
+    """
     fin = xy[~ideal]
     if not len(fin):
-        return 0.0
-    return noise_width((*fin.min(axis=0), *fin.max(axis=0)))
+        return (-1.0, -1.0, 1.0, 1.0)
+    lo, hi = fin.min(axis=0), fin.max(axis=0)
+    pad = 0.05 * float(max(hi - lo)) + 1e-3 * float(np.abs(fin).max()) + 1.0
+    return (float(lo[0] - pad), float(lo[1] - pad), float(hi[0] + pad), float(hi[1] + pad))
+
+
+def plane_slivers(
+    xy: np.ndarray, face_ptr: np.ndarray, face_verts: np.ndarray, ideal: np.ndarray
+) -> np.ndarray:
+    """The slivers of a whole-plane mesh: faces narrower than their coordinates' rounding.
+
+    The plane has no domain whose coordinates set the rounding width, and a
+    far vertex can make its frame huge, so each face gets
+    :func:`~regions.tolerance.noise_width` of its own finite vertices'
+    largest coordinate. Bounded faces are measured as they are (twice the
+    area over the perimeter); an unbounded one as clipped to
+    :func:`plane_frame` (a strip or wedge between two rays that rounding
+    split apart clips to a zero-width piece).
+
+    Returns
+    -------
+    (F,) bool array
+    """
+    import shapely
+
+    big = np.where(ideal, 0.0, np.abs(xy).max(axis=1))[:, None]
+    reach = face_reduce(big, face_ptr, face_verts, np.maximum)[:, 0]
+    thin = GRID_ULPS * np.spacing(reach)  # noise_width of each face's own coordinates
+    unb = face_reduce(ideal[:, None], face_ptr, face_verts, np.bitwise_or)[:, 0]
+    bad = _thin_numpy(xy, face_ptr, face_verts, thin, ideal) & ~unb
+    fin = face_reduce(~ideal[:, None], face_ptr, face_verts, np.bitwise_or)[:, 0]
+    idx = np.flatnonzero(unb & fin)
+    if len(idx):
+        deg = np.diff(face_ptr)[idx]
+        ptr = np.zeros(len(idx) + 1, dtype=np.int64)
+        np.cumsum(deg, out=ptr[1:])
+        sub = Mesh(xy, ptr, face_verts[_ranges(face_ptr[:-1][idx], deg)], ideal=ideal)
+        polys = sub.clipped_polygons(plane_frame(xy, ideal))
+        per = shapely.length(polys)
+        bad[idx] = (per > 0) & (2.0 * shapely.area(polys) <= thin[idx] * per)
+    return bad
 
 
 def start_mesh(ring: np.ndarray | None) -> tuple[Mesh, int]:
@@ -1129,9 +1191,11 @@ def _layer_step(
         # a face with no finite vertex is the whole plane: its sign is the witness's
         nofin = face_reduce(~r.ideal[:, None], ptr, verts, np.bitwise_or)[:, 0] == 0
         pattern[nofin] = r.z[witness] > 0
-        thin = _finite_width(r.xy, r.ideal)
+        bad = plane_slivers(r.xy, ptr, verts, r.ideal)
+    else:
+        bad = thin_faces(r.xy, ptr, verts, thin)
     # slivers merge into a neighbour (the streaming count drops them: the same count)
-    ptr, verts, src = merge_thin(r.xy, ptr, verts, thin_faces(r.xy, ptr, verts, thin, r.ideal))
+    ptr, verts, src = merge_thin(r.xy, ptr, verts, bad, r.ideal)
     pattern, parents = pattern[src], r.parents[src]
     ptr, verts, pattern, parents = canonical_order(ptr, verts, pattern, parents)
     mesh = Mesh(

@@ -27,11 +27,11 @@ import numpy as np
 from .errors import ParameterError
 from .split import (
     Mesh,
-    _finite_width,
     _sliver_width,
     canonical_order,
     face_reduce,
     merge_thin,
+    plane_slivers,
     refine_rows,
     start_mesh,
     thin_faces,
@@ -164,9 +164,11 @@ def split_program(
         if witness >= 0:
             nofin = face_reduce(~ideal[:, None], ptr, verts, np.bitwise_or)[:, 0] == 0
             pattern[nofin] = qv[witness] > 0
-            thin = _finite_width(xy, ideal)
+            bad = plane_slivers(xy, ptr, verts, ideal)
+        else:
+            bad = thin_faces(xy, ptr, verts, thin)
         # rounding slivers merge into a neighbour (regions.tolerance, "Slivers")
-        ptr, verts, src = merge_thin(xy, ptr, verts, thin_faces(xy, ptr, verts, thin, ideal))
+        ptr, verts, src = merge_thin(xy, ptr, verts, bad, ideal)
         pattern, parents = pattern[src], r.parents[src]
         ptr, verts, pattern, parents = canonical_order(ptr, verts, pattern, parents)
         mesh = Mesh(

@@ -132,15 +132,21 @@ Slivers (:func:`noise_width`)
     crossing can miss it by more than its zero band. The split then leaves a
     *sliver*: a face a fraction of an ulp wide along the two lines, with a
     pattern no point of the plane has. After every layer (every stage of a
-    stage program) each splitter drops the faces whose width ``2 A / P``
-    (area over half the perimeter, between the inradius and twice it) is at
-    most :func:`noise_width` of the domain: below that width a face cannot
-    be told from rounding, and ``verify`` rejects one
-    (:meth:`~regions.Partition.verify`). Dropping them leaves gaps of that
-    width, whose area is below ``noise_width * perimeter``. On the QA runs of
-    deep dyadic nets (``tests/data/slivers.npz``) the slivers were ``1e-2``
-    to ``8`` ulps of the coordinates wide, against ``GRID_ULPS = 100``; the
-    whole plane (no domain) is not filtered.
+    stage program) the faces whose width ``2 A / P`` (area over half the
+    perimeter, between the inradius and twice it) is at most
+    :func:`noise_width` of the domain are merged into the neighbour across
+    their longest edge (``regions.split.merge_thin``: the mesh stays
+    conforming, the neighbour keeps its pattern); the streaming count and the
+    shapely reference drop them, which gives the same count. Below that
+    width a face cannot be told from rounding, and ``verify`` rejects one
+    (:meth:`~regions.Partition.verify`). In the whole plane each face is
+    measured against :func:`noise_width` of its own finite vertices (a far
+    vertex can make the frame huge), an unbounded one as clipped to the
+    frame. On the QA runs of deep dyadic nets (``tests/data/slivers.npz``)
+    the slivers were ``1e-2`` to ``8`` ulps of the coordinates wide, against
+    ``GRID_ULPS = 100``. Not covered: a needle between two nearly parallel
+    lines whose crossing rounding moved along them by more than that (it is
+    as wide as the move, ``1 / sin`` of their angle times the rounding).
 
 Clipping noise (``GRID_ULPS``, :func:`noise_width`)
     Polygon overlay in floating point (GEOS) can leave slivers along edges

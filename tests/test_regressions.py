@@ -9,7 +9,10 @@ patterns are checked against the oracle's too.
 
 Each case ``case{i}`` holds ``box``, ``depth``, ``w{l}``/``b{l}`` per hidden
 layer, ``wout``/``bout`` and ``layer_counts``; ``stage0`` is a custom module
-(LeakyReLU/Hardtanh chain) with its activations as strings in ``acts``.
+(LeakyReLU/Hardtanh chain) with its activations as strings in ``acts``;
+``plane{i}`` are whole-plane cases (no box; the golden counts are the
+oracle's on ``extent()`` padded by its size), two with a bounded sliver and
+two with an unbounded one (a wedge between two rays rounding split apart).
 """
 
 from __future__ import annotations
@@ -31,12 +34,13 @@ from regions.oracle import oracle_regions
 DATA = pathlib.Path(__file__).parent / "data"
 SLIVERS = np.load(DATA / "slivers.npz")
 N_CASES = int(SLIVERS["n_cases"])
+N_PLANE = int(SLIVERS["n_plane"])
 
 
 def _case(prefix: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], tuple[float, ...], list[int]]:
     d = SLIVERS
     hidden = [(d[f"{prefix}_w{k}"], d[f"{prefix}_b{k}"]) for k in range(int(d[f"{prefix}_depth"]))]
-    box = tuple(float(v) for v in d[f"{prefix}_box"])
+    box = tuple(float(v) for v in d[f"{prefix}_box"]) if f"{prefix}_box" in d else ()
     return hidden, box, [int(c) for c in d[f"{prefix}_layer_counts"]]
 
 
@@ -108,3 +112,18 @@ def test_sliver_stage_program_golden_counts() -> None:
     p.verify()
     for kernel in ("numpy", "numba"):
         assert regions.count_regions(model, box, kernel=kernel, progress=False) == golden[-1]
+
+
+@pytest.mark.parametrize("i", range(N_PLANE))
+def test_sliver_whole_plane_cases_golden_counts(i: int) -> None:
+    hidden, _, golden = _case(f"plane{i}")
+    net = Network.from_arrays(hidden, (SLIVERS[f"plane{i}_wout"], SLIVERS[f"plane{i}_bout"]))
+    p = regions.linear_regions(net, None, progress=False)
+    assert p.layer_counts == golden
+    assert regions.count_regions(net, None, progress=False) == golden[-1]
+    p.verify()
+    x0, y0, x1, y1 = p.extent()
+    s = max(x1 - x0, y1 - y0, 1.0)
+    ref = oracle_regions(hidden, as_domain((x0 - s, y0 - s, x1 + s, y1 + s)).ring)
+    assert ref.layer_counts == golden
+    assert _patterns(p) == _patterns(ref)
