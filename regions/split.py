@@ -934,18 +934,40 @@ def _anchors(
     anchors[fid[on]] = p[on]
     if on.all():
         return anchors
+    ends = loop[need][~on]  # the chord's first end: the line's direction e (ideal)
     fid, p, zp = fid[~on], p[~on], zp[~on]
     keep = ~on[owner]
     zz, vv = zz[keep], vv[keep]
     owner = np.cumsum(~on)[owner[keep]] - 1
-    pos_in = np.arange(len(vv))
-    other = np.sign(zz) == -np.sign(zp)[owner]
-    first_q = np.full(len(fid), len(vv) + 1)
-    np.minimum.at(first_q, owner[other], pos_in[other])
-    if (first_q > len(vv)).any():
-        raise TopologyError(f"neuron {j}: no vertex on the other side for an anchor")
-    q = vv[first_q]
-    xy, rows, sc, _ = _crossings(ar, j, p, q)
+    # the foot of the perpendicular from p: p + tau u, u = d - (d.e) e for the face's
+    # ideal vertex d of steepest slope (z_j(u) = z_j(d), as z_j(e) = 0). A point found
+    # along a ray from p instead could lie arbitrarily far out when the ray is nearly
+    # parallel to the line, and its magnitude would widen every later zero band there.
+    steep = np.where(ar.ideal[vv], np.abs(zz), 0.0)
+    best = np.full(len(fid), -1.0)
+    np.maximum.at(best, owner, steep)
+    pick = np.flatnonzero((steep == best[owner]) & (steep > 0))
+    d = np.full(len(fid), -1, dtype=np.int64)
+    d[owner[pick[::-1]]] = vv[pick[::-1]]  # the first steepest one
+    flat = d < 0  # a strip: every ideal vertex parallel to the line; along an edge instead
+    dd = np.where(flat, ends, d)
+    de = np.einsum("ij,ij->i", ar.xy[dd], ar.xy[ends])
+    u = ar.xy[dd] - de[:, None] * ar.xy[ends]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau = np.where(flat, 0.0, -zp / ar.z[dd, j])
+    xy = ar.xy[p] + tau[:, None] * u
+    rows = ar.z[p] + tau[:, None] * (ar.z[dd] - de[:, None] * ar.z[ends])
+    rows[:, j] = 0.0
+    sc = ar.scale[p] + np.abs(tau) * (ar.scale[dd] + np.abs(de) * ar.scale[ends])
+    if flat.any():
+        i = np.flatnonzero(flat)
+        pos_in = np.arange(len(vv))
+        other = np.sign(zz) == -np.sign(zp)[owner]
+        first_q = np.full(len(fid), len(vv) + 1)
+        np.minimum.at(first_q, owner[other], pos_in[other])
+        if (first_q[i] > len(vv)).any():
+            raise TopologyError(f"neuron {j}: no vertex on the other side for an anchor")
+        xy[i], rows[i], sc[i], _ = _crossings(ar, j, p[i], vv[first_q[i]])
     anchors[fid] = ar.add_vertices(xy, rows, sc, np.zeros(len(p), dtype=bool))
     return anchors
 

@@ -12,7 +12,9 @@ layer, ``wout``/``bout`` and ``layer_counts``; ``stage0`` is a custom module
 (LeakyReLU/Hardtanh chain) with its activations as strings in ``acts``;
 ``plane{i}`` are whole-plane cases (no box; the golden counts are the
 oracle's on ``extent()`` padded by its size), two with a bounded sliver and
-two with an unbounded one (a wedge between two rays rounding split apart).
+two with an unbounded one (a wedge between two rays rounding split apart),
+two with lines nearly parallel to the first ray from the origin, far from it
+(their anchors were placed 4e6 away, which widened every zero band there).
 """
 
 from __future__ import annotations

@@ -405,3 +405,22 @@ def test_far_points_near_a_boundary_stage_programs(unit: str) -> None:
         y = m(torch.tensor(pts)).numpy()
     np.testing.assert_allclose(pred, y, atol=1e-5)
     assert (regions.predict_class(w, pts) == y.argmax(axis=1)).all()
+
+
+def test_anchor_of_a_whole_line_is_the_foot_of_the_perpendicular() -> None:
+    """A line nearly parallel to the first ray from the origin gets its anchor near the
+    origin, not where that ray meets it (4e9 away): the far point's magnitude would widen
+    the zero band of every later vertex made from it (QA round 7, seed 235)."""
+    from regions.split import split_mesh
+
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        tilt = float(rng.uniform(-1e-6, 1e-6))
+        w = np.array([[1.0, tilt]])
+        b = np.array([-float(rng.uniform(500, 2000))])
+        m = split_mesh([(w, b)], None)
+        fin = m.xy[~m.ideal_mask]
+        foot = -b[0] * w[0] / (w[0] @ w[0])
+        assert np.abs(fin).max() <= 1.01 * np.hypot(*foot)
+        anchors = fin[np.abs(fin @ w[0] + b[0]) <= 1e-9 * abs(b[0])]
+        assert len(anchors) and np.allclose(anchors, foot, rtol=1e-12)
