@@ -416,8 +416,9 @@ def merge_thin(
     with the same face as before. A sliver is thinner than rounding, so the
     merged face is convex up to that width. Its pattern is the neighbour's:
     the sliver's vertices are within its width of the neighbour's side. A
-    sliver with no neighbour that is not itself a sliver is dropped. Only the
-    (rare) slivers are visited one at a time.
+    sliver with no neighbour that is not itself a sliver is dropped, and so
+    are the slivers of a face they would make self-intersecting (a sliver
+    folded by rounding). Only the (rare) slivers are visited one at a time.
 
     Parameters
     ----------
@@ -511,6 +512,20 @@ def merge_thin(
         path = [loop[(i + 1 + q) % k] for q in range(1, k - 1)]
         loops[tgt] = host[: j + 1] + path + host[j + 1 :]
         rep[s_] = tgt
+    if loops:
+        # a sliver folded by rounding (its loop turns back on itself) would make the
+        # grown face self-intersecting: such a face stays as it was, its slivers dropped
+        import shapely
+
+        hosts = np.fromiter(loops.keys(), dtype=np.int64, count=len(loops))
+        rings = [xy[lp] for lp in loops.values()]
+        finite = np.array([ideal is None or not ideal[lp].any() for lp in loops.values()])
+        ok = np.ones(len(hosts), dtype=bool)
+        if finite.any():
+            polys = [shapely.Polygon(r) for r, f in zip(rings, finite, strict=True) if f]
+            ok[finite] = shapely.is_valid(np.array(polys, dtype=object))
+        for t in hosts[~ok]:
+            del loops[int(t)]
     deg = np.diff(face_ptr)[keep].copy()
     grown = {int(t): lp for t, lp in loops.items() if not bad[t]}
     idx = np.searchsorted(keep, np.fromiter(grown.keys(), dtype=np.int64, count=len(grown)))

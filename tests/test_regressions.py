@@ -129,3 +129,23 @@ def test_sliver_whole_plane_cases_golden_counts(i: int) -> None:
     ref = oracle_regions(hidden, as_domain((x0 - s, y0 - s, x1 + s, y1 + s)).ring)
     assert ref.layer_counts == golden
     assert _patterns(p) == _patterns(ref)
+
+
+def test_merge_thin_grows_the_neighbour_or_drops_a_folded_sliver() -> None:
+    from regions.split import merge_thin, thin_faces
+
+    xy = np.array(
+        [[0.0, 0], [1, 0], [1, 1], [0, 1], [1 + 1e-17, 0.7], [1 + 1e-17, 0.3], [1 + 1e-17, 0.5]]
+    )
+    square = [0, 1, 2, 3]
+    # a sliver on the square's right edge merges into it: one face, the same vertices
+    ptr, verts = np.array([0, 4, 7]), np.array([*square, 1, 6, 2])
+    bad = thin_faces(xy, ptr, verts, 1e-14)
+    assert bad.tolist() == [False, True]
+    p, v, src = merge_thin(xy, ptr, verts, bad)
+    assert p.tolist() == [0, 5] and v.tolist() == [0, 1, 6, 2, 3] and src.tolist() == [0]
+    # a sliver folded by rounding (its loop turns back) would make the square
+    # self-intersecting: the square stays as it is and the sliver is dropped
+    ptr, verts = np.array([0, 4, 8]), np.array([*square, 1, 4, 5, 2])
+    p, v, src = merge_thin(xy, ptr, verts, np.array([False, True]))
+    assert p.tolist() == [0, 4] and v.tolist() == square and src.tolist() == [0]
