@@ -1,5 +1,10 @@
 """Regression cases with golden counts, stored in ``tests/data/*.npz``.
 
+``qa7_degenerate.npz``: the 368 deep dyadic nets of QA round 7 (duplicate,
+cancelling and exactly-zero units, boxes far from the origin) that some path
+got wrong before the sliver merge and the whole-plane anchors; the counts are
+the oracle's.
+
 ``slivers.npz``: deep dyadic nets from QA round 7 on which rounding left
 *slivers* (faces a fraction of an ulp wide between lines that meet exactly;
 see :mod:`regions.tolerance`, "Slivers"). Every splitter and kernel gave one
@@ -149,3 +154,43 @@ def test_merge_thin_grows_the_neighbour_or_drops_a_folded_sliver() -> None:
     ptr, verts = np.array([0, 4, 8]), np.array([*square, 1, 4, 5, 2])
     p, v, src = merge_thin(xy, ptr, verts, np.array([False, True]))
     assert p.tolist() == [0, 4] and v.tolist() == square and src.tolist() == [0]
+
+
+QA7 = np.load(DATA / "qa7_degenerate.npz")
+
+
+def _qa7_net(i: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], Network]:
+    """Net ``i`` of ``qa7_degenerate.npz``: its widths, then every ``W`` and ``b`` flattened."""
+    d = QA7
+    widths = d["widths"][d["widths_ptr"][i] : d["widths_ptr"][i + 1]].tolist()
+    theta = d["theta"][d["theta_ptr"][i] : d["theta_ptr"][i + 1]]
+    layers, at = [], 0
+    for a, b in zip(widths[:-1], widths[1:], strict=True):
+        w = theta[at : at + a * b].reshape(b, a)
+        layers.append((w, theta[at + a * b : at + a * b + b]))
+        at += a * b + b
+    return layers[:-1], Network.from_arrays(layers[:-1], layers[-1])
+
+
+@pytest.mark.parametrize("i", range(len(QA7["count"])))
+def test_qa7_degenerate_nets_golden_counts(i: int) -> None:
+    """The 368 deep dyadic nets of QA round 7 that failed some path before the sliver merge
+    and the whole-plane anchors, and pass every one since (``qa7_degenerate.npz``: each net,
+    the generator's seed, its box, the padded box around the whole plane's structure and the
+    oracle's counts on both)."""
+    hidden, net = _qa7_net(i)
+    box, big = tuple(QA7["box"][i].tolist()), tuple(QA7["big"][i].tolist())
+    n, n_big = int(QA7["count"][i]), int(QA7["count_big"][i])
+    ref = oracle_regions(hidden, as_domain(box).ring)
+    assert len(ref.cells) == n  # the stored count is the oracle's
+    for method in ("fast", "shapely"):
+        part = regions.linear_regions(net, box, method=method, progress=False)
+        assert len(part) == n, method
+        assert _patterns(part) == _patterns(ref), method
+        part.verify()
+    for kernel in ("numpy", "numba"):
+        assert regions.count_regions(net, box, kernel=kernel, progress=False) == n, kernel
+    whole = regions.linear_regions(net, None, progress=False)
+    assert len(whole) == n_big
+    whole.verify()
+    assert regions.count_regions(net, big, progress=False) == n_big
