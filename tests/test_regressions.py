@@ -24,6 +24,7 @@ two with lines nearly parallel to the first ray from the origin, far from it
 
 from __future__ import annotations
 
+import itertools
 import pathlib
 from typing import Any
 
@@ -165,7 +166,7 @@ def _qa7_net(i: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], Network]:
     widths = d["widths"][d["widths_ptr"][i] : d["widths_ptr"][i + 1]].tolist()
     theta = d["theta"][d["theta_ptr"][i] : d["theta_ptr"][i + 1]]
     layers, at = [], 0
-    for a, b in zip(widths[:-1], widths[1:], strict=True):
+    for a, b in itertools.pairwise(widths):
         w = theta[at : at + a * b].reshape(b, a)
         layers.append((w, theta[at + a * b : at + a * b + b]))
         at += a * b + b
