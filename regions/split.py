@@ -26,6 +26,12 @@ Kernels
     canonical order after every layer (:func:`canonical_order`), so the
     partition does not depend on which one ran.
 
+Slivers
+    After every layer the faces narrower than the rounding width of the
+    coordinates (:func:`thin_faces`) are merged into a neighbour
+    (:func:`merge_thin`; the whole plane: :func:`plane_slivers`), or dropped
+    where only a count is kept: see :mod:`regions.tolerance`, "Slivers".
+
 Streaming count
     :func:`count_faces` refines spatially sorted chunks of faces depth first,
     on several threads, and keeps no finished layer: memory is bounded by the
