@@ -14,7 +14,8 @@ patterns are checked against the oracle's too.
 
 Each case ``case{i}`` holds ``box``, ``depth``, ``w{l}``/``b{l}`` per hidden
 layer, ``wout``/``bout`` and ``layer_counts``; ``stage0`` is a custom module
-(LeakyReLU/Hardtanh chain) with its activations as strings in ``acts``;
+(LeakyReLU/Hardtanh chain) with its activations as strings in ``acts``, and
+``stage1`` to ``stage6`` six more chains of QA round 7 (ReLU6 among them);
 ``plane{i}`` are whole-plane cases (no box; the golden counts are the
 oracle's on ``extent()`` padded by its size), two with a bounded sliver and
 two with an unbounded one (a wedge between two rays rounding split apart),
@@ -104,14 +105,17 @@ def _activation(spec: str) -> tuple[nn.Module, tuple[Any, ...]]:
         return nn.LeakyReLU(vals[0]), ("leaky", vals[0])
     if name == "hardtanh":
         return nn.Hardtanh(vals[0], vals[1]), ("hardtanh", vals[0], vals[1])
+    if name == "relu6":
+        return nn.ReLU6(), ("hardtanh", 0.0, 6.0)
     assert name == "relu", spec
     return nn.ReLU(), ("relu",)
 
 
-def test_sliver_stage_program_golden_counts() -> None:
+@pytest.mark.parametrize("k", range(int(SLIVERS["n_stage"])))
+def test_sliver_stage_program_golden_counts(k: int) -> None:
     torch.manual_seed(0)  # the output layer's init (it does not change the regions)
-    hidden, box, golden = _case("stage0")
-    acts, kinds = zip(*(_activation(str(s)) for s in SLIVERS["stage0_acts"]), strict=True)
+    hidden, box, golden = _case(f"stage{k}")
+    acts, kinds = zip(*(_activation(str(s)) for s in SLIVERS[f"stage{k}_acts"]), strict=True)
     model = _Chain(hidden, list(acts)).eval()
     ref = oracle_regions(hidden, as_domain(box).ring, kinds=list(kinds))
     assert ref.layer_counts == golden
