@@ -508,8 +508,11 @@ def refine(
 
 
 @numba.njit(cache=True, nogil=True)
-def thin_mask(xy: Any, ptr: Any, verts: Any, thin: float, ideal: Any) -> Any:
-    """``regions.split.thin_faces`` compiled: the same sums in the same order."""
+def thin_mask(xy: Any, ptr: Any, verts: Any, thin: float, ideal: Any, ulps: float) -> Any:
+    """``regions.split.thin_faces`` compiled: the same sums in the same order.
+
+    A face's width limit is ``min(thin, ulps * spacing(its largest coordinate))``.
+    """
     nf = ptr.shape[0] - 1
     out = np.zeros(nf, dtype=np.bool_)
     for f in range(nf):
@@ -520,19 +523,23 @@ def thin_mask(xy: Any, ptr: Any, verts: Any, thin: float, ideal: Any) -> Any:
         oy = xy[o, 1]
         area2 = 0.0
         per = 0.0
+        reach = 0.0
         unbounded = False
         for i in range(s0, s1):
             u = verts[i]
             w = verts[i + 1] if i + 1 < s1 else verts[s0]
             if ideal[u]:
                 unbounded = True
+            reach = max(reach, abs(xy[u, 0]), abs(xy[u, 1]))
             px = xy[u, 0] - ox
             py = xy[u, 1] - oy
             qx = xy[w, 0] - ox
             qy = xy[w, 1] - oy
             area2 += px * qy - py * qx
             per += math.hypot(qx - px, qy - py)
-        out[f] = (not unbounded) and area2 <= thin * per
+        _, e = math.frexp(reach)
+        lim = min(thin, ulps * math.ldexp(1.0, max(e - 53, -1074)))
+        out[f] = (not unbounded) and area2 <= lim * per
     return out
 
 

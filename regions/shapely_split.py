@@ -39,7 +39,7 @@ Slivers are recognised by the zero tolerance, not by area: a real region can
 be far smaller than ``AREA_RTOL`` times the domain's area (a corner of a few
 lines crossing near the origin of a 1e4-wide box), while clipping noise is
 thinner than the zero band. After each layer, as in the fast splitter, a cell
-narrower than :func:`~regions.tolerance.noise_width` (twice its area over its
+narrower than :func:`~regions.tolerance.sliver_width` (twice its area over its
 perimeter) is dropped: rounding left it between lines that meet exactly.
 
 All the geometry of one neuron is done by shapely's vectorized functions over
@@ -55,7 +55,7 @@ import numpy as np
 from .domain import Domain, as_domain
 from .errors import RegionLimitError, TopologyError
 from .network import Network, as_network
-from .tolerance import SUM_RTOL, noise_width, snap, zero_tolerance
+from .tolerance import SUM_RTOL, sliver_width, snap, zero_tolerance
 
 __all__ = ["ShapelyResult", "split_shapely"]
 
@@ -318,7 +318,7 @@ def split_shapely(
     domain = as_domain(domain)
     cells, _ = _polygon_parts(np.array([domain.polygon], dtype=object))
     cells = cells[shapely.area(cells) > 0]
-    thin = noise_width(domain.bounds)
+    thin = sliver_width(domain.bounds)
     r = len(cells)
     # affine map of the layer input on each cell: (R, d, 3); layer 0 input is x
     in_map = np.broadcast_to(np.eye(2, 3), (r, 2, 3))
@@ -396,7 +396,7 @@ def split_shapely(
         # a cell narrower than the rounding width of the coordinates (twice its area
         # over its perimeter) is a sliver left between lines that meet exactly
         wide = 2.0 * shapely.area(cells) > thin * shapely.length(cells)
-        if not wide.all():
+        if layer and not wide.all():  # the first layer's thin cells are real
             cells, patterns, in_map = cells[wide], patterns[wide], in_map[wide]
         layer_counts.append(len(cells))
 

@@ -50,11 +50,11 @@ from .errors import ParameterError, RegionLimitError, TopologyError
 from .tolerance import (
     DIRECT_MIN_RTOL,
     GENERIC_RTOL,
-    GRID_ULPS,
     RECHECK_RTOL,
+    SLIVER_ULPS,
     ZERO_RTOL,
-    noise_width,
     scale_floor,
+    sliver_width,
 )
 
 __all__ = [
@@ -244,9 +244,16 @@ class Mesh:
             polys[bad] = _drop_misplaced(pts, owner, arc_pt, bad)
             # a face is convex: one whose ring rounding has folded (two vertices a few
             # ulps apart in the wrong order) is its vertices' convex hull
-            bad = bad[~shapely.is_valid(polys[bad])]
+            fin = ~face_reduce(ideal[:, None], self.face_ptr, verts, np.bitwise_or)[:, 0]
+            bad = bad[~shapely.is_valid(polys[bad]) & fin[bad]]
             polys[bad] = shapely.convex_hull(polys[bad])
-        return np.asarray(shapely.intersection(polys, shapely.box(*bounds)))
+        out = np.asarray(shapely.intersection(polys, shapely.box(*bounds)))
+        mixed = np.flatnonzero(shapely.get_type_id(out) == shapely.GeometryType.GEOMETRYCOLLECTION)
+        for i in mixed:  # a face grazing the box along a line: its area only
+            parts = shapely.get_parts(out[i])
+            parts = parts[shapely.get_type_id(parts) == shapely.GeometryType.POLYGON]
+            out[i] = parts[0] if len(parts) == 1 else shapely.multipolygons(parts)
+        return out
 
     @property
     def n_faces(self) -> int:
@@ -331,11 +338,16 @@ def thin_faces(
     xy: np.ndarray, face_ptr: np.ndarray, face_verts: np.ndarray, thin: float,
     ideal: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Faces narrower than ``thin``: twice their area over their perimeter.
+    """Faces narrower than ``thin`` and their own rounding: twice their area over their perimeter.
+
+    A face's limit is the smaller of ``thin`` (the domain's
+    :func:`~regions.tolerance.sliver_width`) and ``SLIVER_ULPS`` ulps of its
+    own largest coordinate: near the origin of a huge box real regions can
+    be far thinner than the box's rounding (QA round 9, a ``1e9`` box).
 
     For a convex polygon ``2 A / P`` lies between its inradius and twice it.
     A face of a bounded mesh narrower than the rounding width of the domain's
-    coordinates (:func:`regions.tolerance.noise_width`) is a sliver that
+    coordinates (:func:`regions.tolerance.sliver_width`) is a sliver that
     rounding made between lines that meet or coincide exactly (see
     :mod:`regions.tolerance`, "Slivers"). Faces with an ideal vertex are
     unbounded and never thin.
@@ -372,7 +384,9 @@ def thin_faces(
 
         if ideal is None:
             ideal = np.zeros(len(xy), dtype=bool)
-        return np.asarray(thin_mask(xy, face_ptr, face_verts, float(thin), ideal))
+        return np.asarray(
+            thin_mask(xy, face_ptr, face_verts, float(thin), ideal, float(SLIVER_ULPS))
+        )
     return _thin_numpy(xy, face_ptr, face_verts, thin, ideal)
 
 
@@ -382,9 +396,13 @@ def _thin_numpy(
 ) -> np.ndarray:
     """The array code of :func:`thin_faces` (the compiled loop sums in the same order).
 
-    ``thin`` may be one width per face.
+    ``thin`` may be one width per face; each face's limit is also at most
+    ``SLIVER_ULPS`` ulps of its own largest coordinate.
     """
     first = face_ptr[:-1]
+    mag = np.abs(xy).max(axis=1)[:, None]
+    reach = face_reduce(mag, face_ptr, face_verts, np.maximum)[:, 0]
+    thin = np.minimum(thin, SLIVER_ULPS * np.spacing(reach))
     deg = np.diff(face_ptr)
     origin = np.repeat(xy[face_verts[first]], deg, axis=0)  # each face's first vertex
     p = xy[face_verts] - origin
@@ -1089,14 +1107,14 @@ def split_mesh(
 
 
 def _sliver_width(ring: np.ndarray | None) -> float:
-    """Faces narrower than this are dropped: :func:`~regions.tolerance.noise_width` of ``ring``.
+    """Faces narrower than this are slivers: :func:`~regions.tolerance.sliver_width` of ``ring``.
 
     ``0`` for the whole plane (``ring`` ``None``).
     """
     if ring is None:
         return 0.0
     ring = np.asarray(ring, dtype=np.float64)
-    return noise_width((*ring.min(axis=0), *ring.max(axis=0)))
+    return sliver_width((*ring.min(axis=0), *ring.max(axis=0)))
 
 
 def plane_frame(xy: np.ndarray, ideal: np.ndarray) -> tuple[float, float, float, float]:
@@ -1123,38 +1141,25 @@ def plane_frame(xy: np.ndarray, ideal: np.ndarray) -> tuple[float, float, float,
 def plane_slivers(
     xy: np.ndarray, face_ptr: np.ndarray, face_verts: np.ndarray, ideal: np.ndarray
 ) -> np.ndarray:
-    """The slivers of a whole-plane mesh: faces narrower than their coordinates' rounding.
+    """The slivers of a whole-plane mesh: bounded faces narrower than their coordinates' rounding.
 
     The plane has no domain whose coordinates set the rounding width, and a
     far vertex can make its frame huge, so each face gets
-    :func:`~regions.tolerance.noise_width` of its own finite vertices'
-    largest coordinate. Bounded faces are measured as they are (twice the
-    area over the perimeter); an unbounded one as clipped to
-    :func:`plane_frame` (a strip or wedge between two rays that rounding
-    split apart clips to a zero-width piece).
+    :func:`~regions.tolerance.sliver_width` of its own vertices' largest
+    coordinate. Unbounded faces are never slivers: a wedge between two
+    nearly parallel lines, or a strip between two parallel ones, can be real
+    however thin (QA round 9 found real ones 3e-16 wide), and float64 cannot
+    tell such a strip from two rays that rounding split apart.
 
     Returns
     -------
     (F,) bool array
     """
-    import shapely
-
     big = np.where(ideal, 0.0, np.abs(xy).max(axis=1))[:, None]
     reach = face_reduce(big, face_ptr, face_verts, np.maximum)[:, 0]
-    thin = GRID_ULPS * np.spacing(reach)  # noise_width of each face's own coordinates
+    thin = SLIVER_ULPS * np.spacing(reach)  # sliver_width of each face's own coordinates
     unb = face_reduce(ideal[:, None], face_ptr, face_verts, np.bitwise_or)[:, 0]
-    bad = _thin_numpy(xy, face_ptr, face_verts, thin, ideal) & ~unb
-    fin = face_reduce(~ideal[:, None], face_ptr, face_verts, np.bitwise_or)[:, 0]
-    idx = np.flatnonzero(unb & fin)
-    if len(idx):
-        deg = np.diff(face_ptr)[idx]
-        ptr = np.zeros(len(idx) + 1, dtype=np.int64)
-        np.cumsum(deg, out=ptr[1:])
-        sub = Mesh(xy, ptr, face_verts[_ranges(face_ptr[:-1][idx], deg)], ideal=ideal)
-        polys = sub.clipped_polygons(plane_frame(xy, ideal))
-        per = shapely.length(polys)
-        bad[idx] = (per > 0) & (2.0 * shapely.area(polys) <= thin[idx] * per)
-    return bad
+    return _thin_numpy(xy, face_ptr, face_verts, thin, ideal) & ~unb
 
 
 def start_mesh(ring: np.ndarray | None) -> tuple[Mesh, int]:
@@ -1234,6 +1239,9 @@ def _layer_step(
         # a face with no finite vertex is the whole plane: its sign is the witness's
         nofin = face_reduce(~r.ideal[:, None], ptr, verts, np.bitwise_or)[:, 0] == 0
         pattern[nofin] = r.z[witness] > 0
+    if layer == 0:  # lines only, their values tested as computed: a thin face is real
+        bad = np.zeros(len(ptr) - 1, dtype=bool)
+    elif witness >= 0:
         bad = plane_slivers(r.xy, ptr, verts, r.ideal)
     else:
         bad = thin_faces(r.xy, ptr, verts, thin)
@@ -1733,11 +1741,12 @@ def count_faces(
             if last:
                 f = count_layer(
                     xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, layer=layer, floor=floor,
-                    thin=thin,
+                    thin=thin if layer else 0.0,
                 )
             else:
                 xy, z, ptr, verts, _, _, vscale = refine_layer(
-                    xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, floor=floor, thin=thin
+                    xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, floor=floor,
+                    thin=thin if layer else 0.0,
                 )
         if not last:
             f = len(ptr) - 1

@@ -164,6 +164,9 @@ def split_program(
         if witness >= 0:
             nofin = face_reduce(~ideal[:, None], ptr, verts, np.bitwise_or)[:, 0] == 0
             pattern[nofin] = qv[witness] > 0
+        if s == 0:  # lines only, their values tested as computed: a thin face is real
+            bad = np.zeros(len(ptr) - 1, dtype=bool)
+        elif witness >= 0:
             bad = plane_slivers(xy, ptr, verts, ideal)
         else:
             bad = thin_faces(xy, ptr, verts, thin)

@@ -124,7 +124,7 @@ Split rule
     another ``z < -tol`` after snapping. The side of a face is ``active`` iff
     some vertex has ``z > 0`` (activation pattern ``z > 0``, strict, as ReLU).
 
-Slivers (:func:`noise_width`)
+Slivers (``SLIVER_ULPS``, :func:`sliver_width`)
     Values are snapped, coordinates are not: a vertex where two nearly
     parallel lines cross is off by the rounding of its values divided by the
     sine of their angle (``5e-12`` for lines ``1.2e-4`` rad apart at
@@ -132,21 +132,27 @@ Slivers (:func:`noise_width`)
     crossing can miss it by more than its zero band. The split then leaves a
     *sliver*: a face a fraction of an ulp wide along the two lines, with a
     pattern no point of the plane has. After every layer (every stage of a
-    stage program) the faces whose width ``2 A / P`` (area over half the
-    perimeter, between the inradius and twice it) is at most
-    :func:`noise_width` of the domain are merged into the neighbour across
+    stage program) the bounded faces whose width ``2 A / P`` (twice the area
+    over the perimeter, between the inradius and twice it) is at most
+    ``SLIVER_ULPS`` (16) ulps of their own largest coordinate, and at most
+    :func:`sliver_width` of the domain, are merged into the neighbour across
     their longest edge (``regions.split.merge_thin``: the mesh stays
-    conforming, the neighbour keeps its pattern); the streaming count and the
-    shapely reference drop them, which gives the same count. Below that
-    width a face cannot be told from rounding, and ``verify`` rejects one
-    (:meth:`~regions.Partition.verify`). In the whole plane each face is
-    measured against :func:`noise_width` of its own finite vertices (a far
-    vertex can make the frame huge), an unbounded one as clipped to the
-    frame. On the QA runs of deep dyadic nets (``tests/data/slivers.npz``)
-    the slivers were ``1e-2`` to ``8`` ulps of the coordinates wide, against
-    ``GRID_ULPS = 100``. Not covered: a needle between two nearly parallel
-    lines whose crossing rounding moved along them by more than that (it is
-    as wide as the move, ``1 / sin`` of their angle times the rounding).
+    conforming, the neighbour keeps its pattern; a sliver folded by rounding
+    is dropped). The streaming count and the shapely reference drop them,
+    which gives the same count. On the QA runs of deep dyadic nets
+    (``tests/data/slivers.npz``, ``qa7_degenerate.npz``) the slivers were
+    ``1e-2`` to ``8`` ulps wide.
+
+    Width alone cannot tell a sliver from a real region that thin, and both
+    occur: QA round 9 found real regions of 2.6 ulps near line crossings in
+    boxes ``1e8`` to ``1e13`` wide, and real strips ``3e-16`` wide between
+    parallel lines in the whole plane. So the limit is a face's own rounding
+    (a thin real region near the origin of a huge box is kept), unbounded
+    faces are never merged, and ``verify`` rejects a region under
+    :func:`noise_width` (100 ulps): a face the merge leaves in between is
+    flagged, not silently kept or lost. Not covered: a needle between two
+    nearly parallel lines whose crossing rounding moved along them by more
+    than that (it is as wide as the move).
 
 Clipping noise (``GRID_ULPS``, :func:`noise_width`)
     Polygon overlay in floating point (GEOS) can leave slivers along edges
@@ -215,7 +221,9 @@ import numpy as np
 
 __all__ = [
     "GRID_ULPS",
+    "SLIVER_ULPS",
     "noise_width",
+    "sliver_width",
     "ZERO_RTOL",
     "PATTERN_RTOL",
     "AREA_RTOL",
@@ -249,6 +257,8 @@ SHAPE_RTOL: float = 1e-12
 RASTER_RTOL: float = 1e-6
 #: Width, in ulps of the largest coordinate, of the floating-point overlay noise.
 GRID_ULPS: float = 100.0
+#: Width of a sliver, in ulps of the largest coordinate (:func:`sliver_width`).
+SLIVER_ULPS: float = 16.0
 #: Relative tolerance of the forward-pass check in ``verify``.
 CHECK_RTOL: float = 1e-6
 #: Relative tolerance on the sum of region areas against the domain area.
@@ -405,3 +415,30 @@ def noise_width(bounds: tuple[float, float, float, float]) -> float:
     1.7763568394002505e-13
     """
     return GRID_ULPS * float(np.spacing(max(abs(float(v)) for v in bounds)))
+
+
+
+def sliver_width(bounds: tuple[float, float, float, float]) -> float:
+    """Width under which a face is a rounding sliver: ``SLIVER_ULPS`` ulps.
+
+    The splitters merge (or, counting, drop) faces at most this wide after
+    every layer (see "Slivers" above). It is a sixth of :func:`noise_width`,
+    under which ``verify`` rejects a region: the slivers rounding made on the
+    QA runs were at most 8 ulps wide, while real regions of 45 ulps were seen
+    on huge whole-plane frames; a face between the two is kept, and flagged.
+
+    Parameters
+    ----------
+    bounds : (xmin, ymin, xmax, ymax)
+
+    Returns
+    -------
+    float
+        ``SLIVER_ULPS * spacing(max |bounds|)``.
+
+    Examples
+    --------
+    >>> sliver_width((-1.0, -1.0, 1.0, 1.0)) == 16 * 2.0**-52
+    True
+    """
+    return SLIVER_ULPS * float(np.spacing(max(abs(float(v)) for v in bounds)))
