@@ -1028,5 +1028,7 @@ def _separate(
     hi = np.minimum(
         np.where(on_f, tf, -np.inf).max(axis=1), np.where(on_o, to, -np.inf).max(axis=1)
     )
-    length = np.where(sep >= -noise, np.maximum(hi - lo, 0.0), 0.0)
+    # touching along the axis only: a pair separated by a gap shares no boundary, however
+    # much their extents along the separating line overlap
+    length = np.where(np.abs(sep) <= noise, np.maximum(hi - lo, 0.0), 0.0)
     return sep, length

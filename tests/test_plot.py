@@ -97,6 +97,17 @@ def test_region_adjacency_ignores_corner_contacts() -> None:
     assert len(set(colors.tolist())) == 2
 
 
+def test_region_adjacency_skips_regions_across_a_strip() -> None:
+    # parallel lines x + y = 1 and x + y = 1.6: the two triangles face each other across
+    # the strip between them (their extents along the lines overlap) but share no edge
+    net = Network.from_arrays([([[1.0, 1.0], [1.0, 1.0]], [-1.0, -1.6])], ([[1.0, 1.0]], [0.0]))
+    p = regions.linear_regions(net, (0, 0, 1, 1))
+    strip = int(np.flatnonzero(p.patterns.sum(axis=1) == 1)[0])
+    pairs = {(int(a), int(b)) for a, b in region_adjacency(p)}
+    assert len(p) == 3
+    assert pairs == {tuple(sorted((strip, k))) for k in range(3) if k != strip}
+
+
 def test_region_adjacency_is_exactly_the_shared_segments() -> None:
     # a wide box makes regions meet at sharp corners: a boundary running within a
     # hair of a neighbour for many hairs must not make regions that only touch at a

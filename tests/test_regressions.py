@@ -212,6 +212,8 @@ def test_qa7_degenerate_nets_golden_counts(i: int) -> None:
         assert len(part) == n, method
         assert _patterns(part) == _patterns(ref), method
         part.verify()
+        if method == "fast":  # regions across a gap were once taken for neighbours (6 nets)
+            part.merged().verify()
     for kernel in ("numpy", "numba"):
         assert regions.count_regions(net, box, kernel=kernel, progress=False) == n, kernel
     whole = regions.linear_regions(net, None, progress=False)

@@ -30,12 +30,14 @@ def test_convex_pairs_on_hand_made_polygons() -> None:
         _square(0.5, 0.5),             # 3: overlaps 0 by a quarter
         shapely.Polygon([(0, 2), (0.5, 2), (0.5, 2.5), (1, 2.5), (1, 3), (0, 3)]),  # 4: L
         shapely.Polygon([(0, 1), (1, 1), (1, 2), (0.5, 2), (0, 2)]),  # 5: above 0, 5 vertices
+        _square(0.25, 1.5),            # 6: above 0 across a gap of 0.5, parallel edges
     ], dtype=object)
-    i = np.array([0, 0, 0, 0, 1, 5])
-    j = np.array([1, 2, 3, 4, 2, 0])
+    i = np.array([0, 0, 0, 0, 1, 5, 0])
+    j = np.array([1, 2, 3, 4, 2, 0, 6])
     cleared, length = _convex_pairs(polys, i, j, 1e-9, 1e-12)
-    assert cleared.tolist() == [True, True, False, False, True, True]
-    np.testing.assert_allclose(length, [1.0, 0.0, 0.0, 0.0, 1.0, 1.0], atol=1e-15)
+    assert cleared.tolist() == [True, True, False, False, True, True, True]
+    # a gap is no shared boundary, however much the extents overlap along the axis
+    np.testing.assert_allclose(length, [1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0], atol=1e-15)
 
 
 @pytest.mark.parametrize(
