@@ -20,6 +20,7 @@ from .tolerance import (
     EDGE_RTOL,
     PATTERN_RTOL,
     SUM_RTOL,
+    VERTEX_ULPS,
     noise_width,
 )
 
@@ -632,6 +633,9 @@ def check_partition(p: Partition) -> None:
     containment and shared edges of convex regions are bounded by separating
     axes (:func:`_convex_pairs`, :func:`_outside_bound`; see
     :mod:`regions.tolerance`), everything they do not clear by GEOS overlay.
+    On the fast splitter's bounded partitions, every vertex must lie on each
+    zero set the regions around it disagree on, to within ``VERTEX_ULPS``
+    units of rounding (:func:`_check_vertices`).
 
     Parameters
     ----------
@@ -774,6 +778,76 @@ def check_partition(p: Partition) -> None:
             f"region {k}: jacobian {jac[k].tolist()} differs from the forward pass's "
             f"gradient {grad[k].tolist()} at {pts[k].tolist()}"
         )
+    # 4. every vertex on the zero sets the regions around it say it is on (the fast
+    # splitter's bounded partitions: the shapely reference's vertices, and the whole
+    # plane's frame and far anchors, come with GEOS overlay's or longer rounding)
+    if not p.is_merged and p.method == "fast" and not p.whole_plane:
+        _check_vertices(p)
+
+
+def _check_vertices(p: Partition, chunk: int = 32768) -> None:
+    """Flag a vertex that misses a zero set it lies on by more than rounding.
+
+    A vertex lies on neuron ``j``'s zero set when the regions around it (those
+    with the vertex in a ring) disagree on bit ``j``. There the value,
+    recomputed from the vertex's coordinates, must be within ``VERTEX_ULPS``
+    units of ``2**-52`` of its scale (each coordinate taken at least as large
+    as the domain's largest); see :mod:`regions.tolerance`.
+    """
+    import shapely
+
+    xy, owner = shapely.get_coordinates(p.polygons, return_index=True)
+    if len(xy) == 0 or p.patterns.shape[1] == 0:
+        return
+    verts, inv = np.unique(xy, axis=0, return_inverse=True)
+    inv = np.asarray(inv).ravel()
+    order = np.argsort(inv, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(inv[order]) != 0])
+    n = p.patterns.shape[1]
+    bits = np.packbits(np.asarray(p.patterns, dtype=bool), axis=1)
+    on = np.zeros((len(verts), bits.shape[1]), dtype=np.uint8)
+    for s0 in range(0, len(starts), chunk):  # the incidences of a chunk of vertices
+        s1 = min(len(starts), s0 + chunk)
+        lo, hi = starts[s0], starts[s1] if s1 < len(starts) else len(order)
+        b = bits[owner[order[lo:hi]]]
+        at = starts[s0:s1] - lo
+        on[inv[order[starts[s0:s1]]]] = np.bitwise_or.reduceat(b, at) & ~np.bitwise_and.reduceat(
+            b, at
+        )
+    rows = np.flatnonzero(on.any(axis=1))
+    floor = max(abs(float(v)) for v in p.domain.bounds)
+    unit = VERTEX_ULPS * 2.0**-52
+    for s0 in range(0, len(rows), chunk):
+        rr = rows[s0 : s0 + chunk]
+        pts = verts[rr]
+        line = np.unpackbits(on[rr], axis=1, count=n).astype(bool)
+        if hasattr(p.network, "split_values"):
+            values, scales = p.network.split_values(pts, floor)
+            names = [f"stage {s}" for s in range(len(values))]
+        else:
+            values, scales, names = [], [], []
+            a, inherited = np.maximum(np.abs(pts), floor), np.zeros_like(pts)
+            for layer, (w, b) in enumerate(p.network.hidden):
+                z = a @ w.T + b if layer else pts @ w.T + b
+                scale = (a + inherited) @ np.abs(w).T + np.abs(b)
+                values.append(z)
+                scales.append(scale)
+                names.append(f"hidden layer {layer}")
+                a, inherited = np.maximum(z, 0.0), scale
+        col = 0
+        for name, z, scale in zip(names, values, scales, strict=True):
+            bad = line[:, col : col + z.shape[1]] & (np.abs(z) > unit * scale)
+            if bad.any():
+                i, k = np.argwhere(bad)[0]
+                raise VerificationError(
+                    f"vertex {pts[i].tolist()} lies on the zero set of neuron {int(k)} of "
+                    f"{name} (the regions around it disagree on its sign), but its value "
+                    f"there is {z[i, k]!r}, {abs(z[i, k]) / scale[i, k] / 2.0**-52:.0f} units "
+                    f"of rounding of its scale {scale[i, k]:.3g} (at most {VERTEX_ULPS:.0f}): "
+                    "the zero band merged a feature smaller than itself, or rounding moved "
+                    "the vertex off the line"
+                )
+            col += z.shape[1]
 
 
 def _gradient_terms(network: Any) -> float:

@@ -356,12 +356,17 @@ class PlaneModel:
         """Affine output map of each pattern; see :func:`affine_maps`."""
         return affine_maps(self.program, patterns)
 
-    def split_values(self, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def split_values(
+        self, x: np.ndarray, floor: float = 0.0
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Split-function values at plane points, with the size of the terms summed.
 
         Parameters
         ----------
         x : (P, 2) float64 array
+        floor : float, default 0.0
+            Least magnitude taken for each input coordinate in the scales (the
+            domain's largest coordinate bounds the rounding a vertex inherits).
 
         Returns
         -------
@@ -374,6 +379,7 @@ class PlaneModel:
         # (a value that is 0 up to rounding carries the size of the terms that gave it)
         inherited = np.zeros_like(h)
         col = self.program.d_in
+        inherited[:, :col] = np.maximum(floor - np.abs(h[:, :col]), 0.0)
         values, scales = [], []
         for st, (bmat, beta) in zip(self.program.stages, self._split, strict=True):
             d = st.weight.shape[1]

@@ -13,6 +13,8 @@ from shapely import affinity
 
 import regions
 from regions.course import mlp
+from regions.domain import as_domain
+from regions.oracle import oracle_regions
 from regions.partition import _convex_pairs, _outside_bound
 from regions.tolerance import AREA_RTOL, EDGE_RTOL, noise_width
 
@@ -182,4 +184,27 @@ def test_verify_gradient_rounding_in_a_stage_program() -> None:
 
     p = regions.linear_regions(Net().eval(), (0.499, 0.249, 0.501, 0.251))
     assert np.abs(p.jacobians).max() == 0.0
+    p.verify()
+
+
+def test_verify_flags_a_feature_merged_by_the_zero_band() -> None:
+    # y = 100 - 1e-9 x leaves the box's top edge at x = 0 and a line x ~ 0.033 crosses
+    # the sliver above it: the triangle between them is 3.3e-11 tall at y = 100, under
+    # the zero band (2e-10 there), so the splitter takes the line through the corner
+    # (0.033, 100) and the triangle is merged. The count is one short of the oracle's,
+    # and the vertex check says so: the line misses that vertex by 743 units of rounding.
+    w = np.array([[1e5, -3.0], [1e-9, 1.0], [-1e-8, 1.0]])
+    b = np.array([-3000.0, -100.0, -1000.0])
+    net = regions.Network.from_arrays([(w, b)], (np.ones((1, 3)), np.zeros(1)))
+    box = (-100.0, -100.0, 100.0, 100.0)
+    p = regions.linear_regions(net, box)
+    assert len(p) == len(oracle_regions([(w, b)], as_domain(box).ring).cells) - 1
+    with pytest.raises(regions.VerificationError, match="neuron 1 of hidden layer 0"):
+        p.verify()
+    # the same lines 1e-3 apart in slope: a real triangle, kept, and every vertex on its lines
+    w2 = w.copy()
+    w2[1, 0] = 1e-3
+    net2 = regions.Network.from_arrays([(w2, b)], (np.ones((1, 3)), np.zeros(1)))
+    p = regions.linear_regions(net2, box)
+    assert len(p) == len(oracle_regions([(w2, b)], as_domain(box).ring).cells)
     p.verify()
