@@ -62,13 +62,47 @@ def _check_plane(plane: Any) -> None:
 
 
 def _clip(polys: np.ndarray, domain: Domain) -> tuple[np.ndarray, np.ndarray]:
-    """Clip convex cells to a non-convex domain; return the pieces and their cell."""
+    """Clip convex cells to a non-convex domain; return the pieces and their cell.
+
+    A cell whose edge passes through a reflex corner of the domain meets the
+    domain in pieces that touch only at that corner; rounding joins them by a
+    neck a fraction of an ulp wide, or leaves them apart. A piece near a domain
+    vertex is split at necks narrower than :func:`noise_width`: the pieces of
+    ``piece - g`` grown back by ``2 g`` (``g = noise_width``) within the piece.
+    """
     import shapely
 
+    g = noise_width(domain.bounds)
     clipped = shapely.intersection(polys, domain.polygon)
-    parts, idx = shapely.get_parts(clipped, return_index=True)
-    noise = noise_width(domain.bounds) * shapely.length(parts)
-    keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > noise)
+    pieces, of = shapely.get_parts(clipped, return_index=True)
+    parts, idx = _polygonal(pieces, of, g)
+    corners = shapely.points(shapely.get_coordinates(domain.polygon))
+    near, _ = shapely.STRtree(parts).query(corners, predicate="dwithin", distance=g)[::-1]
+    near = np.unique(near)
+    if len(near) == 0:
+        return parts, idx
+    core = shapely.buffer(parts[near], -g, quad_segs=1, join_style="mitre")
+    pinched = near[shapely.get_num_geometries(core) > 1]
+    if len(pinched) == 0:
+        return parts, idx
+    sub, k = shapely.get_parts(core[shapely.get_num_geometries(core) > 1], return_index=True)
+    grown = shapely.buffer(sub, 2 * g, quad_segs=1, join_style="mitre")
+    pieces, of = shapely.get_parts(
+        shapely.intersection(parts[pinched[k]], grown), return_index=True
+    )
+    pieces, of = _polygonal(pieces, of, g)
+    rest = np.setdiff1d(np.arange(len(parts)), pinched)
+    parts = np.concatenate([parts[rest], pieces])
+    idx = np.concatenate([idx[rest], idx[pinched[k[of]]]])
+    order = np.argsort(idx, kind="stable")
+    return parts[order], idx[order]
+
+
+def _polygonal(parts: np.ndarray, idx: np.ndarray, g: float) -> tuple[np.ndarray, np.ndarray]:
+    """The polygons among ``parts`` larger than the clipping noise (``g`` times perimeter)."""
+    import shapely
+
+    keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > g * shapely.length(parts))
     return np.asarray(parts[keep]), np.asarray(idx[keep])
 
 

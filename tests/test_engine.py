@@ -10,6 +10,7 @@ import shapely
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from shapely.ops import polygonize
 
 import regions
 from regions import Network, Partition, check_partition
@@ -289,3 +290,26 @@ def test_count_regions_workers_do_not_change_the_count() -> None:
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="workers must be a positive int"):
             regions.count_regions(net, (-4, -4, 4, 4), workers=bad)
+
+
+@pytest.mark.parametrize("w", [(3.0, 1.0), (0.75, 0.25), (1.0, 0.0), (1.0, -1.0)])
+def test_line_through_a_reflex_corner_leaves_two_pieces(w: tuple[float, float]) -> None:
+    # the L's reflex corner (0, 0) is on the line w . x = 0, so the side w . x > 0 meets
+    # the L in two wedges that touch only at the corner: two regions, not one pinched one
+    ell = shapely.Polygon([(-1, -1), (1, -1), (1, 0), (0, 0), (0, 1), (-1, 1)])
+    net = Network.from_arrays([(np.array([w]), np.zeros(1))], (np.ones((1, 1)), np.zeros(1)))
+    line = shapely.LineString([(-10 * w[1], 10 * w[0]), (10 * w[1], -10 * w[0])])
+    faces = [
+        f for f in polygonize(shapely.unary_union([ell.boundary, line]))
+        if ell.contains(f.representative_point())
+    ]
+    p = regions.linear_regions(net, ell)
+    assert len(p) == len(faces) == len(regions.linear_regions(net, ell, method="shapely"))
+    assert sorted(p.patterns.sum(axis=1).tolist()) == sorted(
+        int(w[0] * f.representative_point().x + w[1] * f.representative_point().y > 0)
+        for f in faces
+    )
+    for kernel in ("numpy", "numba"):
+        assert regions.count_regions(net, ell, kernel=kernel) == len(faces)
+    p.verify()
+    assert (shapely.get_num_geometries(p.polygons) == 1).all()
