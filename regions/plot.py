@@ -60,9 +60,11 @@ def region_adjacency(partition: Any) -> np.ndarray:
     adjacent when the boundary they share is longer than ten hairs (a hair is
     ``EDGE_RTOL`` of the domain's diameter). For two convex regions the shared
     boundary is measured on their separating axis (as in
-    :func:`regions.check_partition`); for other pairs, as the length of the
-    boundary of one within a hair of the other, which absorbs neighbours whose
-    shared vertex differs in the last bits.
+    :func:`regions.check_partition`); for other pairs (non-convex pieces of a
+    non-convex domain, rings of more than 24 vertices), as the length of the
+    two boundaries' intersection snap-rounded on the :func:`noise_width` grid,
+    which absorbs neighbours whose shared vertex differs in the last bits and
+    leaves a point contact a point.
 
     Parameters
     ----------
@@ -102,10 +104,14 @@ def region_adjacency(partition: Any) -> np.ndarray:
     )
     rest = np.flatnonzero(~cleared)
     if len(rest):
-        near = shapely.intersection(
-            shapely.boundary(polys[i[rest]]), shapely.buffer(polys[j[rest]], hair, quad_segs=1)
+        # the boundaries' common part, snap-rounded on the noise grid (so neighbours whose
+        # shared vertices differ in the last bits meet; regions touching at a point, at
+        # however small an angle, share a point, not a segment of many hairs)
+        g = noise_width(p.domain.bounds)
+        common = shapely.intersection(
+            shapely.boundary(polys[i[rest]]), shapely.boundary(polys[j[rest]]), grid_size=g
         )
-        length[rest] = shapely.length(near)
+        length[rest] = shapely.length(common)
     shared = length > 10 * hair
     return np.column_stack([i[shared], j[shared]]).astype(np.int64).reshape(-1, 2)
 

@@ -361,3 +361,36 @@ def test_region_colours_stay_distinct_past_twenty(monkeypatch: pytest.MonkeyPatc
     distinct = {tuple(np.round(f, 6)) for f in face[:25]}
     assert len(distinct) == 25
     plt.close(fig)
+
+
+def test_region_adjacency_point_contacts_at_small_angles() -> None:
+    # two lines crossing at 8 degrees inside an L: the two wide wedges touch only at the
+    # crossing (the upper one is not convex: it wraps the reflex corner), and 40 tangents
+    # of a circle make a 40-gon: no point contact may count as a neighbour
+    c = np.array([-0.5, -0.5])
+    normals = [np.array([-np.sin(t), np.cos(t)]) for t in np.radians([-49.0, -41.0])]
+    w = np.array(normals)
+    net = Network.from_arrays([(w, -w @ c)], (np.ones((1, 2)), np.zeros(1)))
+    ell = shapely.Polygon([(-1, -1), (1, -1), (1, 0), (0, 0), (0, 1), (-1, 1)])
+    t = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    tangents = np.column_stack([np.cos(t), np.sin(t)])
+    circle = Network.from_arrays([(tangents, -np.ones(40))], (np.ones((1, 40)), np.zeros(1)))
+    for p in (regions.linear_regions(net, ell), regions.linear_regions(circle, (-2, -2, 2, 2))):
+        polys = p.polygons
+        inter = shapely.intersection(polys[:, None], polys[None, :])
+        geos = {
+            (a, b)
+            for a in range(len(p))
+            for b in range(a + 1, len(p))
+            if shapely.length(inter[a, b]) > 1e-6
+        }
+        assert {(int(a), int(b)) for a, b in region_adjacency(p)} == geos
+        assert len(geos) >= len(p) - 1
+    # z3 = z1 + z2 through the crossing: relu(z1) + relu(z2) - relu(z3) is 0 on both wide
+    # wedges, which touch only at the crossing: two function regions, not one pinched one
+    w3 = np.vstack([w, w.sum(axis=0)])
+    net3 = Network.from_arrays([(w3, -w3 @ c)], (np.array([[1.0, 1.0, -1.0]]), np.zeros(1)))
+    m = regions.linear_regions(net3, ell).merged()
+    m.verify()
+    assert len(m) == regions.count_regions(net3, ell, merge=True) == 6
+    assert len(regions.linear_regions(net3, (-1, -1, 1, 1)).merged()) == 6
