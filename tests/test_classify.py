@@ -422,3 +422,25 @@ def test_whole_plane_class_frame_far_lines_and_its_limit() -> None:
     with pytest.raises(regions.DomainError, match="pass a bbox"):
         decision_boundary(w)
     assert regions.predict_class(w, [[0.0, 0.0], [2e9, 0.0]]).tolist() == [2, 0]
+
+
+@pytest.mark.parametrize("seed", [2, 3, 14])
+def test_class_regions_perimeters_match_the_decision_boundary(seed: int) -> None:
+    # each piece of the decision boundary is on the boundary of two class regions, so the
+    # class perimeters sum to twice its length plus the box's perimeter: a notch left
+    # along an edge shared by two cells of one class (QA: 2.19 too long) breaks this
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(2, 12 + 4 * (seed == 2)), torch.nn.ReLU(),
+        torch.nn.Linear(12 + 4 * (seed == 2), 12 + 4 * (seed == 2)), torch.nn.ReLU(),
+        torch.nn.Linear(12 + 4 * (seed == 2), 3),
+    )
+    with torch.no_grad():
+        model[4].weight.mul_(5)
+        if seed == 2:
+            model[4].bias.zero_()
+    p = regions.linear_regions(model, bbox=(-3, -3, 3, 3))
+    cr = p.class_regions()
+    perimeters = sum(float(g.boundary.length) for g in cr if not g.is_empty)
+    assert abs((perimeters - 24.0) / 2 - p.decision_boundary().length) < 1e-9
+    assert abs(sum(float(g.area) for g in cr) - 36.0) < 1e-9
