@@ -34,7 +34,14 @@ from .errors import (
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["Network", "as_network", "SUPPORTED_LAYERS", "cpu_float64_copy", "tensor_values"]
+__all__ = [
+    "Network",
+    "as_network",
+    "SUPPORTED_LAYERS",
+    "cpu_float64_copy",
+    "tensor_values",
+    "torchscript_to_module",
+]
 
 #: Names of the supported torch modules (matched by exact type).
 SUPPORTED_LAYERS: tuple[str, ...] = (
@@ -100,11 +107,39 @@ class Network:
         -------
         Network
         """
+        if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__"):
+            raise ArgumentTypeError(
+                f"hidden must be a sequence of (W, b) pairs, got {type(hidden).__name__}"
+            )
+        hidden = list(hidden)
+        pairs = []
+        for i, pair in enumerate([*hidden, output]):
+            name = f"hidden[{i}]" if i < len(hidden) else "output"
+            if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__"):
+                raise ArgumentTypeError(
+                    f"{name} must be a (W, b) pair of arrays, got {type(pair).__name__}"
+                )
+            if len(pair) != 2:
+                raise ShapeMismatchError(
+                    f"{name} must be a (W, b) pair of arrays, got {len(pair)} entries"
+                )
+            for part, a in zip("Wb", pair, strict=True):
+                if isinstance(a, (str, bytes)):
+                    raise ArgumentTypeError(f"{name}: {part} must be an array, got a string")
+            try:
+                pairs.append(
+                    (
+                        np.array(pair[0], dtype=np.float64, copy=True),
+                        np.array(pair[1], dtype=np.float64, copy=True),
+                    )
+                )
+            except (TypeError, ValueError) as exc:
+                raise ArgumentTypeError(
+                    f"{name}: W and b must be arrays of real numbers ({exc})"
+                ) from None
         layers = []
         width = 2
-        for i, (w, b) in enumerate([*list(hidden), output]):
-            w = np.array(w, dtype=np.float64, copy=True)
-            b = np.array(b, dtype=np.float64, copy=True)
+        for i, (w, b) in enumerate(pairs):
             name = f"hidden layer {i}" if i < len(hidden) else "output layer"
             if w.ndim != 2 or b.shape != (w.shape[0],):
                 raise ShapeMismatchError(
@@ -373,10 +408,11 @@ def unwrap_model(model: Any) -> Any:
 
     ``torch.compile(m)`` (an ``OptimizedModule``) and ``nn.DataParallel(m)``
     compute ``m``'s function, so their regions are ``m``'s: ``m`` is read and
-    checked instead (nested wrappers too). A TorchScript module
-    (``torch.jit.script`` or ``torch.jit.trace`` of an ``nn.Sequential`` of
-    supported layers) is rebuilt as that ``nn.Sequential``. Anything else
-    comes back as it is.
+    checked instead (nested wrappers too). A TorchScript module is rebuilt
+    by :func:`torchscript_to_module` (an ``nn.Sequential`` of supported
+    layers; anything else is refused with ``UnsupportedLayerError``).
+    Anything else comes back as it is (a ``torch.fx.GraphModule`` is an
+    ``nn.Module`` already and is compiled like any other).
 
     Examples
     --------
@@ -393,9 +429,7 @@ def unwrap_model(model: Any) -> Any:
     while True:
         t = type(model)
         if isinstance(model, torch.jit.ScriptModule):  # scripted or traced nn.Sequential
-            from .io import _from_torchscript
-
-            return _from_torchscript(model)
+            return torchscript_to_module(model)
         if t is nn.DataParallel:
             model = model.module
         elif (
@@ -406,6 +440,247 @@ def unwrap_model(model: Any) -> Any:
             model = model._orig_mod
         else:
             return model
+
+
+#: What :func:`torchscript_to_module` reads from a TorchScript module's graph when
+#: the module has no Python attributes (``torch.jit.trace``): the one ``aten`` op
+#: of each layer and the positions of its constant arguments.
+_TRACED_OPS: dict[str, tuple[str, dict[str, int]]] = {
+    "Conv1d": ("aten::_convolution", {"stride": 3, "padding": 4, "dilation": 5, "groups": 8}),
+    "Conv2d": ("aten::_convolution", {"stride": 3, "padding": 4, "dilation": 5, "groups": 8}),
+    "MaxPool1d": (
+        "aten::max_pool1d",
+        {"kernel_size": 1, "stride": 2, "padding": 3, "dilation": 4, "ceil_mode": 5},
+    ),
+    "MaxPool2d": (
+        "aten::max_pool2d",
+        {"kernel_size": 1, "stride": 2, "padding": 3, "dilation": 4, "ceil_mode": 5},
+    ),
+    "AvgPool1d": (
+        "aten::avg_pool1d",
+        {"kernel_size": 1, "stride": 2, "padding": 3, "ceil_mode": 4, "count_include_pad": 5},
+    ),
+    "AvgPool2d": (
+        "aten::avg_pool2d",
+        {
+            "kernel_size": 1, "stride": 2, "padding": 3, "ceil_mode": 4,
+            "count_include_pad": 5, "divisor_override": 6,
+        },
+    ),
+    "AdaptiveAvgPool1d": ("aten::adaptive_avg_pool1d", {"output_size": 1}),
+    "AdaptiveAvgPool2d": ("aten::adaptive_avg_pool2d", {"output_size": 1}),
+    "BatchNorm1d": ("aten::batch_norm", {"training": 5, "momentum": 6, "eps": 7}),
+    "BatchNorm2d": ("aten::batch_norm", {"training": 5, "momentum": 6, "eps": 7}),
+    "Dropout": ("aten::dropout", {"p": 1, "training": 2}),
+    "Dropout1d": ("aten::feature_dropout", {"p": 1, "training": 2}),
+    "Dropout2d": ("aten::feature_dropout", {"p": 1, "training": 2}),
+    "Flatten": ("aten::flatten", {"start_dim": 1, "end_dim": 2}),
+    "Unflatten": ("aten::unflatten", {"dim": 1, "unflattened_size": 2}),
+    "LeakyReLU": ("aten::leaky_relu", {"negative_slope": 1}),
+    "ReLU6": ("aten::hardtanh", {"min_val": 1, "max_val": 2}),
+    "Hardtanh": ("aten::hardtanh", {"min_val": 1, "max_val": 2}),
+    "Linear": ("aten::linear", {}),
+    "ReLU": ("aten::relu", {}),
+    "PReLU": ("aten::prelu", {}),
+}
+
+_NOT_CONSTANT = object()
+
+
+def _ts_constant(value: Any) -> Any:
+    """The constant a TorchScript graph value holds, or ``_NOT_CONSTANT``."""
+    node = value.node()
+    kind = node.kind()
+    if kind == "prim::Constant":
+        return value.toIValue()
+    if kind == "prim::ListConstruct":
+        items = [_ts_constant(v) for v in node.inputs()]
+        return _NOT_CONSTANT if any(i is _NOT_CONSTANT for i in items) else items
+    return _NOT_CONSTANT
+
+
+def _ts_traced_args(sm: Any, kind: str, where: str) -> dict[str, Any] | None:
+    """The hyperparameters of a traced layer, read from its graph (None: no graph op)."""
+    try:
+        ops = [n for n in sm.graph.nodes() if n.kind().startswith("aten::")]
+        if kind.startswith("BatchNorm"):  # in training mode: num_batches_tracked += 1
+            ops = [n for n in ops if n.kind() != "aten::add_"]
+    except Exception:  # pragma: no cover - every ScriptModule has a graph
+        return None
+    op, pos = _TRACED_OPS[kind]
+    if len(ops) != 1 or ops[0].kind() != op:
+        found = ", ".join(n.kind() for n in ops) or "no operation"
+        raise UnsupportedLayerError(
+            f"TorchScript {where}: its traced graph runs {found}, not the single {op} of "
+            f"nn.{kind} with constant arguments, so it cannot be rebuilt; pass the original "
+            "nn.Module instead"
+        )
+    inputs = list(ops[0].inputs())
+    out: dict[str, Any] = {}
+    for name, i in pos.items():
+        c = _ts_constant(inputs[i]) if i < len(inputs) else _NOT_CONSTANT
+        if c is _NOT_CONSTANT:
+            raise UnsupportedLayerError(
+                f"TorchScript {where}: the argument {name} of its {op} is not a constant, so "
+                "the layer cannot be rebuilt; pass the original nn.Module instead"
+            )
+        out[name] = c
+    return out
+
+
+def torchscript_to_module(sm: Any, prefix: str = "") -> Any:
+    """Rebuild the ``nn.Sequential`` a TorchScript module was made from.
+
+    TorchScript keeps a module's weights and compiled code but not its Python
+    ``forward``, which ``torch.fx`` needs, so only an ``nn.Sequential``
+    (``torch.jit.script`` or ``torch.jit.trace`` of one, nested ones too,
+    also after ``torch.jit.save``/``torch.jit.load``) can be read: its forward
+    is known, and each layer is rebuilt as the eager module of the same type
+    (``original_name``) with the same weights, buffers, hyperparameters (from
+    the scripted module's attributes, or from the constants of a traced
+    layer's graph) and ``training`` flag (so Dropout or BatchNorm in training
+    mode raises ``TrainingModeError`` as for the eager model). The layers are
+    those of the supported-layers table: Linear, Conv1d/2d, AvgPool1d/2d,
+    AdaptiveAvgPool1d/2d, BatchNorm1d/2d, Dropout/1d/2d, Identity, Flatten,
+    Unflatten, ReLU, LeakyReLU, PReLU, ReLU6, Hardtanh, MaxPool1d/2d.
+
+    Parameters
+    ----------
+    sm : torch.jit.ScriptModule
+    prefix : str
+        Position of ``sm`` in the model (for error messages).
+
+    Returns
+    -------
+    torch.nn.Sequential
+
+    Raises
+    ------
+    UnsupportedLayerError
+        A TorchScript module that is not an ``nn.Sequential`` (e.g. a scripted
+        custom module), or a layer that is not supported or cannot be rebuilt.
+    """
+    import torch
+    from torch import nn
+
+    kind = getattr(sm, "original_name", type(sm).__name__)
+    if kind != "Sequential":
+        at = f" at index {prefix}" if prefix else ""
+        raise UnsupportedLayerError(
+            f"TorchScript module {kind}{at}: regions reads a TorchScript module "
+            "(torch.jit.script or torch.jit.trace) only when it is an nn.Sequential (nested "
+            "ones too) of supported layers, rebuilt layer by layer. TorchScript keeps a custom "
+            "module's compiled code but not its Python forward, which torch.fx needs to trace "
+            "it, nor its class; pass the original nn.Module instead (a custom module is traced "
+            "with torch.fx), or script an nn.Sequential"
+        )
+    layers: dict[str, Any] = {}
+    # _modules, not named_children(): it skips a module that appears twice
+    for name, child in sm._modules.items():
+        if child is None:
+            continue
+        path = f"{prefix}.{name}" if prefix else name
+        layers[name] = _ts_layer(child, path, torch, nn)
+    from collections import OrderedDict
+
+    out = nn.Sequential(OrderedDict(layers))
+    out.train(bool(sm.training))
+    for name, child in sm._modules.items():  # keep each layer's own mode
+        if child is not None and not isinstance(layers[name], nn.Sequential):
+            layers[name].train(bool(child.training))
+    return out
+
+
+def _ts_layer(child: Any, path: str, torch: Any, nn: Any) -> Any:
+    """One layer of a TorchScript ``nn.Sequential`` as the eager module."""
+    kind = getattr(child, "original_name", type(child).__name__)
+    where = f"nn.{kind} at index {path}"
+    if kind == "Sequential":
+        return torchscript_to_module(child, path)
+    if kind not in _TRACED_OPS and kind != "Identity":
+        raise UnsupportedLayerError(
+            f"unsupported layer nn.{kind} at index {path} of a TorchScript nn.Sequential; "
+            "supported layers are nn.Sequential, "
+            + ", ".join(f"nn.{k}" for k in ("Identity", *_TRACED_OPS))
+        )
+    if kind == "Identity":
+        return nn.Identity()
+    names = list(_TRACED_OPS[kind][1])
+    attrs: dict[str, Any] = {}
+    sentinel = object()
+    scripted = all(
+        getattr(child, n, sentinel) is not sentinel for n in names if n != "training"
+    )
+    if scripted:  # torch.jit.script: the hyperparameters are attributes
+        attrs = {n: getattr(child, n) for n in names if n != "training"}
+        attrs["training"] = bool(child.training)
+    else:  # torch.jit.trace: the constants of the layer's one graph op
+        traced = _ts_traced_args(child, kind, where)
+        attrs = dict(traced or {})
+        attrs["training"] = bool(attrs.get("training", child.training))
+
+    def tensor(name: str) -> Any:
+        t = getattr(child, name, None)
+        return None if t is None else t.detach().clone()
+
+    def tup(v: Any) -> Any:
+        return tuple(v) if isinstance(v, list) else v
+
+    with torch.random.fork_rng(devices=[]):  # building a layer draws its initial weights
+        m = _ts_build(kind, attrs, tensor, tup, child, nn)
+    with torch.no_grad():  # the same tensors, dtype and device as the TorchScript module
+        for name in list(m._parameters):
+            t = tensor(name)
+            m._parameters[name] = None if t is None else nn.Parameter(t, requires_grad=False)
+        for name in list(m._buffers):
+            t = tensor(name)
+            if t is not None:
+                m._buffers[name] = t
+    m.train(attrs["training"])
+    return m
+
+
+def _ts_build(kind: str, attrs: dict[str, Any], tensor: Any, tup: Any, child: Any, nn: Any) -> Any:
+    """A fresh eager layer of type ``kind`` with the hyperparameters ``attrs``."""
+    m: Any
+    if kind == "Linear":
+        w, b = tensor("weight"), tensor("bias")
+        m = nn.Linear(w.shape[1], w.shape[0], bias=b is not None)
+    elif kind in ("Conv1d", "Conv2d"):
+        w, b = tensor("weight"), tensor("bias")
+        groups = int(attrs["groups"])
+        m = getattr(nn, kind)(
+            w.shape[1] * groups, w.shape[0], tuple(w.shape[2:]), stride=tup(attrs["stride"]),
+            padding=tup(attrs["padding"]), dilation=tup(attrs["dilation"]), groups=groups,
+            bias=b is not None, padding_mode=getattr(child, "padding_mode", "zeros"),
+        )
+    elif kind in ("BatchNorm1d", "BatchNorm2d"):
+        w, b = tensor("weight"), tensor("bias")
+        mean = tensor("running_mean")
+        ref = mean if mean is not None else w
+        if ref is None and getattr(child, "num_features", None) is None:
+            raise UnsupportedLayerError(
+                f"TorchScript nn.{kind} without weights or running statistics: its size "
+                "is not recorded, so it cannot be rebuilt; pass the original nn.Module instead"
+            )
+        n = int(ref.shape[0]) if ref is not None else int(child.num_features)
+        m = getattr(nn, kind)(
+            n, eps=float(attrs["eps"]), momentum=attrs["momentum"], affine=w is not None,
+            track_running_stats=mean is not None,
+        )
+    elif kind == "PReLU":
+        w = tensor("weight")
+        m = nn.PReLU(int(w.numel()))
+    elif kind in ("ReLU", "ReLU6"):
+        m = getattr(nn, kind)()
+    elif kind in ("Dropout", "Dropout1d", "Dropout2d"):
+        m = getattr(nn, kind)(float(attrs["p"]))
+    else:  # pools, Flatten, Unflatten, LeakyReLU, Hardtanh: hyperparameters only
+        kwargs = {n: tup(v) for n, v in attrs.items() if n != "training"}
+        if kind == "MaxPool1d" or kind == "MaxPool2d":
+            kwargs["return_indices"] = bool(getattr(child, "return_indices", False))
+        m = getattr(nn, kind)(**kwargs)
+    return m
 
 
 def cpu_float64_copy(module: Any) -> Any:

@@ -852,7 +852,12 @@ def plot_layers(
         if domain is None:  # the whole plane: its frame box, which holds every vertex
             from .engine import linear_regions
 
-            domain = linear_regions(net, None, progress=False).domain
+            if isinstance(net, Network):
+                domain = linear_regions(net, None, progress=False).domain
+            else:  # a compiled model (PlaneModel): linear_regions takes the model itself
+                domain = linear_regions(
+                    model, None, plane=plane, input_shape=input_shape, progress=False
+                ).domain
     n_layers = len(net.widths)
     if n_layers == 0:
         raise ParameterError("model has no hidden layer: there is nothing to refine")

@@ -51,7 +51,13 @@ Supported modules
     ``nn.Identity``, ``nn.Flatten``, ``nn.Unflatten``, ``nn.ReLU``,
     ``nn.LeakyReLU``, ``nn.PReLU``, ``nn.ReLU6``, ``nn.Hardtanh``,
     ``nn.MaxPool1d``/``nn.MaxPool2d`` (no padding, no ``return_indices``), and
-    the containers ``nn.Sequential``, ``nn.ModuleList``, ``nn.ModuleDict``.
+    the containers ``nn.Sequential``, ``nn.ModuleList``, ``nn.ModuleDict``. A
+    ``torch.fx.GraphModule`` is traced through like a user module. A
+    TorchScript module is first rebuilt as the ``nn.Sequential`` it was made
+    from (:func:`regions.network.torchscript_to_module`; a scripted custom
+    module is refused: TorchScript does not keep its Python ``forward``), and
+    ``torch.compile``/``nn.DataParallel`` wrappers are unwrapped
+    (:func:`regions.network.unwrap_model`).
 
 Supported functions and methods
     ``F.relu``, ``torch.relu``, ``Tensor.relu`` (and in-place forms),
@@ -632,7 +638,8 @@ class Program:
         input_shape : tuple of int, optional
             Per-sample input shape, e.g. ``(1, 8, 8)``. If omitted, the first
             operation on the input must be an ``nn.Linear``, and the shape is
-            ``(in_features,)``.
+            ``(in_features,)`` (an unsupported module anywhere in the model is
+            reported as such first).
 
         Returns
         -------
@@ -652,11 +659,11 @@ class Program:
         NonFiniteWeightError
             A parameter or buffer with NaN or infinite values.
         """
-        from .network import Network
+        from .network import Network, unwrap_model
 
         if isinstance(model, Network):
             return cls.from_network(model)
-        return _Compiler(model, input_shape).compile()
+        return _Compiler(unwrap_model(model), input_shape).compile()
 
 
 # ================================================================== compiler
@@ -812,6 +819,10 @@ class _Compiler:
         nn = self.nn
         t = type(m)
         if t is nn.Sequential:
+            return True
+        import torch.fx as fx
+
+        if isinstance(m, fx.GraphModule):  # already traced: its generated forward is traced again
             return True
         if (getattr(t, "__module__", "") or "").startswith("torch"):
             return False
@@ -1166,6 +1177,24 @@ class _Compiler:
         return out
 
     # ------------------------------------------------------------ modules
+    def _check_supported(self, m: Any, where: str) -> None:
+        """Raise ``UnsupportedLayerError`` for a leaf module that is not on the whitelist."""
+        nn = self.nn
+        t = type(m)
+        leaves = {getattr(nn, n[3:]) for n in SUPPORTED_MODULES} - {
+            nn.Sequential,
+            nn.ModuleList,
+            nn.ModuleDict,
+        }
+        if t not in leaves:
+            base = next((c for c in t.__mro__[1:] if c in leaves or c is nn.Sequential), None)
+            extra = f" (a subclass of {_type_name(base)})" if base is not None else ""
+            raise UnsupportedLayerError(
+                f"unsupported layer {where}{extra}; supported layers are "
+                + ", ".join(SUPPORTED_MODULES)
+                + " (matched by exact type)"
+            )
+
     def _call_module(self, node: Any) -> Any:
         torch, nn = self.torch, self.nn
         F = torch.nn.functional
@@ -1184,19 +1213,7 @@ class _Compiler:
             raise TrainingModeError(
                 f"{where} is in training mode, so the model is random; call model.eval() first"
             )
-        leaves = {getattr(nn, n[3:]) for n in SUPPORTED_MODULES} - {
-            nn.Sequential,
-            nn.ModuleList,
-            nn.ModuleDict,
-        }
-        if t not in leaves:
-            base = next((c for c in t.__mro__[1:] if c in leaves or c is nn.Sequential), None)
-            extra = f" (a subclass of {_type_name(base)})" if base is not None else ""
-            raise UnsupportedLayerError(
-                f"unsupported layer {where}{extra}; supported layers are "
-                + ", ".join(SUPPORTED_MODULES)
-                + " (matched by exact type)"
-            )
+        self._check_supported(m, where)
         if len(args) != 1 or kwargs:
             raise UnsupportedLayerError(f"{where} must be called with one tensor")
         x = self._expr(args[0], where)
@@ -1563,6 +1580,10 @@ class _Compiler:
                 weight = operator.attrgetter(str(wnode.target))(self.root)
                 if getattr(weight, "ndim", 0) == 2:
                     return (int(weight.shape[1]),)
+        for n in graph.nodes:  # an unsupported layer is the real problem, not the shape
+            if n.op == "call_module":
+                m = self.root.get_submodule(n.target)
+                self._check_supported(m, f"{_type_name(type(m))}{_at(self._path(str(n.target)))}")
         what = (
             "nothing"
             if first is None

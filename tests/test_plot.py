@@ -394,3 +394,33 @@ def test_region_adjacency_point_contacts_at_small_angles() -> None:
     m.verify()
     assert len(m) == regions.count_regions(net3, ell, merge=True) == 6
     assert len(regions.linear_regions(net3, (-1, -1, 1, 1)).merged()) == 6
+
+
+def test_plot_layers_whole_plane_of_compiled_models() -> None:
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    torch.manual_seed(12)
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b, self.c = nn.Linear(2, 6), nn.Linear(6, 6), nn.Linear(6, 1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.c(F.relu(self.b(F.relu(self.a(x)))))
+
+    n = Net()
+    seq = nn.Sequential(n.a, nn.ReLU(), n.b, nn.ReLU(), n.c)
+    got = [len(c.get_paths()) for c in plot_layers(n, None)]
+    assert got == [len(c.get_paths()) for c in plot_layers(seq, None)]
+    assert got[-1] == len(regions.linear_regions(n, None)) == len(regions.linear_regions(seq, None))
+    conv = nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 4 * 4, 1)
+    ).eval()
+    rng = np.random.default_rng(12)
+    plane = regions.Plane.through(*(rng.normal(size=(1, 4, 4)) for _ in range(3)))
+    colls = plot_layers(conv, None, plane=plane)
+    assert len(colls[0].get_paths()) == len(regions.linear_regions(conv, None, plane=plane))
+    plt.close("all")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -686,3 +687,149 @@ def test_input_shape_inferred_from_a_functional_linear() -> None:
     p = regions.linear_regions(net)
     p.verify()
     assert regions.count_regions(net) == len(p)
+
+
+# ------------------------------------------------------------ TorchScript, fx (QA round 12)
+def _scripted(model: nn.Module, x: torch.Tensor) -> list[torch.nn.Module]:
+    """``torch.jit.script`` and ``torch.jit.trace`` of ``model``, each also saved and loaded."""
+    import io
+    import warnings
+
+    out = []
+    with warnings.catch_warnings():  # torch 2.10+ deprecates TorchScript; files still hold it
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)  # training-mode BatchNorm
+        for sm in (torch.jit.script(model), torch.jit.trace(model, x, check_trace=False)):
+            buf = io.BytesIO()
+            torch.jit.save(sm, buf)
+            buf.seek(0)
+            out += [sm, torch.jit.load(buf)]
+    return out
+
+
+def test_torchscript_sequentials_of_every_supported_layer_count_as_the_eager_model() -> None:
+    import regions
+
+    torch.manual_seed(12)
+    relu = nn.ReLU()  # used twice: applied twice
+    conv = _init(
+        nn.Sequential(
+            nn.Conv2d(1, 3, 3, padding=1, bias=False), nn.BatchNorm2d(3), relu,
+            nn.MaxPool2d(2), nn.AvgPool2d(1), nn.AdaptiveAvgPool2d(2), nn.Dropout2d(0.1),
+            nn.Flatten(), nn.Unflatten(1, (3, 4)), nn.Conv1d(3, 2, 2, stride=1), relu,
+            nn.Dropout1d(0.1), nn.Flatten(),
+            nn.Sequential(nn.Linear(6, 5), nn.LeakyReLU(0.2)), nn.PReLU(5), nn.Dropout(0.2),
+            nn.Identity(), nn.Linear(5, 4, bias=False), nn.ReLU6(), nn.Linear(4, 4),
+            nn.Hardtanh(-0.5, 0.5), nn.Linear(4, 2),
+        ),
+        seed=12,
+    )
+    a = np.zeros((1, 6, 6))
+    a[:, :, 2] = 1
+    b = np.zeros((1, 6, 6))
+    b[:, 2, :] = 1
+    plane = Plane.through(a, b, np.eye(6)[None])
+    box = (-1, -1, 2, 2)
+    ref = regions.linear_regions(conv, box, plane=plane)
+    leaky = _init(nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(0.1), nn.Linear(8, 1)), seed=13)
+    ref2 = regions.count_regions(leaky)
+    x = torch.from_numpy(np.random.default_rng(12).normal(size=(3, 1, 6, 6))).float()
+    for sm in _scripted(conv.float(), x):
+        p = regions.linear_regions(sm, box, plane=plane)
+        p.verify()
+        assert len(p) == len(ref) > 50
+        assert regions.count_regions(sm, box, plane=plane) == len(ref)
+    for sm in _scripted(leaky.float(), torch.zeros(1, 2)):
+        assert regions.count_regions(sm) == ref2 > 5
+
+
+@pytest.mark.parametrize("layer", [nn.Dropout(0.5), nn.BatchNorm1d(8)])
+def test_torchscript_layers_in_training_mode_raise_as_the_eager_model(layer: nn.Module) -> None:
+    import regions
+
+    torch.manual_seed(13)
+    m = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), layer, nn.Linear(8, 1)).train()
+    with pytest.raises(TrainingModeError, match="at index 2 is in training mode"):
+        regions.count_regions(m)
+    for sm in _scripted(m, torch.randn(4, 2)):
+        with pytest.raises(TrainingModeError, match="at index 2 is in training mode"):
+            regions.count_regions(sm)
+
+
+def test_torchscript_custom_module_is_refused_saying_why() -> None:
+    import regions
+
+    torch.manual_seed(14)
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = nn.Linear(2, 3)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.relu(self.a(x))
+
+    for sm in _scripted(Net(), torch.zeros(1, 2)):
+        with pytest.raises(UnsupportedLayerError, match=r"TorchScript module Net.*nn.Sequential"
+                           r".*not its Python forward, which torch.fx needs"):
+            regions.count_regions(sm)
+    tanh = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    for sm in _scripted(tanh, torch.zeros(1, 2)):
+        with pytest.raises(UnsupportedLayerError, match=r"unsupported layer nn.Tanh at index 1"):
+            regions.count_regions(sm)
+
+
+def test_fx_graph_modules_count_as_the_models_they_trace() -> None:
+    import torch.fx
+
+    import regions
+
+    torch.manual_seed(15)
+    mlp = _init(nn.Sequential(nn.Linear(2, 6), nn.ReLU(), nn.Linear(6, 6), nn.ReLU(),
+                              nn.Linear(6, 1)), seed=15)
+
+    class Res(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = nn.Linear(2, 6), nn.Linear(6, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x + self.b(F.leaky_relu(self.a(x), 0.1))
+
+    res = _init(Res(), seed=16)
+    for model in (mlp, res):
+        ref = regions.count_regions(model, (-3, -3, 3, 3))
+        gm = torch.fx.symbolic_trace(model)
+        assert regions.count_regions(gm, (-3, -3, 3, 3)) == ref > 10
+        assert regions.count_regions(gm, (-3, -3, 3, 3), input_shape=(2,)) == ref
+        assert len(regions.linear_regions(gm, None)) == len(regions.linear_regions(model, None))
+        assert Program.from_torch(gm).widths == Program.from_torch(model).widths
+
+
+class _LSTMNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = nn.LSTM(2, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.rnn(x)[0]
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda: nn.Sequential(nn.Embedding(10, 2), nn.Linear(2, 1)), r"nn.Embedding at index 0"),
+        (lambda: nn.Sequential(nn.LSTM(2, 3)), r"nn.LSTM at index 0"),
+        (_LSTMNet, r"nn.LSTM at rnn"),
+    ],
+)
+def test_an_unsupported_first_layer_is_named_rather_than_the_input_shape(
+    make: Callable[[], nn.Module], name: str
+) -> None:
+    import regions
+
+    torch.manual_seed(17)
+    with pytest.raises(UnsupportedLayerError, match="unsupported layer " + name):
+        regions.count_regions(make())
+    with pytest.raises(UnsupportedLayerError, match="unsupported layer " + name):
+        Program.from_torch(make())
