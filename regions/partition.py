@@ -315,6 +315,13 @@ class Partition:
             because every region of the plane has its own pattern; a value
             within ``PATTERN_RTOL`` of zero leaves both signs open.
 
+        Raises
+        ------
+        ArgumentTypeError
+            If ``points`` cannot be read as an array of real numbers.
+        InputDimensionError
+            If ``points`` is not of shape (P, 2) or holds NaN or infinity.
+
         Examples
         --------
         >>> import torch, regions
@@ -329,7 +336,15 @@ class Partition:
         """
         import shapely
 
-        pts = np.asarray(points, dtype=np.float64)
+        try:
+            pts = np.asarray(points, dtype=np.float64)
+        except (TypeError, ValueError):
+            text = repr(points)
+            text = text if len(text) <= 60 else text[:57] + "..."
+            raise ArgumentTypeError(
+                f"points must be a (P, 2) array-like of real numbers, got "
+                f"{type(points).__name__} {text}"
+            ) from None
         if pts.ndim != 2 or pts.shape[1] != 2:
             raise InputDimensionError(f"points must be a (P, 2) array, got shape {pts.shape}")
         if self._tree is None:
@@ -825,15 +840,7 @@ def _check_vertices(p: Partition, chunk: int = 32768) -> None:
             values, scales = p.network.split_values(pts, floor)
             names = [f"stage {s}" for s in range(len(values))]
         else:
-            values, scales, names = [], [], []
-            a, inherited = np.maximum(np.abs(pts), floor), np.zeros_like(pts)
-            for layer, (w, b) in enumerate(p.network.hidden):
-                z = a @ w.T + b if layer else pts @ w.T + b
-                scale = (a + inherited) @ np.abs(w).T + np.abs(b)
-                values.append(z)
-                scales.append(scale)
-                names.append(f"hidden layer {layer}")
-                a, inherited = np.maximum(z, 0.0), scale
+            values, scales, names = _line_values(p.network.hidden, pts, floor, line)
         col = 0
         for name, z, scale in zip(names, values, scales, strict=True):
             bad = line[:, col : col + z.shape[1]] & (np.abs(z) > unit * scale)
@@ -848,6 +855,38 @@ def _check_vertices(p: Partition, chunk: int = 32768) -> None:
                     "the vertex off the line"
                 )
             col += z.shape[1]
+
+
+def _line_values(
+    hidden: Any, pts: np.ndarray, floor: float, line: np.ndarray
+) -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
+    """Pre-activations at ``pts`` and, where ``line`` is set, the zero test's scale.
+
+    The scale of neuron ``j`` at ``v`` is ``|W_j| . a(v) + ||W_j||_1 S(v) + |b_j|``
+    (``a`` the layer's input, each coordinate at least ``floor`` on the first
+    layer), where ``S(v)`` bounds the scales of the layer before (``0`` on the
+    first): one product per layer for the values, and the scales only for the
+    pairs on a line. Elsewhere the scale is ``inf``.
+    """
+    values, scales, names = [], [], []
+    a, bound = np.maximum(np.abs(pts), floor), np.zeros(len(pts))
+    col = 0
+    for layer, (w, b) in enumerate(hidden):
+        z = (a if layer else pts) @ w.T + b
+        absw, absb = np.abs(w), np.abs(b)
+        norm = absw.sum(axis=1)
+        v, j = np.nonzero(line[:, col : col + w.shape[0]])
+        scale = np.full(z.shape, np.inf)
+        scale[v, j] = np.einsum("pk,pk->p", a[v], absw[j]) + norm[j] * bound[v] + absb[j]
+        values.append(z)
+        scales.append(scale)
+        names.append(f"hidden layer {layer}")
+        bound = norm.max(initial=0.0) * (a.max(axis=1, initial=0.0) + bound) + absb.max(
+            initial=0.0
+        )
+        a = np.maximum(z, 0.0)
+        col += w.shape[0]
+    return values, scales, names
 
 
 def _gradient_terms(network: Any) -> float:
