@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import pathlib
 from typing import Any
 
@@ -32,6 +33,35 @@ def _check_partition(partition: Any) -> Any:
             f"partition must be a regions.Partition, got {type(partition).__name__}"
         )
     return partition
+
+
+def _output_file(path: Any, example: str) -> pathlib.Path:
+    """``path`` as a file to write: a str or path-like in a directory that exists.
+
+    A missing directory is refused rather than created, as the command line's
+    ``-o`` refuses it.
+    """
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise ArgumentTypeError(
+            f"path must be a str or path-like file name, got {type(path).__name__}"
+        )
+    try:
+        out = pathlib.Path(path)
+    except TypeError:  # a path-like whose __fspath__ returns bytes
+        raise ArgumentTypeError(
+            f"path must be a str or path-like file name, got {type(path).__name__}"
+        ) from None
+    if out.is_dir():
+        raise ParameterError(
+            f"path {str(out)!r} is a directory; give a file name such as "
+            f"{str(out / example)!r}"
+        )
+    if not out.parent.is_dir():
+        raise ParameterError(
+            f"path {str(out)!r}: directory {str(out.parent)!r} does not exist; create it "
+            "first (it is not created for you)"
+        )
+    return out
 
 
 def last_split_layer(partition: Any) -> np.ndarray:
@@ -217,15 +247,25 @@ def write_geojson(partition: Any, path: Any) -> pathlib.Path:
     ----------
     partition : Partition
     path : str or path-like
-        The output file (conventionally ``.geojson``).
+        The output file (conventionally ``.geojson``), in a directory that
+        exists: a missing directory is refused, not created (as ``regions
+        export -o`` refuses it).
 
     Returns
     -------
     pathlib.Path
         ``path``.
+
+    Raises
+    ------
+    ArgumentTypeError
+        If ``partition`` is not a Partition or ``path`` not a str or path-like.
+    ParameterError
+        If ``path`` is a directory or its directory does not exist.
     """
-    out = pathlib.Path(path)
-    data = to_geojson(partition)
+    p = _check_partition(partition)
+    out = _output_file(path, "regions.geojson")
+    data = to_geojson(p)
     with out.open("w", encoding="utf-8") as f:
         json.dump(data, f, allow_nan=False)
     return out
@@ -245,12 +285,21 @@ def save_npz(partition: Any, path: Any) -> pathlib.Path:
     ----------
     partition : Partition
     path : str or path-like
-        The output file; numpy appends ``.npz`` if it is missing.
+        The output file; ``.npz`` is appended if it is missing. Its directory
+        must exist: a missing directory is refused, not created (as
+        ``regions export -o`` refuses it).
 
     Returns
     -------
     pathlib.Path
         The file written.
+
+    Raises
+    ------
+    ArgumentTypeError
+        If ``partition`` is not a Partition or ``path`` not a str or path-like.
+    ParameterError
+        If ``path`` is a directory or its directory does not exist.
 
     Notes
     -----
@@ -261,7 +310,16 @@ def save_npz(partition: Any, path: Any) -> pathlib.Path:
     ``jacobians`` (R, n_out, 2) float64, ``offsets`` (R, n_out) float64,
     ``areas`` (R,) float64, ``last_split_layer`` (R,) int64,
     ``layer_counts`` (L,) int64, ``hidden_widths`` (L,) int64,
-    ``bbox`` (4,) float64 ``(xmin, ymin, xmax, ymax)``.
+    ``bbox`` (4,) float64 ``(xmin, ymin, xmax, ymax)``,
+    ``bounded`` (R,) bool, ``whole_plane`` () bool.
+
+    A whole-plane partition (``bbox=None``) is stored as its frame:
+    ``bbox`` is the frame box (:attr:`Partition.domain`), each unbounded
+    region's polygon is clipped to it, ``bounded`` is False for those regions
+    and their ``areas`` are ``inf`` (the area of the whole region, not of the
+    clipped polygon). Their directions at infinity
+    (:attr:`Partition.recession`) are not stored. On a bounded domain
+    ``bounded`` is all True and ``whole_plane`` False.
 
     Examples
     --------
@@ -277,12 +335,9 @@ def save_npz(partition: Any, path: Any) -> pathlib.Path:
     import shapely
 
     p = _check_partition(partition)
-    out = pathlib.Path(path)
-    if out.is_dir():
-        raise ParameterError(f"path {str(out)!r} is a directory; give a file name such as "
-                             f"{str(out / 'regions.npz')!r}")
+    out = _output_file(path, "regions.npz")
     if out.suffix.lower() != ".npz":
-        out = out.with_name(out.name + ".npz")
+        out = _output_file(out.with_name(out.name + ".npz"), "regions.npz")
     polys = _oriented(p)
     # all rings at once: shapely's ragged arrays hold closed rings; drop each closing vertex
     _, coords, (ring_off, poly_off) = shapely.to_ragged_array(polys)
@@ -303,5 +358,7 @@ def save_npz(partition: Any, path: Any) -> pathlib.Path:
         layer_counts=np.asarray(p.layer_counts, dtype=np.int64),
         hidden_widths=np.asarray(p.network.widths, dtype=np.int64),
         bbox=np.asarray(p.domain.bounds, dtype=np.float64),
+        bounded=np.asarray(p.bounded, dtype=bool),
+        whole_plane=np.asarray(bool(getattr(p, "whole_plane", False))),
     )
     return out

@@ -15,6 +15,15 @@ The grid
     row ``i`` is ``y`` and column ``j`` is ``x``:
     ``image[i, j] = f(xs[j], ys[i])``. Show it with
     ``imshow(image, origin="lower", extent=raster.extent)``.
+
+Size limit
+    A raster holds several ``resolution`` x ``resolution`` float64 arrays
+    (the grid, the image and its two gradients: about
+    ``RASTER_BYTES_PER_PIXEL = 64`` bytes a pixel). :func:`gradient_raster`,
+    :func:`resolution_study` and :meth:`regions.Partition.compare_raster`
+    refuse more than ``MAX_RASTER_PIXELS = 10**8`` pixels (``resolution`` up
+    to 10,000, about 6 GiB) with a :class:`~regions.errors.ParameterError`
+    that names the memory it would need, instead of a ``MemoryError``.
 """
 
 from __future__ import annotations
@@ -38,11 +47,17 @@ __all__ = [
     "raster_count",
     "compare_raster",
     "resolution_study",
+    "MAX_RASTER_PIXELS",
+    "RASTER_BYTES_PER_PIXEL",
 ]
 
 
 #: Points evaluated in one forward pass (bounds memory on wide networks).
 _BATCH = 65536
+#: The most pixels (``resolution ** 2``) a raster may have: ``resolution`` up to 10,000.
+MAX_RASTER_PIXELS = 10**8
+#: Bytes a raster pixel needs, about: eight float64 arrays of the grid's size.
+RASTER_BYTES_PER_PIXEL = 64
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,12 +109,30 @@ class GradientRaster:
         return np.column_stack([gx.ravel(), gy.ravel()])
 
 
-def _check_resolution(resolution: Any, name: str = "resolution") -> int:
+def _bytes(n: float) -> str:
+    """``n`` bytes in binary units, e.g. ``'7.3 TiB'``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _check_resolution(resolution: Any, name: str = "resolution", *, limit: bool = True) -> int:
+    """``resolution`` as an int >= 2; with ``limit``, at most ``MAX_RASTER_PIXELS`` pixels."""
     if isinstance(resolution, (bool, np.bool_)) or not isinstance(resolution, (int, np.integer)):
         raise ParameterError(f"{name} must be an int >= 2, got {resolution!r}")
     if resolution < 2:
         raise ParameterError(f"{name} must be an int >= 2, got {resolution!r}")
-    return int(resolution)
+    n = int(resolution)
+    if limit and n * n > MAX_RASTER_PIXELS:
+        most = int(np.sqrt(MAX_RASTER_PIXELS))
+        raise ParameterError(
+            f"{name}={n} is too large: a {n} x {n} raster has {n * n:.3g} pixels and would "
+            f"need about {_bytes(RASTER_BYTES_PER_PIXEL * n * n)} of memory; the limit is "
+            f"{MAX_RASTER_PIXELS:.0e} pixels ({name} <= {most})"
+        )
+    return n
 
 
 def _check_box(bbox: Any) -> tuple[float, float, float, float]:
@@ -149,7 +182,7 @@ def pixel_grid(bbox: Any, resolution: int) -> tuple[np.ndarray, np.ndarray]:
     >>> xs.tolist(), ys.tolist()
     ([0.5, 1.5, 2.5, 3.5], [-0.75, -0.25, 0.25, 0.75])
     """
-    n = _check_resolution(resolution)
+    n = _check_resolution(resolution, limit=False)
     xmin, ymin, xmax, ymax = _check_box(bbox)
     k = np.arange(n) + 0.5
     return xmin + k * ((xmax - xmin) / n), ymin + k * ((ymax - ymin) / n)
@@ -201,9 +234,13 @@ def gradient_raster(
         the model is not modified) or a :class:`~regions.Network` (evaluated with
         :meth:`~regions.Network.forward`).
     bbox : (xmin, ymin, xmax, ymax), default (-10, -10, 10, 10)
-        The box to rasterise.
+        The box to rasterise. With a ``plane`` built by
+        :meth:`regions.Plane.through` the default is, as in
+        :func:`regions.linear_regions`, the plane's box around its three
+        inputs (:meth:`regions.Plane.default_bbox`).
     resolution : int, default 500
-        Pixels per side (at least 2); the exercise uses 500.
+        Pixels per side, from 2 to 10,000 (at most ``MAX_RASTER_PIXELS``
+        pixels); the exercise uses 500.
     output : int, default 0
         Which output to sample.
     plane, input_shape : optional
@@ -222,8 +259,9 @@ def gradient_raster(
     ------
     DomainError
         If ``bbox`` is not a valid box.
-    ValueError
-        If ``resolution`` or ``output`` is out of range.
+    ParameterError
+        If ``resolution`` or ``output`` is out of range; a ``resolution``
+        past the size limit names the memory the raster would need.
     UnsupportedLayerError, InputDimensionError, ShapeMismatchError,
     NonFiniteWeightError, TrainingModeError
         As :func:`regions.linear_regions`.
@@ -245,15 +283,17 @@ def gradient_raster(
     n = _check_resolution(resolution)
     if isinstance(output, (bool, np.bool_)) or not isinstance(output, (int, np.integer)):
         raise ParameterError(f"output must be an int, got {output!r}")
-    xs, ys = pixel_grid(bbox, n)
-    box = _check_box(bbox)
-    gx, gy = np.meshgrid(xs, ys)
-    pts = np.column_stack([gx.ravel(), gy.ravel()])
     if plane is not None or input_shape is not None:
         from .engine import _check_plane, _resolve
 
         _check_plane(plane)
         model = _resolve(model, plane, input_shape)  # a PlaneModel: numpy, float64
+        if bbox is DEFAULT_BBOX and plane is not None and plane.points() is not None:
+            bbox = plane.default_bbox()  # as linear_regions: the box around the three inputs
+    xs, ys = pixel_grid(bbox, n)
+    box = _check_box(bbox)
+    gx, gy = np.meshgrid(xs, ys)
+    pts = np.column_stack([gx.ravel(), gy.ravel()])
     image = _evaluate(model, pts, int(output)).reshape(n, n)
     hx = (box[2] - box[0]) / n
     hy = (box[3] - box[1]) / n
@@ -639,7 +679,7 @@ def resolution_study(
     model : torch.nn.Module or Network
     bbox : (xmin, ymin, xmax, ymax), default (-10, -10, 10, 10)
     resolutions : sequence of int, default (50, 100, 200, 500)
-        Pixels per side, each at least 2.
+        Pixels per side, each from 2 to 10,000 (see :func:`gradient_raster`).
     rtol : float, default 1e-6
     output : int, default 0
 

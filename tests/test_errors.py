@@ -323,3 +323,10 @@ def test_repr_says_when_the_domain_is_a_polygon() -> None:
     ell = shapely.Polygon([(-3, -3), (3, -3), (3, 0), (0, 0), (0, 3), (-3, 3)])
     assert "over a Polygon inside (-3.0, -3.0, 3.0, 3.0)" in repr(regions.linear_regions(net, ell))
     assert "over (-3.0, -3.0, 3.0, 3.0)," in repr(regions.linear_regions(net, (-3, -3, 3, 3)))
+
+
+@pytest.mark.parametrize("bad", ["ab", [[1.0, "x"]], object(), [[1j, 2.0]]])
+def test_locate_names_points_it_cannot_read(bad: object) -> None:
+    p = regions.linear_regions(_small_net(4))
+    with pytest.raises(regions.ArgumentTypeError, match=r"points must be a \(P, 2\) array-like"):
+        p.locate(bad)

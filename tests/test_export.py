@@ -321,3 +321,34 @@ def test_save_npz_refuses_a_directory(tmp_path: pathlib.Path) -> None:
     with pytest.raises(regions.ParameterError, match=r"is a directory"):
         save_npz(p, tmp_path)
     assert not (tmp_path.parent / (tmp_path.name + ".npz")).exists()
+
+
+# ----------------------------------------------------------------- bad paths (QA round 12)
+@pytest.mark.parametrize("write", [save_npz, write_geojson])
+def test_bad_output_paths_are_named(write: Any, tmp_path: pathlib.Path) -> None:
+    p = regions.linear_regions(mlp((2, 4, 1), seed=1))
+    for bad in (None, 3, b"r.npz"):
+        with pytest.raises(regions.ArgumentTypeError, match=r"path must be a str or path-like"):
+            write(p, bad)
+    missing = tmp_path / "missing" / "r.npz"
+    with pytest.raises(regions.ParameterError, match=r"directory .*missing' does not exist"):
+        write(p, missing)
+    with pytest.raises(regions.ParameterError, match=r"directory .*missing' does not exist"):
+        write(p, str(missing))
+    assert not (tmp_path / "missing").exists()  # refused, not created: as the CLI's -o
+    with pytest.raises(regions.ParameterError, match=r"is a directory"):
+        write(p, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_npz_of_the_whole_plane_marks_unbounded_regions(tmp_path: pathlib.Path) -> None:
+    p = regions.linear_regions(mlp((2, 6, 1), seed=1), None)
+    with np.load(save_npz(p, tmp_path / "w.npz")) as z:
+        assert bool(z["whole_plane"]) is True
+        assert np.array_equal(z["bounded"], p.bounded) and int((~z["bounded"]).sum()) == 12
+        assert np.array_equal(np.isinf(z["areas"]), ~z["bounded"])
+        assert np.array_equal(z["bbox"], p.domain.bounds)  # the frame the polygons are clipped to
+        assert len(z["region_ptr"]) == len(p) + 1
+    q = regions.linear_regions(mlp((2, 6, 1), seed=1))
+    with np.load(save_npz(q, tmp_path / "b.npz")) as z:
+        assert bool(z["whole_plane"]) is False and z["bounded"].all()

@@ -337,3 +337,51 @@ def test_gradient_raster_on_a_plane_through_images_and_a_second_output() -> None
     p = regions.linear_regions(conv, (-1, -1, 2, 2), plane=plane)
     rep = p.compare_raster(20, output=1)
     assert rep.n_checked > 0 and rep.n_mismatch == 0
+
+
+# ------------------------------------------------------------ size limit, plane default (QA 12)
+@pytest.mark.parametrize("n", [10**6, 10_001])
+def test_resolution_past_the_size_limit_names_the_memory(n: int) -> None:
+    from regions.raster import MAX_RASTER_PIXELS
+
+    assert n * n > MAX_RASTER_PIXELS
+    net = _line_net((1.0, 0.0), 0.0)
+    p = regions.linear_regions(net, (-1, -1, 1, 1))
+    msg = rf"resolution={n} is too large: .* would need about .*iB of memory.*resolution <= 10000"
+    with pytest.raises(regions.ParameterError, match=msg):
+        gradient_raster(net, (-1, -1, 1, 1), n)
+    with pytest.raises(regions.ParameterError, match=msg):
+        p.compare_raster(n)
+    with pytest.raises(regions.ParameterError, match=r"resolutions=.* is too large"):
+        resolution_study(net, (-1, -1, 1, 1), (10, n))
+    if n == 10**6:
+        with pytest.raises(regions.ParameterError, match=r"58\.2 TiB"):
+            gradient_raster(net, (-1, -1, 1, 1), n)
+
+
+def test_pixel_grid_has_no_size_limit() -> None:
+    xs, ys = pixel_grid((0, 0, 1, 1), 10**6)  # two vectors, no raster
+    assert xs.shape == ys.shape == (10**6,)
+
+
+def test_gradient_raster_on_a_plane_defaults_to_the_box_of_linear_regions() -> None:
+    from torch import nn
+
+    torch.manual_seed(12)
+    model = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 1))
+    rng = np.random.default_rng(12)
+    a, b, c = (rng.normal(size=3) * 3 for _ in range(3))
+    plane = regions.Plane.through(a, b, c)
+    r = gradient_raster(model, resolution=12, plane=plane)
+    p = regions.linear_regions(model, plane=plane)
+    assert r.bbox == p.domain.bounds == plane.default_bbox()
+    assert r.bbox != (-10.0, -10.0, 10.0, 10.0)
+    rep = compare_raster(p, r)
+    assert rep.n_checked > 0 and rep.n_mismatch == 0
+    # an explicit box is kept
+    assert gradient_raster(model, (-10, -10, 10, 10), 12, plane=plane).bbox == (
+        -10.0,
+        -10.0,
+        10.0,
+        10.0,
+    )
