@@ -1,8 +1,10 @@
 """Benchmark suite: our splitters against regioncam and a raster baseline.
 
-Run: ``python benchmarks/suite.py [--quick] [--max-mb MB]``. Prints a markdown
-table and writes ``benchmarks/results/suite.md`` (``suite_quick.md`` with
-``--quick``).
+Run: ``python benchmarks/suite.py [--quick] [--out FILE] [--max-mb MB]``. Prints
+a markdown table and writes it to ``--out`` FILE, by default
+``benchmarks/results/suite.md`` of this checkout (whatever the working
+directory). A ``--quick`` run only prints, unless ``--out`` is given, so it
+never overwrites the repository's results.
 
 Each (net, method) is measured in a fresh subprocess: the child builds the
 net (``regions.course.mlp``, PyTorch default init, fixed seed), runs the method
@@ -240,10 +242,27 @@ def median(xs: list[float]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="only the two smaller nets")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="only the two smaller nets; printed only, written only with --out",
+    )
+    ap.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=None,
+        metavar="FILE",
+        help="write the markdown table to FILE (default: results/suite.md next to this script "
+        "for a full run; none for --quick)",
+    )
     ap.add_argument("--max-mb", type=float, default=16000, help="memory budget per child")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per child")
     args = ap.parse_args()
+    out: pathlib.Path | None = args.out
+    if out is None and not args.quick:
+        out = HERE / "results" / "suite.md"
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+        ap.error(f"--out {out}: give a file in a directory that exists")
 
     from _machine import describe
 
@@ -303,9 +322,11 @@ def main() -> None:
                 )
             print(row, flush=True)
             lines.append(row)
+    if out is None:
+        print("(--quick: printed only; give --out FILE to write the table)")
+        return
     import regioncam
 
-    out = HERE / "results" / ("suite_quick.md" if args.quick else "suite.md")
     text = (
         "# Benchmark suite: fast splitter, shapely reference, regioncam, raster\n\n"
         f"Date: {datetime.date.today().isoformat()}\n\n"

@@ -38,6 +38,10 @@ FIGURE_FORMATS: tuple[str, ...] = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 EXPORT_FORMATS: tuple[str, ...] = (".geojson", ".json", ".npz")
 #: The box of ``--bbox`` when neither it nor ``--plane`` is given (``regions.DEFAULT_BBOX``).
 DEFAULT_BBOX: tuple[float, float, float, float] = (-10.0, -10.0, 10.0, 10.0)
+#: The largest ``--dpi`` of ``regions plot``: print quality. A 3-panel figure (``--raster``)
+#: at 600 dpi is about 8700 x 2800 pixels and peaks near 0.7 GB (2 GB at 1200 dpi); far larger
+#: values exhaust memory inside matplotlib (``std::bad_alloc``).
+MAX_DPI = 600
 
 
 class CommandError(RegionsError, RuntimeError):
@@ -238,19 +242,65 @@ def _demo_command(args: argparse.Namespace) -> int:
     return demo(outdir=None if args.no_figures else args.output)
 
 
+# --------------------------------------------------------------------------- option values
+# argparse `type=` functions: a bad value is a usage error (exit 2, the command's usage line)
+def _arch_type(value: str) -> list[int]:
+    """``--arch 2,20,1``: layer widths, positive integers separated by commas."""
+    try:
+        widths = [int(v) for v in value.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: give layer widths as integers separated by commas, e.g. 2,20,1"
+        ) from None
+    bad = [w for w in widths if w < 1]
+    if bad:
+        raise argparse.ArgumentTypeError(f"{value!r}: layer widths must be positive, got {bad[0]}")
+    return widths
+
+
+def _resolution_type(value: str) -> int:
+    """``--resolution N``: raster pixels per side, 2 to ``isqrt(MAX_RASTER_PIXELS)``."""
+    import math
+
+    from .raster import MAX_RASTER_PIXELS, RASTER_BYTES_PER_PIXEL, _bytes
+
+    most = math.isqrt(MAX_RASTER_PIXELS)
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {value!r}") from None
+    if n < 2 or n > most:
+        need = (
+            f" (a {n} x {n} raster would need about {_bytes(RASTER_BYTES_PER_PIXEL * n * n)})"
+            if n > most
+            else ""
+        )
+        raise argparse.ArgumentTypeError(f"must be from 2 to {most}, got {n}{need}")
+    return n
+
+
+def _dpi_type(value: str) -> int:
+    """``--dpi D``: 1 to ``MAX_DPI``."""
+    try:
+        dpi = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {value!r}") from None
+    if not 1 <= dpi <= MAX_DPI:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_DPI}, got {dpi}")
+    return dpi
+
+
 # --------------------------------------------------------------------------- shared
 def _load(args: argparse.Namespace) -> Any:
     """The model named on the command line (see :func:`regions.io.load_model`)."""
     from .io import load_model
 
-    arch = None
-    if args.arch is not None:
+    arch = args.arch
+    if isinstance(arch, str):  # a Namespace built by hand: parse as the parser would
         try:
-            arch = [int(v) for v in args.arch.split(",")]
-        except ValueError:
-            raise CommandError(
-                f"--arch {args.arch}: give layer widths as integers, e.g. 2,20,1"
-            ) from None
+            arch = _arch_type(arch)
+        except argparse.ArgumentTypeError as exc:
+            raise CommandError(f"--arch {exc}") from None
     return load_model(args.model, arch=arch, trust_pickle=args.trust_pickle)
 
 
@@ -482,8 +532,6 @@ def plot(args: argparse.Namespace) -> int:
         Exit status (0).
     """
     out = _output_path(args.output, FIGURE_FORMATS, "figure")
-    if args.resolution < 2:
-        raise CommandError(f"--resolution must be at least 2, got {args.resolution}")
     p = _partition(args)
     k_out = args.output_index
     if not 0 <= k_out < p.network.n_out:
@@ -612,6 +660,8 @@ def bench(args: argparse.Namespace) -> int:
             "pip install regioncam (or pip install -e '.[bench]')"
         )
     cmd = [sys.executable, str(suite), *(["--quick"] if args.quick else [])]
+    if getattr(args, "out", None) is not None:
+        cmd += ["--out", str(pathlib.Path(args.out).resolve())]
     print(f"running {' '.join(cmd)}", flush=True)
     return subprocess.run(cmd, check=False).returncode
 
@@ -657,7 +707,10 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
         help="model file: a state_dict (.pt/.pth), .safetensors or TorchScript archive",
     )
     parser.add_argument(
-        "--arch", help="layer widths, e.g. 2,20,1: read a state_dict so, check other files"
+        "--arch",
+        type=_arch_type,
+        help="layer widths, positive integers, e.g. 2,20,1: read a state_dict so, check other "
+        "files",
     )
     parser.add_argument(
         "--trust-pickle",
@@ -793,12 +846,17 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--raster", action="store_true", help="add the numpy.gradient images")
     pl.add_argument(
         "--resolution",
-        type=int,
+        type=_resolution_type,
         default=500,
         metavar="N",
-        help="raster pixels per side (default: 500)",
+        help="raster pixels per side, 2 to 10000 (default: 500)",
     )
-    pl.add_argument("--dpi", type=int, default=120, help="resolution of a PNG (default: 120)")
+    pl.add_argument(
+        "--dpi",
+        type=_dpi_type,
+        default=120,
+        help=f"resolution of a PNG, 1 to {MAX_DPI} (default: 120)",
+    )
     pl.set_defaults(func=plot)
 
     e = sub.add_parser(
@@ -833,10 +891,23 @@ def _parser() -> argparse.ArgumentParser:
         "shapely reference, regioncam and the raster method, timed in fresh subprocesses. It "
         "ships with the source repository, not with the installed package, and needs "
         f"regioncam. ${BENCH_SUITE_ENV} overrides the script's path.",
-        epilog="examples:\n  regions bench --quick   # the two smaller nets\n  regions bench",
+        epilog="examples:\n  regions bench --quick   # the two smaller nets, printed only\n"
+        "  regions bench --quick --out quick.md\n"
+        "  regions bench           # writes benchmarks/results/suite.md",
         formatter_class=raw,
     )
-    b.add_argument("--quick", action="store_true", help="only the two smaller nets")
+    b.add_argument(
+        "--quick",
+        action="store_true",
+        help="only the two smaller nets; the table is printed, and written only with --out",
+    )
+    b.add_argument(
+        "--out",
+        metavar="FILE",
+        default=None,
+        help="write the markdown table to FILE (default: benchmarks/results/suite.md of the "
+        "source checkout for a full run; none for --quick)",
+    )
     b.set_defaults(func=bench)
     return ap
 
@@ -861,6 +932,14 @@ def _protect_numbers(argv: list[str]) -> list[str]:
     return out
 
 
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The parser of each command, by name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    raise AssertionError("the parser has no commands")  # pragma: no cover
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line.
 
@@ -875,9 +954,15 @@ def main(argv: list[str] | None = None) -> int:
         Exit status: 0 success, 1 error, 2 usage error, 130 interrupted.
     """
     parser = _parser()
-    args = parser.parse_args(_protect_numbers(sys.argv[1:] if argv is None else list(argv)))
+    args, extra = parser.parse_known_args(
+        _protect_numbers(sys.argv[1:] if argv is None else list(argv))
+    )
+    # usage errors found after parsing: reported with the command's usage line
+    command = _subparsers(parser)[args.command]
+    if extra:
+        command.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "whole_plane", False) and getattr(args, "method", "fast") == "shapely":
-        parser.error("--whole-plane needs --method fast (the shapely reference splits boxes)")
+        command.error("--whole-plane needs --method fast (the shapely reference splits boxes)")
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

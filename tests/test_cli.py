@@ -239,7 +239,7 @@ def test_plot_errors(tmp_path: pathlib.Path, model_file: tuple[pathlib.Path, Any
     res = run("plot", str(f), "-o", str(tmp_path / "r.gif"))
     assert res.returncode == 1 and "unknown figure format '.gif'" in res.stderr
     res = run("plot", str(f), "-o", str(tmp_path / "r.png"), "--resolution", "1")
-    assert res.returncode == 1 and "--resolution must be at least 2, got 1" in res.stderr
+    assert res.returncode == 2 and "--resolution: must be from 2 to 10000, got 1" in res.stderr
     res = run("plot", str(f), "-o", str(tmp_path / "r.png"), "--color-by", "rainbow")
     assert res.returncode == 2 and "rainbow" in res.stderr
     res = run("plot", str(f))
@@ -325,7 +325,7 @@ def test_arch_not_integers(tmp_path: pathlib.Path) -> None:
     f = tmp_path / "m.pt"
     torch.save(mlp((2, 6, 1)).state_dict(), f)
     res = run("count", str(f), "--arch", "2-6-1")
-    assert res.returncode == 1 and "--arch 2-6-1" in res.stderr and "2,20,1" in res.stderr
+    assert res.returncode == 2 and "--arch: '2-6-1'" in res.stderr and "2,20,1" in res.stderr
 
 
 def test_convolution_state_dict(tmp_path: pathlib.Path) -> None:
@@ -508,7 +508,7 @@ def test_arch_is_checked_for_every_format(
     res = run("count", str(ts), "--arch", "2,10,1")
     assert res.returncode == 1 and "arch=2,10,1 does not match the file" in res.stderr
     res = run("count", str(ts), "--arch", "")
-    assert res.returncode == 1 and "give layer widths as integers" in res.stderr
+    assert res.returncode == 2 and "give layer widths as integers" in res.stderr
 
 
 def test_paths_that_are_directories_or_files(
@@ -531,4 +531,124 @@ def test_whole_plane_with_the_shapely_method_is_a_usage_error(
     f, _ = model_file
     res = run("count", str(f), "--method", "shapely", "--whole-plane")
     assert res.returncode == 2
-    assert "--whole-plane needs --method fast" in res.stderr
+    assert "regions count: error: --whole-plane needs --method fast" in res.stderr
+    assert res.stderr.startswith("usage: regions count ")
+
+
+# ------------------------------------------------------------------ option values (QA round 12)
+def usage_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """Run ``regions ARGV`` in-process; assert a usage error (exit 2); return its stderr."""
+    with pytest.raises(SystemExit) as exc:
+        cli.main(list(argv))
+    assert exc.value.code == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("arch", "message"),
+    [
+        ("foo", "'foo': give layer widths as integers separated by commas, e.g. 2,20,1"),
+        ("2,,1", "'2,,1': give layer widths as integers"),
+        ("2,0,1", "'2,0,1': layer widths must be positive, got 0"),
+        ("2,-3,1", "'2,-3,1': layer widths must be positive, got -3"),
+    ],
+)
+def test_malformed_arch_is_a_usage_error(
+    arch: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = usage_error(capsys, "count", "m.pt", "--arch", arch)
+    assert err.startswith("usage: regions count ")
+    assert f"regions count: error: argument --arch: {message}" in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--dpi", "100000", "argument --dpi: must be from 1 to 600, got 100000"),
+        ("--dpi", "0", "argument --dpi: must be from 1 to 600, got 0"),
+        ("--resolution", "100000", "argument --resolution: must be from 2 to 10000, got 100000"),
+        ("--resolution", "1", "argument --resolution: must be from 2 to 10000, got 1"),
+        ("--resolution", "2.5", "argument --resolution: invalid int value: '2.5'"),
+    ],
+)
+def test_plot_sizes_out_of_range_are_usage_errors(
+    flag: str, value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # refused before the model is read or anything is allocated
+    err = usage_error(capsys, "plot", "no-such.pt", "-o", "r.png", "--raster", flag, value)
+    assert err.startswith("usage: regions plot ") and f"regions plot: error: {message}" in err
+    if value == "100000" and flag == "--resolution":
+        assert "would need about 596 GiB" in err
+
+
+def test_unknown_option_gives_the_commands_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    err = usage_error(capsys, "count", "m.pt", "--bogus")
+    assert err.startswith("usage: regions count ")
+    assert "regions count: error: unrecognized arguments: --bogus" in err
+    err = usage_error(capsys, "count", "m.pt", "--method", "shapely", "--whole-plane")
+    assert err.startswith("usage: regions count ")
+
+
+def test_largest_allowed_values_are_accepted() -> None:
+    from regions.raster import MAX_RASTER_PIXELS
+
+    args = cli._parser().parse_args(
+        ["plot", "m.pt", "-o", "r.png", "--dpi", str(cli.MAX_DPI), "--resolution", "10000"]
+    )
+    assert args.dpi == cli.MAX_DPI and args.resolution**2 == MAX_RASTER_PIXELS
+    assert cli._parser().parse_args(["count", "m.pt", "--arch", "2,5,1"]).arch == [2, 5, 1]
+
+
+def test_bench_passes_out_to_the_suite(tmp_path: pathlib.Path) -> None:
+    suite = tmp_path / "suite.py"
+    suite.write_text(
+        "import sys, pathlib\n"
+        "pathlib.Path(sys.argv[0]).with_name('argv.txt').write_text(' '.join(sys.argv[1:]))\n"
+    )
+    if importlib.util.find_spec("regioncam") is None:
+        pytest.skip("regions bench needs regioncam")
+    res = run(
+        "bench", "--quick", "--out", "q.md", cwd=tmp_path, env={cli.BENCH_SUITE_ENV: str(suite)}
+    )
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "argv.txt").read_text() == f"--quick --out {tmp_path.resolve() / 'q.md'}"
+
+
+def _load_suite() -> Any:
+    path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "suite.py"
+    if not path.is_file():
+        pytest.skip("benchmarks/suite.py ships with the source checkout")
+    spec = importlib.util.spec_from_file_location("_suite_under_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("out", [None, "quick.md"])
+def test_quick_suite_writes_only_with_out(
+    out: str | None,
+    tmp_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("regioncam")
+    suite = _load_suite()
+    # a stand-in checkout: a quick run must not write into its results folder
+    (tmp_path / "results").mkdir()
+    monkeypatch.setattr(suite, "HERE", tmp_path)
+    fake = {"count": 7, "times": [0.01], "peak_mb": 100.0}
+    monkeypatch.setattr(suite, "measure", lambda spec, max_mb, timeout: dict(fake))
+    monkeypatch.chdir(tmp_path)
+    argv = ["suite.py", "--quick", *(["--out", out] if out else [])]
+    monkeypatch.setattr(sys, "argv", argv)
+    suite.main()
+    printed = capsys.readouterr().out
+    assert "| 7 |" in printed
+    assert list((tmp_path / "results").iterdir()) == []
+    if out is None:
+        assert "printed only" in printed and sorted(p.name for p in tmp_path.iterdir()) == [
+            "results"
+        ]
+    else:
+        assert "| 7 |" in (tmp_path / out).read_text()
