@@ -154,7 +154,9 @@ def load_model(path: Any, *, arch: Any = None, trust_pickle: bool = False) -> An
             with warnings.catch_warnings():  # torch marks TorchScript as deprecated
                 warnings.simplefilter("ignore", DeprecationWarning)
                 sm = torch.jit.load(str(p), map_location="cpu")
-            return _check_arch(_from_torchscript(sm), arch)
+            from .network import torchscript_to_module
+
+            return _check_arch(torchscript_to_module(sm), arch)
     try:
         obj = torch.load(str(p), map_location="cpu", weights_only=not trust_pickle)
     except Exception as exc:
@@ -199,36 +201,3 @@ def _check_arch(model: Any, arch: Any) -> Any:
             f"{','.join(map(str, widths))}"
         )
     return model
-
-
-def _from_torchscript(sm: Any) -> Any:
-    """Rebuild an ``nn.Sequential`` from a scripted one (Linear, ReLU, Identity, Flatten)."""
-    import torch
-    from torch import nn
-
-    if getattr(sm, "original_name", "") != "Sequential":
-        raise UnsupportedLayerError(
-            f"TorchScript module {getattr(sm, 'original_name', type(sm).__name__)}: only a "
-            "scripted nn.Sequential of supported layers can be read"
-        )
-    layers: list[nn.Module] = []
-    for name, child in sm.named_children():
-        kind = getattr(child, "original_name", type(child).__name__)
-        if kind == "Linear":
-            w = child.weight.detach()
-            b = getattr(child, "bias", None)
-            lin = nn.Linear(w.shape[1], w.shape[0], bias=b is not None).to(w.dtype)
-            with torch.no_grad():
-                lin.weight.copy_(w)
-                if b is not None:
-                    lin.bias.copy_(b.detach())
-            layers.append(lin)
-        elif kind == "ReLU":
-            layers.append(nn.ReLU())
-        elif kind in ("Identity", "Dropout"):
-            layers.append(nn.Identity())
-        elif kind == "Flatten":
-            layers.append(nn.Flatten())
-        else:
-            raise UnsupportedLayerError(f"unsupported layer nn.{kind} at index {name}")
-    return nn.Sequential(*layers).eval()

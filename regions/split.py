@@ -1522,8 +1522,8 @@ def refine_rows(
             if max_faces is not None and ar.nf > max_faces:
                 hint = (
                     "raise max_regions (or pass None)" if witness >= 0  # the whole plane
-                    else "raise max_regions, shrink the domain, or use count_regions (it "
-                    "streams and keeps no polygons)"
+                    else "raise max_regions, shrink the domain, or use count_regions (for an "
+                    "MLP on a convex bounded domain it streams and keeps no polygons)"
                 )
                 raise RegionLimitError(
                     f"more than max_regions={max_faces} regions after neuron {int(j)} of "
@@ -1555,7 +1555,8 @@ def _refine_numba(
         raise RegionLimitError(
             f"more than max_regions={max_faces} regions after neuron {jbad} of "
             f"hidden layer {layer}; raise max_regions, shrink the domain, or use "
-            "count_regions (it streams and keeps no polygons)"
+            "count_regions (for an MLP on a convex bounded domain it streams and keeps no "
+            "polygons)"
         )
     if status:
         raise TopologyError(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import pathlib
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -11,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import regions
 from regions.errors import (
     InputDimensionError,
     NonFiniteWeightError,
@@ -833,3 +836,23 @@ def test_an_unsupported_first_layer_is_named_rather_than_the_input_shape(
         regions.count_regions(make())
     with pytest.raises(UnsupportedLayerError, match="unsupported layer " + name):
         Program.from_torch(make())
+
+
+def test_model_files_of_torchscript_sequentials_read_every_supported_layer(
+    tmp_path: pathlib.Path,
+) -> None:
+    # the command line's loader: a saved scripted LeakyReLU net counts as the eager one, and
+    # a saved net with Dropout in training mode raises instead of being read as Identity
+    from regions.io import load_model
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(0.1), nn.Linear(8, 1)).eval()
+    drop = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 1)).train()
+    for name, m in (("leaky", model), ("drop", drop)):
+        with warnings.catch_warnings():  # torch marks TorchScript as deprecated
+            warnings.simplefilter("ignore", DeprecationWarning)
+            torch.jit.save(torch.jit.script(m), str(tmp_path / f"{name}.pt"))
+    loaded = load_model(tmp_path / "leaky.pt")
+    assert regions.count_regions(loaded) == regions.count_regions(model)
+    with pytest.raises(TrainingModeError):
+        regions.count_regions(load_model(tmp_path / "drop.pt"))
