@@ -521,7 +521,9 @@ class Partition:
 
         See :func:`regions.compare_raster`; the raster is
         :func:`regions.gradient_raster` of this partition's network (output
-        ``output``) over the domain's bounds.
+        ``output``) over the domain's bounds, at most ``10**8`` pixels
+        (``regions.raster.MAX_RASTER_PIXELS``: a larger ``resolution`` raises
+        :class:`~regions.errors.ParameterError`).
         """
         from .raster import compare_raster, gradient_raster
 
@@ -556,7 +558,9 @@ class Partition:
         pass (through torch when the network was read from a torch model) at
         an interior point (relative ``CHECK_RTOL``), and that adjacent regions
         have different patterns (merged partitions: different affine maps,
-        relative ``MERGE_RTOL``, and no pattern check).
+        relative ``MERGE_RTOL``, and no pattern check). On the fast splitter's
+        bounded partitions, also that every vertex lies on each zero set the
+        regions around it disagree on, to ``VERTEX_ULPS`` units of rounding.
 
         Raises
         ------
