@@ -334,3 +334,16 @@ def test_overlapping_max_pool_windows_have_the_right_maps(pool: nn.Module, n_out
     y = model(torch.from_numpy(pts)).detach().numpy()
     got = np.einsum("rij,rj->ri", p.jacobians[idx], pts) + p.offsets[idx]
     np.testing.assert_allclose(got, y, rtol=1e-9, atol=1e-9)
+
+
+def test_a_forward_hook_that_changes_the_function_is_flagged_by_verify() -> None:
+    # hooks are not read (the regions are the layers' own); verify runs the model with them
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1)).eval()
+    plain = regions.linear_regions(m, (-3, -3, 3, 3))
+    plain.verify()
+    m[0].register_forward_hook(lambda _mod, _inp, out: out * 2 + 0.5)
+    hooked = regions.linear_regions(m, (-3, -3, 3, 3))
+    assert len(hooked) == len(plain)
+    with pytest.raises(regions.VerificationError):
+        hooked.verify()
