@@ -64,11 +64,14 @@ def _check_plane(plane: Any) -> None:
 def _clip(polys: np.ndarray, domain: Domain) -> tuple[np.ndarray, np.ndarray]:
     """Clip convex cells to a non-convex domain; return the pieces and their cell.
 
-    A cell whose edge passes through a reflex corner of the domain meets the
-    domain in pieces that touch only at that corner; rounding joins them by a
-    neck a fraction of an ulp wide, or leaves them apart. A piece near a domain
-    vertex is split at necks narrower than :func:`noise_width`: the pieces of
-    ``piece - g`` grown back by ``2 g`` (``g = noise_width``) within the piece.
+    Where a cell's edge runs through a reflex corner of the domain, or along
+    one of its edges, the overlay's rounding can join two pieces that touch at
+    the corner by a neck a fraction of an ulp wide, or leave a spike of no
+    width along the edge. So each piece of a cell that crosses the domain's
+    boundary is *opened* by ``g`` (:func:`noise_width`): every piece of
+    ``piece - g``, grown back by ``2 g`` (mitred) and cut to the piece, is a
+    piece. Necks and spikes narrower than ``2 g`` go, the rest of the piece is
+    kept as it was. The pieces' rings are counter-clockwise.
     """
     import shapely
 
@@ -76,26 +79,23 @@ def _clip(polys: np.ndarray, domain: Domain) -> tuple[np.ndarray, np.ndarray]:
     clipped = shapely.intersection(polys, domain.polygon)
     pieces, of = shapely.get_parts(clipped, return_index=True)
     parts, idx = _polygonal(pieces, of, g)
-    corners = shapely.points(shapely.get_coordinates(domain.polygon))
-    near, _ = shapely.STRtree(parts).query(corners, predicate="dwithin", distance=g)[::-1]
-    near = np.unique(near)
-    if len(near) == 0:
-        return parts, idx
-    core = shapely.buffer(parts[near], -g, quad_segs=1, join_style="mitre")
-    pinched = near[shapely.get_num_geometries(core) > 1]
-    if len(pinched) == 0:
-        return parts, idx
-    sub, k = shapely.get_parts(core[shapely.get_num_geometries(core) > 1], return_index=True)
-    grown = shapely.buffer(sub, 2 * g, quad_segs=1, join_style="mitre")
-    pieces, of = shapely.get_parts(
-        shapely.intersection(parts[pinched[k]], grown), return_index=True
-    )
-    pieces, of = _polygonal(pieces, of, g)
-    rest = np.setdiff1d(np.arange(len(parts)), pinched)
-    parts = np.concatenate([parts[rest], pieces])
-    idx = np.concatenate([idx[rest], idx[pinched[k[of]]]])
-    order = np.argsort(idx, kind="stable")
-    return parts[order], idx[order]
+    crossed = np.flatnonzero(~shapely.contains_properly(domain.polygon, polys[idx]))
+    if len(crossed):
+        core, k = shapely.get_parts(
+            shapely.buffer(parts[crossed], -g, quad_segs=1, join_style="mitre", mitre_limit=1e6),
+            return_index=True,
+        )
+        grown = shapely.buffer(core, 2 * g, quad_segs=1, join_style="mitre", mitre_limit=1e6)
+        pieces, of = shapely.get_parts(
+            shapely.intersection(parts[crossed[k]], grown), return_index=True
+        )
+        pieces, of = _polygonal(pieces, of, g)
+        rest = np.setdiff1d(np.arange(len(parts)), crossed)
+        parts = np.concatenate([parts[rest], pieces])
+        idx = np.concatenate([idx[rest], idx[crossed[k[of]]]])
+        order = np.argsort(idx, kind="stable")
+        parts, idx = parts[order], idx[order]
+    return np.asarray(shapely.orient_polygons(parts)), idx
 
 
 def _polygonal(parts: np.ndarray, idx: np.ndarray, g: float) -> tuple[np.ndarray, np.ndarray]:

@@ -714,6 +714,16 @@ def check_partition(p: Partition) -> None:
     doubt = np.flatnonzero(outside > AREA_RTOL * dom_area)
     if len(doubt):  # not cleared by the bound: the exact overlay
         outside[doubt] = shapely.area(shapely.difference(polys[doubt], p.domain.polygon))
+        suspect = doubt[outside[doubt] > AREA_RTOL * dom_area]
+        if len(suspect):
+            # GEOS's floating overlay can fail on a region whose edges lie on the domain's
+            # up to an ulp (it returned a whole triangle of a star-shaped domain as outside,
+            # depending on the ring's first vertex): redo those with snap-rounding on the
+            # noise grid, and allow the slivers it makes
+            g = noise_width(p.domain.bounds)
+            snapped = shapely.difference(polys[suspect], p.domain.polygon, grid_size=g)
+            slack = g * (shapely.length(polys[suspect]) + p.domain.polygon.length)
+            outside[suspect] = np.maximum(shapely.area(snapped) - slack, 0.0)
     if (outside > AREA_RTOL * dom_area).any():
         k = int(np.argmax(outside))
         raise VerificationError(f"region {k} sticks out of the domain by area {outside[k]!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
@@ -313,3 +314,42 @@ def test_line_through_a_reflex_corner_leaves_two_pieces(w: tuple[float, float]) 
         assert regions.count_regions(net, ell, kernel=kernel) == len(faces)
     p.verify()
     assert (shapely.get_num_geometries(p.polygons) == 1).all()
+
+
+STAR = shapely.Polygon([(4, 0), (1, 1), (0, 4), (-1, 1), (-4, 0), (-1, -1), (0, -4), (1, -1)])
+HOLED = shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(0, 2), (2, 3), (2, 1)]])
+
+
+@pytest.mark.parametrize(
+    ("domain", "hidden", "length"),
+    [
+        # two lines run along edges of the star into reflex corners and cross at (4/3, 0)
+        (STAR, [([[3.0, 1.0], [3.0, -1.0]], [-4.0, -4.0])],
+         2 * (10 / 9) ** 0.5 + 2 * (0.64 + 16 / 225) ** 0.5),
+        # a line along a hole's edge, crossed on that edge at (4/3, 8/3)
+        (HOLED, [([[-1.0, 2.0], [1.0, 1.0]], [-4.0, -4.0])],
+         5**0.5 + (32 / 9) ** 0.5 + 8**0.5),
+        # two layers on the star (its regions once came out clockwise, and GEOS then
+        # measured a whole region outside the domain)
+        (STAR, [([[3.0, 1.0], [-1.0, -3.0], [3.0, -1.0], [-1.0, 3.0]], [-4.0, -4.0, 4.0, 4.0]),
+                ([[2.0, -2.0, -0.5, 0.0], [0.5, 0.5, 1.0, -2.0]], [0.5, 16.0])], None),
+    ],
+)
+def test_lines_along_domain_edges_leave_no_spikes(
+    domain: shapely.Polygon, hidden: list[Any], length: float | None
+) -> None:
+    layers = [(np.array(w), np.array(b)) for w, b in hidden]
+    net = Network.from_arrays(layers, (np.ones((1, len(hidden[-1][1]))), np.zeros(1)))
+    p = regions.linear_regions(net, domain)
+    ref = regions.linear_regions(net, domain, method="shapely")
+    assert len(p) == len(ref)
+    p.verify()
+    assert shapely.get_exterior_ring(p.polygons) is not None
+    assert all(shapely.is_ccw(shapely.get_exterior_ring(p.polygons)))
+    # a spike along an edge would add its length twice to the perimeters
+    np.testing.assert_allclose(
+        sum(shapely.length(p.polygons)), sum(shapely.length(ref.polygons)), rtol=1e-12
+    )
+    if length is not None:
+        # (measured within a hair, EDGE_RTOL of the diameter, on a domain without a mesh)
+        np.testing.assert_allclose(p.boundaries().lengths.sum(), length, rtol=1e-7)
