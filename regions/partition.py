@@ -814,7 +814,7 @@ def check_partition(p: Partition) -> None:
         _check_vertices(p)
 
 
-def _check_vertices(p: Partition, chunk: int = 32768) -> None:
+def _check_vertices(p: Partition, chunk: int = 8192) -> None:
     """Flag a vertex that misses a zero set it lies on by more than rounding.
 
     A vertex lies on neuron ``j``'s zero set when the regions around it (those
