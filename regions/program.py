@@ -264,8 +264,12 @@ class Stage:
             a = np.array(getattr(self, name), dtype=np.float64, copy=True)
             if a.size == 0:
                 a = np.zeros(m)
-            if a.shape != (m,) or not np.isfinite(a).all():
-                raise ShapeMismatchError(f"{where}: {name} must be a finite ({m},) array")
+            if a.shape != (m,):
+                raise ShapeMismatchError(f"{where}: {name} must be a ({m},) array, got {a.shape}")
+            if not np.isfinite(a).all():
+                raise NonFiniteWeightError(
+                    f"{where}: {name} must be finite, got {a[~np.isfinite(a)][0]!r}"
+                )
             vecs[name] = a
         if self.kind == "hardtanh" and not (vecs["lo"] < vecs["hi"]).all():
             raise ParameterError(f"{where}: hardtanh needs lo < hi")

@@ -856,3 +856,11 @@ def test_model_files_of_torchscript_sequentials_read_every_supported_layer(
     assert regions.count_regions(loaded) == regions.count_regions(model)
     with pytest.raises(TrainingModeError):
         regions.count_regions(load_model(tmp_path / "drop.pt"))
+
+
+@pytest.mark.parametrize("slope", [float("nan"), float("inf")])
+def test_a_non_finite_slope_is_a_non_finite_weight(slope: float) -> None:
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(2, 2), nn.LeakyReLU(slope), nn.Linear(2, 1))
+    with pytest.raises(NonFiniteWeightError, match="slope must be finite"):
+        regions.count_regions(m, (-1, -1, 1, 1))
