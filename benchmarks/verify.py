@@ -7,11 +7,12 @@ and every region's containment measured by GEOS overlay instead of the
 separating-axis bounds (``regions.partition._convex_pairs`` and
 ``_outside_bound`` switched off): the ratio is the speed-up of those bounds,
 measured side by side. Both include the vertex check (``_check_vertices``, a
-forward pass at every vertex; since 2026-12-05). The affine maps are recomputed in each ``verify`` (the
-cached ones are dropped). Nets run from small to big, and ``peak MB`` is the
-process's peak resident memory after the net's row (so the biggest row's
-``verify`` is within it). The last net (307,784 regions) is timed once, without
-a warm-up. Writes ``benchmarks/results/verify.md``.
+forward pass at every vertex; since 2026-12-05). The affine maps are
+recomputed in each ``verify`` (the cached ones are dropped). Nets run from
+small to big, and ``peak MB`` is the process's peak resident memory after the
+net's row (so the biggest row's ``verify`` is within it). The last net
+(307,784 regions) is timed once, without a warm-up. Writes
+``benchmarks/results/verify.md``.
 """
 
 from __future__ import annotations
