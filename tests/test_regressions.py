@@ -225,3 +225,24 @@ def test_qa7_degenerate_nets_golden_counts(i: int) -> None:
         part = regions.linear_regions(net, big, progress=False)
         assert len(part) == got
         _right_or_flagged(part, n_big)
+
+
+NONCONVEX = np.load(DATA / "nonconvex.npz")
+
+
+@pytest.mark.parametrize("name", ["L", "U"])
+def test_nonconvex_domains_golden_counts(name: str) -> None:
+    """A 2-8-8-1 net trained on circles, weights rounded to multiples of 1/8, on an L and a
+    U (QA round 12): cells cut at the domains' reflex corners into pieces that touch only
+    there. Golden patterns from the rational oracle on a constrained triangulation of each
+    domain, pieces joined across shared edges (82 and 24 regions)."""
+    d = NONCONVEX
+    net = Network.from_arrays([(d["W1"], d["b1"]), (d["W2"], d["b2"])], (d["W3"], d["b3"]))
+    domain = shapely.Polygon(d[f"ring_{name}"])
+    golden = sorted(tuple(bool(b) for b in row) for row in d[f"patterns_{name}"])
+    for method in ("fast", "shapely"):
+        part = regions.linear_regions(net, domain, method=method, progress=False)
+        assert _patterns(part) == golden, method
+        part.verify()
+    for kernel in ("numpy", "numba"):
+        assert regions.count_regions(net, domain, kernel=kernel, progress=False) == len(golden)
