@@ -362,7 +362,7 @@ def kernel(
                 nf += 1
                 f = nxt[nf - 1]
         if max_faces > 0 and nf > max_faces:
-            return (xy, z, scale, nv, pool, np_, start, size, cell, nxt, nf, 3, j, -1)
+            return (xy, z, scale, nv, pool, np_, start, size, cell, nxt, nf, 3, j, nf)
         if regroup > 0 and nf >= regroup and jj + 2 < jptr.shape[0]:
             return (xy, z, scale, nv, pool, np_, start, size, cell, nxt, nf, 4, j, -1)
     return (xy, z, scale, nv, pool, np_, start, size, cell, nxt, nf, 0, -1, -1)
@@ -435,7 +435,8 @@ def refine(
         0 ok; 1 a face not cut in two; 2 a face with fewer than 3 vertices;
         3 more faces than ``max_faces``.
     j, f : int
-        The split function (and face) where a non-zero status arose.
+        The split function (and face) where a non-zero status arose; for
+        status 3, ``f`` is the number of faces reached.
     mesh : tuple
         ``(xy, z, ptr, verts, parents, scale)`` of the refined mesh (vertices
         first the old ones, then the new; ``scale`` each vertex's tolerance

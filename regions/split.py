@@ -1527,7 +1527,7 @@ def refine_rows(
                 )
                 raise RegionLimitError(
                     f"more than max_regions={max_faces} regions after neuron {int(j)} of "
-                    f"hidden layer {layer}; {hint}"
+                    f"hidden layer {layer} ({ar.nf} so far); {hint}"
                 )
     if tick is not None:
         tick(n_split - done)
@@ -1554,7 +1554,7 @@ def _refine_numba(
     if status == 3:
         raise RegionLimitError(
             f"more than max_regions={max_faces} regions after neuron {jbad} of "
-            f"hidden layer {layer}; raise max_regions, shrink the domain, or use "
+            f"hidden layer {layer} ({fbad} so far); raise max_regions, shrink the domain, or use "
             "count_regions (for an MLP on a convex bounded domain it streams and keeps no "
             "polygons)"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numba  # noqa: F401  (a dev dependency: the kernel is optional for users)
@@ -72,8 +73,11 @@ def test_numba_on_degenerate_nets_matches_the_oracle(degenerate_case: Any) -> No
 def test_numba_respects_max_regions_and_validates_the_kernel_name() -> None:
     rng = np.random.default_rng(0)
     net = random_mlp(rng, [20, 20])
-    with pytest.raises(regions.RegionLimitError, match="max_regions=10"):
-        split_mesh(net.hidden, as_domain((-3, -3, 3, 3)).ring, max_faces=10, kernel="numba")
+    for kernel in ("numba", "numpy"):
+        with pytest.raises(regions.RegionLimitError, match="max_regions=10") as info:
+            split_mesh(net.hidden, as_domain((-3, -3, 3, 3)).ring, max_faces=10, kernel=kernel)
+        so_far = re.search(r"\((\d+) so far\)", str(info.value))
+        assert so_far is not None and int(so_far.group(1)) > 10, str(info.value)
     with pytest.raises(ValueError, match="kernel must be"):
         split_mesh(net.hidden, as_domain((-3, -3, 3, 3)).ring, kernel="cuda")
 
