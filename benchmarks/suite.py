@@ -245,7 +245,7 @@ def main() -> None:
     ap.add_argument(
         "--quick",
         action="store_true",
-        help="only the two smaller nets; printed only, written only with --out",
+        help="only 2-64-64-1 and 2-100-100-100-1; printed only, written only with --out",
     )
     ap.add_argument(
         "--out",

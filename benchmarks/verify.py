@@ -7,7 +7,8 @@ and every region's containment measured by GEOS overlay instead of the
 separating-axis bounds (``regions.partition._convex_pairs`` and
 ``_outside_bound`` switched off): the ratio is the speed-up of those bounds,
 measured side by side. Both include the vertex check (``_check_vertices``, a
-forward pass at every vertex; since 2026-12-05). The affine maps are
+forward pass at every vertex; since 2026-12-05); its share is measured as
+``verify()`` with it switched off, in the same process. The affine maps are
 recomputed in each ``verify`` (the cached ones are dropped). Nets run from
 small to big, and ``peak MB`` is the process's peak resident memory after the
 net's row (so the biggest row's ``verify`` is within it). The last net
@@ -72,6 +73,12 @@ def main() -> None:
             part.verify()
 
         fast = _median(check, reps)
+        vert = P._check_vertices
+        P._check_vertices = lambda *a, **k: None  # the same check without the vertex check
+        try:
+            novert = _median(check, reps)
+        finally:
+            P._check_vertices = vert
         sat, out = P._convex_pairs, P._outside_bound
         P._convex_pairs = _geos_only
         P._outside_bound = lambda polys, dom: np.full(len(polys), np.inf)
@@ -81,7 +88,7 @@ def main() -> None:
             P._convex_pairs, P._outside_bound = sat, out
         name = "-".join(map(str, widths))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        rows.append((name, f"[-{half:g},{half:g}]^2", len(p), build, fast, geos, peak))
+        rows.append((name, f"[-{half:g},{half:g}]^2", len(p), build, fast, novert, geos, peak))
         print(rows[-1], flush=True)
     lines = [
         "# verify: the invariant checker's time",
@@ -92,13 +99,13 @@ def main() -> None:
         "Command: `python benchmarks/verify.py` (median of 3 after a warm-up; see the "
         "script's docstring).",
         "",
-        "| net | box | regions | linear_regions s | verify s | verify, all by GEOS overlay s "
-        "| ratio | peak MB |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| net | box | regions | linear_regions s | verify s | verify without the vertex "
+        "check s | verify, all by GEOS overlay s | ratio | peak MB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, box, r, build, fast, geos, peak in rows:
+    for name, box, r, build, fast, novert, geos, peak in rows:
         lines.append(
-            f"| {name} | {box} | {r:,} | {build:.2f} | {fast:.2f} | {geos:.2f} "
+            f"| {name} | {box} | {r:,} | {build:.2f} | {fast:.2f} | {novert:.2f} | {geos:.2f} "
             f"| {fast / geos:.2f} | {peak:.0f} |"
         )
     out = pathlib.Path(__file__).parent / "results" / "verify.md"

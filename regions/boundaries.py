@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ._validate import check_flag
 from .errors import ArgumentTypeError, ParameterError
 from .tolerance import EDGE_RTOL
 
@@ -305,6 +306,8 @@ def plot_boundaries(
     (4, True)
     >>> plt.close("all")
     """
+    legend = check_flag("legend", legend)
+    frame = check_flag("frame", frame)
     import matplotlib
     from matplotlib.collections import LineCollection
 

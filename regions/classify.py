@@ -48,6 +48,8 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import real_array
+from ._validate import check_flag
 from .errors import ArgumentTypeError, DomainError, ParameterError, TopologyError
 from .shapely_split import _cutters, _polygon_parts
 from .tolerance import EDGE_RTOL, SUM_RTOL, ZERO_RTOL, noise_width
@@ -205,8 +207,8 @@ def predict_class(partition: Any, points: Any) -> np.ndarray:
     [0, 1, 0, -1]
     """
     p = _check_partition(partition)
-    pts = np.asarray(points, dtype=np.float64)
-    idx = p.locate(pts)
+    idx = p.locate(points)  # validates the points
+    pts = real_array(points)
     jac, off = _logit_maps(p)
     inside = idx >= 0
     out = np.full(len(pts), -1, dtype=np.int64)
@@ -839,6 +841,7 @@ def plot_decision_boundary(
     3
     >>> plt.close(fig)
     """
+    by_pair = check_flag("by_pair", by_pair)
     from matplotlib.collections import LineCollection
 
     from .plot import _check_style
@@ -924,6 +927,7 @@ def plot_class_regions(
     (['PathCollection', 'LineCollection'], 3)
     >>> plt.close(fig)
     """
+    boundary = check_flag("boundary", boundary)
     import matplotlib
     from matplotlib.collections import PathCollection
 

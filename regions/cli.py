@@ -891,7 +891,8 @@ def _parser() -> argparse.ArgumentParser:
         "shapely reference, regioncam and the raster method, timed in fresh subprocesses. It "
         "ships with the source repository, not with the installed package, and needs "
         f"regioncam. ${BENCH_SUITE_ENV} overrides the script's path.",
-        epilog="examples:\n  regions bench --quick   # the two smaller nets, printed only\n"
+        epilog="examples:\n"
+        "  regions bench --quick   # 2-64-64-1 and 2-100-100-100-1, printed only\n"
         "  regions bench --quick --out quick.md\n"
         "  regions bench           # writes benchmarks/results/suite.md",
         formatter_class=raw,
@@ -899,7 +900,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--quick",
         action="store_true",
-        help="only the two smaller nets; the table is printed, and written only with --out",
+        help="only 2-64-64-1 and 2-100-100-100-1; the table is printed, and written only "
+        "with --out",
     )
     b.add_argument(
         "--out",

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import real_array
 from .errors import DomainError
 from .tolerance import SHAPE_RTOL
 
@@ -129,7 +130,7 @@ def as_domain(bbox: Any) -> Domain:
             f"got a {bbox.geom_type}"
         )
     try:
-        b = np.asarray(bbox, dtype=np.float64)
+        b = real_array(bbox)  # torch tensors detached; complex values and text refused
     except (TypeError, ValueError):
         raise DomainError(
             f"bbox must be four numbers (xmin, ymin, xmax, ymax) or a shapely Polygon, "

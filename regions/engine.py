@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from ._validate import check_flag as _check_flag
 from .domain import DEFAULT_BBOX, Domain, as_domain
 from .errors import ArgumentTypeError, ParameterError
-from .network import Network, unwrap_model
+from .network import Network, snapshot_model, unwrap_model
 from .partition import Partition
 from .split import Mesh, count_faces, plane_frame, split_mesh
 from .tolerance import noise_width
@@ -43,12 +44,6 @@ def _check_count(name: str, value: Any) -> int | None:
     if n < 1:
         raise ParameterError(f"{name} must be a positive int or None, got {value!r}")
     return int(n)
-
-
-def _check_flag(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ParameterError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def _check_plane(plane: Any) -> None:
@@ -130,6 +125,7 @@ def _resolve(model: Any, plane: Any, input_shape: Any) -> Any:
     from .stages import PlaneModel
 
     shape = input_shape if input_shape is not None else (plane.shape if plane is not None else None)
+    model = snapshot_model(model)  # the weights as they are now, for verify() later
     program = Program.from_torch(model, shape)
     if plane is not None:
         return PlaneModel(program.on_plane(plane), model, plane)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ._validate import check_rtol as _check_rtol
 from .domain import DEFAULT_BBOX
 from .errors import ArgumentTypeError, ParameterError, TopologyError
 from .partition import Partition
@@ -60,16 +61,6 @@ def _adjacency(partition: Partition) -> np.ndarray:
     from .plot import region_adjacency
 
     return region_adjacency(partition)
-
-
-def _check_rtol(rtol: Any) -> float:
-    try:
-        tol = float(rtol)
-    except (TypeError, ValueError):
-        raise ParameterError(f"rtol must be a number in [0, 1), got {rtol!r}") from None
-    if not 0.0 <= tol < 1.0:
-        raise ParameterError(f"rtol must be a number in [0, 1), got {rtol!r}")
-    return tol
 
 
 def same_maps(

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._arrays import real_array
 from .errors import (
     ArgumentTypeError,
     InputDimensionError,
@@ -39,6 +40,7 @@ __all__ = [
     "as_network",
     "SUPPORTED_LAYERS",
     "cpu_float64_copy",
+    "snapshot_model",
     "tensor_values",
     "torchscript_to_module",
 ]
@@ -69,8 +71,10 @@ class Network:
         The position of each layer's ReLU in the torch model (``""`` when built
         from arrays).
     module : torch.nn.Module or None
-        The model it was read from; used only by ``verify`` for a torch forward
-        pass on a float64 copy. It is never modified.
+        A float64 CPU copy of the model it was read from, taken when it was
+        read (:func:`snapshot_model`): training the model further does not
+        change it. Used by ``verify`` (and the raster) for torch forward
+        passes. The user's model is never modified.
 
     Examples
     --------
@@ -126,13 +130,8 @@ class Network:
             for part, a in zip("Wb", pair, strict=True):
                 if isinstance(a, (str, bytes)):
                     raise ArgumentTypeError(f"{name}: {part} must be an array, got a string")
-            try:
-                pairs.append(
-                    (
-                        np.array(pair[0], dtype=np.float64, copy=True),
-                        np.array(pair[1], dtype=np.float64, copy=True),
-                    )
-                )
+            try:  # copies; torch tensors detached (parameters too), complex refused
+                pairs.append((real_array(pair[0]).copy(), real_array(pair[1]).copy()))
             except (TypeError, ValueError) as exc:
                 raise ArgumentTypeError(
                     f"{name}: W and b must be arrays of real numbers ({exc})"
@@ -153,6 +152,8 @@ class Network:
                 raise ShapeMismatchError(
                     f"{name} takes {w.shape[1]} inputs but the layer before has width {width}"
                 )
+            if i == len(hidden) and w.shape[0] == 0:
+                raise ShapeMismatchError(f"{name} has no outputs (weight of shape {w.shape})")
             if not (np.isfinite(w).all() and np.isfinite(b).all()):
                 raise NonFiniteWeightError(f"{name} has NaN or infinite weights or bias")
             layers.append((w, b))
@@ -186,6 +187,7 @@ class Network:
             raise ArgumentTypeError(
                 f"model must be a torch.nn.Module or a regions.Network, got {type(model).__name__}"
             )
+        model = snapshot_model(model)  # the weights as they are now, kept for verify()
         leaves = list(_walk(model, ""))
         width = 2
         acc_w = np.eye(2)
@@ -689,17 +691,111 @@ def cpu_float64_copy(module: Any) -> Any:
     Every forward pass ``regions`` makes through a user's model (the checks of
     ``verify``, the raster, the general compiler) runs on such a copy, so a
     model that lives on a GPU (or in float32, bfloat16, ...) is evaluated
-    the same way as one on the CPU.
+    the same way as one on the CPU. The copy is made outside inference mode
+    (its tensors can take part in autograd), a tensor attribute that is the
+    output of a graph (the ``weight`` that ``torch.nn.utils.prune`` computes)
+    is copied detached, and the weights that torch's reparametrizations
+    (pruning, ``weight_norm``, ``spectral_norm``, ``parametrize``) compute
+    from their parameters are set on the copy as plain tensors, so the copy's
+    attributes are the weights its forward pass uses.
     """
     import copy
 
     import torch
 
-    out = copy.deepcopy(module).to(device="cpu", dtype=torch.float64)
-    for prm in out.parameters():  # .to(dtype=...) leaves integer parameters alone
-        if not prm.is_floating_point():
-            prm.data = prm.data.to(torch.float64)
+    memo: dict[int, Any] = {}
+    for m in module.modules():
+        for v in vars(m).values():
+            if isinstance(v, torch.Tensor) and not v.is_leaf:
+                memo[id(v)] = v.detach().clone()
+    with torch.inference_mode(False), torch.no_grad():
+        out = copy.deepcopy(module, memo).to(device="cpu", dtype=torch.float64)
+        for prm in out.parameters():  # .to(dtype=...) leaves integer parameters alone
+            if not prm.is_floating_point():
+                prm.data = prm.data.to(torch.float64)
+        _recompute_hooked_weights(out)
     return out
+
+
+def _recompute_hooked_weights(module: Any) -> None:
+    """Bake the weights that torch's reparametrizations compute, in place (no grad).
+
+    Sets the weights that pruning, ``weight_norm`` and ``spectral_norm``
+    pre-hooks compute from their parameters (as the next forward pass
+    would), and replaces each ``torch.nn.utils.parametrize`` parametrization
+    (``parametrizations.weight_norm``, ``orthogonal``, ...) by its current
+    value, which turns the copy's ``ParametrizedLinear`` back into an
+    ``nn.Linear`` (the user's model keeps its parametrizations).
+    """
+    import torch
+    from torch.nn.utils import parametrize, prune
+
+    kinds: tuple[type, ...] = (prune.BasePruningMethod,)
+    try:
+        from torch.nn.utils.spectral_norm import SpectralNorm
+        from torch.nn.utils.weight_norm import WeightNorm
+
+        kinds += (WeightNorm, SpectralNorm)
+    except ImportError:  # pragma: no cover - removed from a future torch
+        pass
+    for m in list(module.modules()):
+        if parametrize.is_parametrized(m):
+            # not parametrize.remove_parametrizations: it deletes the property from the
+            # class, which a deep copy shares with the user's model; this changes only the
+            # copy's instance
+            values = {name: getattr(m, name).detach().clone() for name in m.parametrizations}
+            del m._modules["parametrizations"]
+            m.__class__ = type(m).__bases__[0]  # ParametrizedLinear -> nn.Linear
+            for name, value in values.items():
+                m._parameters[name] = torch.nn.Parameter(value, requires_grad=False)
+        for hook in list(m._forward_pre_hooks.values()):
+            if isinstance(hook, kinds):
+                hook(m, None)  # type: ignore[operator]  # sets the attribute from its parameters
+
+
+def snapshot_model(module: Any) -> Any:
+    """The copy of a model that a :class:`Network` keeps: its weights as they are now.
+
+    A :func:`cpu_float64_copy`, taken when the model is read, so that what a
+    partition reports (its maps) and what it checks (``verify``'s forward
+    pass) are the same function even after the model is trained further,
+    and so that the weights read are those its forward pass would use
+    (pruned weights included, also before any forward pass).
+
+    Raises
+    ------
+    ArgumentTypeError
+        A complex tensor, or one on the ``meta`` device, naming its layer;
+        or a model that ``copy.deepcopy`` cannot copy.
+    """
+    for path, m in module.named_modules():
+        tensors = [*m._parameters.items(), *m._buffers.items()]
+        tensors += [(k, v) for k, v in vars(m).items() if _is_tensor(v)]
+        for name, t in tensors:
+            if t is None:
+                continue
+            if t.is_complex() or t.device.type == "meta":
+                tensor_values(t, _label(m, path), name)  # raises the clear error
+    try:
+        return cpu_float64_copy(module)
+    except (RuntimeError, TypeError, AttributeError) as e:
+        raise ArgumentTypeError(
+            f"cannot copy the model ({type(module).__name__}) with copy.deepcopy: {e}; regions "
+            "keeps a float64 copy of the model it reads"
+        ) from e
+
+
+def _is_tensor(v: Any) -> bool:
+    import torch
+
+    return isinstance(v, torch.Tensor)
+
+
+def _label(m: Any, path: str) -> str:
+    """``nn.Linear at index 0`` (torch.nn modules by their short name)."""
+    t = type(m)
+    kind = f"nn.{t.__name__}" if t.__module__.startswith("torch.nn") else t.__name__
+    return f"{kind} at index {path}" if path else kind
 
 
 def tensor_values(t: Any, where: str, name: str) -> np.ndarray:

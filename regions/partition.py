@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import real_array
 from .domain import Domain
 from .errors import ArgumentTypeError, InputDimensionError, VerificationError
 from .network import Network, cpu_float64_copy
@@ -337,7 +338,7 @@ class Partition:
         import shapely
 
         try:
-            pts = np.asarray(points, dtype=np.float64)
+            pts = real_array(points)  # torch tensors detached; complex values refused
         except (TypeError, ValueError):
             text = repr(points)
             text = text if len(text) <= 60 else text[:57] + "..."
@@ -634,12 +635,14 @@ def torch_output_and_gradient(
     """
     import torch
 
-    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
-    y = model(xt if to_input is None else to_input(xt)).reshape(len(x), -1)
-    grads = []
-    for k in range(y.shape[1]):
-        (g,) = torch.autograd.grad(y[:, k].sum(), xt, retain_graph=True, allow_unused=True)
-        grads.append(np.zeros(x.shape) if g is None else g.numpy())
+    # autograd on, also when called inside torch.no_grad() or torch.inference_mode()
+    with torch.inference_mode(False), torch.enable_grad():
+        xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        y = model(xt if to_input is None else to_input(xt)).reshape(len(x), -1)
+        grads = []
+        for k in range(y.shape[1]):
+            (g,) = torch.autograd.grad(y[:, k].sum(), xt, retain_graph=True, allow_unused=True)
+            grads.append(np.zeros(x.shape) if g is None else g.numpy())
     grad = np.stack(grads, axis=1) if grads else np.zeros((len(x), 0, 2))
     return y.detach().numpy(), grad
 

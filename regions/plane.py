@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import real_array
 from .errors import DomainError
 from .tolerance import SHAPE_RTOL
 
@@ -37,10 +38,8 @@ __all__ = ["Plane"]
 def _vector(value: Any, name: str) -> np.ndarray:
     if value is None:
         raise DomainError(f"{name} is None; give an array of numbers")
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, grad or not
-        value = value.detach().cpu().double().numpy()
-    try:
-        a = np.array(value, dtype=np.float64, copy=True)
+    try:  # a torch tensor (grad or not) detached; complex values and text refused
+        a = real_array(value).copy()
     except (TypeError, ValueError) as e:
         raise DomainError(f"{name} must be an array of numbers: {e}") from e
     if a.size == 0:

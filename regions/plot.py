@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from ._validate import check_flag
 from .domain import DEFAULT_BBOX, as_domain
 from .errors import ArgumentTypeError, ParameterError
 from .network import Network
-from .raster import GradientRaster, pixel_grid
+from .raster import GradientRaster, _check_resolution, pixel_grid
 from .tolerance import AREA_RTOL, EDGE_RTOL, noise_width
 
 __all__ = [
@@ -575,6 +576,8 @@ def plot_partition(
     True
     >>> plt.close(fig)
     """
+    mark_unbounded = check_flag("mark_unbounded", mark_unbounded)
+    mark_points = check_flag("mark_points", mark_points)
     from matplotlib.collections import PathCollection
 
     p = _check_partition(partition)
@@ -1064,7 +1067,7 @@ def exact_gradient_image(
     p = _check_partition(partition)
     o = _check_output(output, p.network.n_out)
     box = p.domain.bounds if bbox is None else bbox
-    xs, ys = pixel_grid(box, resolution)
+    xs, ys = pixel_grid(box, _check_resolution(resolution))  # at most MAX_RASTER_PIXELS
     gx, gy = np.meshgrid(xs, ys)
     pts = np.column_stack([gx.ravel(), gy.ravel()])
     reg = p.locate(pts)

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from ._validate import check_flag
+from ._validate import check_rtol as _check_rtol
 from .domain import DEFAULT_BBOX, as_domain
 from .errors import ArgumentTypeError, DomainError, ParameterError
 from .network import Network, cpu_float64_copy, unwrap_model
@@ -128,7 +130,8 @@ def _check_resolution(resolution: Any, name: str = "resolution", *, limit: bool 
     if limit and n * n > MAX_RASTER_PIXELS:
         most = int(np.sqrt(MAX_RASTER_PIXELS))
         raise ParameterError(
-            f"{name}={n} is too large: a {n} x {n} raster has {n * n:.3g} pixels and would "
+            f"{name}={n} is too large: a {n} x {n} raster has "
+            f"{f'{n * n:,}' if n < 10**7 else f'{n * n:.3g}'} pixels and would "
             f"need about {_bytes(RASTER_BYTES_PER_PIXEL * n * n)} of memory; the limit is "
             f"{MAX_RASTER_PIXELS:.0e} pixels ({name} <= {most})"
         )
@@ -136,6 +139,11 @@ def _check_resolution(resolution: Any, name: str = "resolution", *, limit: bool 
 
 
 def _check_box(bbox: Any) -> tuple[float, float, float, float]:
+    if bbox is None:
+        raise DomainError(
+            "bbox=None (the whole plane) cannot be rasterised; give a box (xmin, ymin, xmax, "
+            "ymax), e.g. a whole-plane partition's extent()"
+        )
     domain = as_domain(bbox)
     if (
         not domain.convex
@@ -320,16 +328,6 @@ def _tolerance(raster: GradientRaster, rtol: float, scale: float | None = None) 
     return float(rtol) * scale + roundoff / min(raster.spacing)
 
 
-def _check_rtol(rtol: Any) -> float:
-    try:
-        value = float(rtol)
-    except (TypeError, ValueError):
-        raise ParameterError(f"rtol must be a number in [0, 1), got {rtol!r}") from None
-    if not (0.0 <= value < 1.0):
-        raise ParameterError(f"rtol must be a number in [0, 1), got {rtol!r}")
-    return value
-
-
 def _check_raster(raster: Any) -> GradientRaster:
     if not isinstance(raster, GradientRaster):
         raise ArgumentTypeError(
@@ -386,6 +384,7 @@ def raster_components(
     >>> labels[0].tolist()
     [0, 0, 0, -1, -1, 1, 1, 1]
     """
+    drop_boundary = check_flag("drop_boundary", drop_boundary)
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -458,6 +457,7 @@ def raster_count(
     >>> raster_count(gradient_raster(net, (-5, -5, 5, 5), 100))
     7
     """
+    drop_boundary = check_flag("drop_boundary", drop_boundary)
     return raster_components(raster, rtol, drop_boundary=drop_boundary)[1]
 
 
@@ -579,6 +579,11 @@ def compare_raster(
     -------
     RasterReport
 
+    Raises
+    ------
+    DomainError
+        When no pixel centre of the raster lies in the partition's domain.
+
     Examples
     --------
     >>> import regions
@@ -608,6 +613,11 @@ def compare_raster(
     n_reg = len(partition)
     jac = partition.jacobians[:, o, :]
     regions = partition.locate(raster.points).reshape(h, w)
+    if not (regions >= 0).any():
+        raise DomainError(
+            f"no pixel centre of the raster (bbox={raster.bbox}) lies in the partition's "
+            "domain; rasterise the partition's box (gradient_raster(model, p.domain.bounds))"
+        )
     # stencil inside one region: compare with the edge-padded neighbours
     pad = np.pad(regions, 1, mode="edge")
     single = (

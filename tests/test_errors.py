@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -330,3 +331,72 @@ def test_locate_names_points_it_cannot_read(bad: object) -> None:
     p = regions.linear_regions(_small_net(4))
     with pytest.raises(regions.ArgumentTypeError, match=r"points must be a \(P, 2\) array-like"):
         p.locate(bad)
+
+
+def test_tensors_that_require_grad_are_read_detached() -> None:
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(2, 6), nn.ReLU(), nn.Linear(6, 3))
+    box = torch.tensor([-2.0, -2.0, 2.0, 2.0], requires_grad=True)
+    pts = torch.tensor([[0.1, 0.2], [5.0, 5.0]], requires_grad=True)
+    n = regions.count_regions(m, (-2, -2, 2, 2))
+    assert regions.count_regions(m, box) == n
+    p = regions.linear_regions(m, box)
+    assert len(p) == n
+    assert p.locate(pts).tolist() == p.locate(pts.detach().numpy()).tolist()
+    plain = [[0.1, 0.2], [5, 5]]
+    assert regions.predict_class(p, pts).tolist() == regions.predict_class(p, plain).tolist()
+    assert regions.gradient_raster(m, box, 8).image.shape == (8, 8)
+    net = regions.Network.from_arrays([(m[0].weight, m[0].bias)], (m[2].weight, m[2].bias))
+    assert regions.count_regions(net, (-2, -2, 2, 2)) == n
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda m, p: regions.count_regions(m, np.array([-2 + 5j, -2, 2, 2])), DomainError,
+         r"bbox must be four numbers"),
+        (lambda m, p: regions.count_regions(m, torch.tensor([-2 + 5j, -2, 2, 2])), DomainError,
+         r"bbox must be four numbers"),
+        (lambda m, p: regions.count_regions(m, ("-3", "-3", "3", "3")), DomainError,
+         r"bbox must be four numbers"),
+        (lambda m, p: p.locate(np.array([[0.5 + 9j, 0.5]])), regions.ArgumentTypeError,
+         r"points must be a \(P, 2\) array-like of real numbers"),
+        (lambda m, p: regions.Network.from_arrays(
+            [(np.array([[1j, 0], [0, 1j]]), np.zeros(2))], (np.ones((1, 2)), np.zeros(1))),
+         regions.ArgumentTypeError, r"hidden\[0\].*complex"),
+        (lambda m, p: regions.Plane.through(np.array([0j, 0, 0]), np.eye(3)[0], np.eye(3)[1]),
+         DomainError, r"complex"),
+        (lambda m, p: regions.Network.from_arrays(
+            [(np.eye(2), np.zeros(2))], (np.zeros((0, 2)), np.zeros(0))),
+         regions.ShapeMismatchError, r"output layer has no outputs"),
+    ],
+)
+def test_complex_text_and_empty_arrays_are_refused(call: Any, error: type, match: str) -> None:
+    # numpy would cast complex to real with only a warning, and parse "3" as a number
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(2, 6), nn.ReLU(), nn.Linear(6, 1))
+    p = regions.linear_regions(m, (-2, -2, 2, 2))
+    with pytest.raises(error, match=match):
+        call(m, p)
+
+
+def test_raster_keywords_and_boxes_are_checked() -> None:
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(2, 5), nn.ReLU(), nn.Linear(5, 1))
+    p = regions.linear_regions(m, (0, 0, 1, 1))
+    r = regions.gradient_raster(m, (0, 0, 1, 1), 20)
+    with pytest.raises(regions.ParameterError, match="drop_boundary must be True or False"):
+        regions.raster_count(r, drop_boundary="False")
+    for f in (regions.raster_count, lambda r_, rtol: regions.compare_raster(p, r_, rtol)):
+        with pytest.raises(regions.ParameterError, match="rtol must be a number"):
+            f(r, rtol="1e-6")
+    with pytest.raises(regions.ParameterError, match="rtol must be a number"):
+        regions.merge_regions(p, rtol="1e-6")
+    with pytest.raises(regions.ParameterError, match="resolution=.* is too large"):
+        regions.exact_gradient_image(p, 10**30)
+    with pytest.raises(DomainError, match=r"bbox=None \(the whole plane\) cannot be rasterised"):
+        regions.gradient_raster(m, None)
+    with pytest.raises(DomainError, match="no pixel centre of the raster"):
+        regions.compare_raster(p, regions.gradient_raster(m, (5, 5, 6, 6), 20))
+    with pytest.raises(regions.ParameterError, match="mark_points must be True or False"):
+        regions.plot_partition(p, mark_points="no")

@@ -347,3 +347,113 @@ def test_a_forward_hook_that_changes_the_function_is_flagged_by_verify() -> None
     assert len(hooked) == len(plain)
     with pytest.raises(regions.VerificationError):
         hooked.verify()
+
+
+def test_a_partition_keeps_the_weights_it_was_made_from() -> None:
+    # counting during training: a partition made before an optimiser step still verifies
+    # (against the weights it was read from) and its maps are those of the old model
+    gen = torch.Generator().manual_seed(3)
+    m = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    p = regions.linear_regions(m, (-2, -2, 2, 2))
+    opt = torch.optim.SGD(m.parameters(), lr=0.5)
+    x = torch.randn(64, 2, generator=gen)
+    for _ in range(3):
+        opt.zero_grad()
+        ((m(x) - x[:, :1] * x[:, 1:]) ** 2).mean().backward()
+        opt.step()
+    assert not torch.equal(m[0].weight, before["0.weight"])  # the model did change
+    p.verify()
+    old = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1)).double()
+    old.load_state_dict({k: v.double() for k, v in before.items()})
+    pts = np.array([[0.3, -0.7], [-1.1, 0.4], [1.5, 1.5]])
+    r = p.locate(pts)
+    mapped = np.einsum("pij,pj->pi", p.jacobians[r], pts) + p.offsets[r]
+    np.testing.assert_allclose(mapped, old(torch.tensor(pts)).detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("context", ["no_grad", "inference_mode", "grad_disabled"])
+def test_verify_runs_inside_no_grad_and_inference_mode(context: str) -> None:
+    torch.manual_seed(1)
+    seq = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+    custom = TwoLayer(5)
+    ctx = {
+        "no_grad": torch.no_grad, "inference_mode": torch.inference_mode,
+        "grad_disabled": lambda: torch.set_grad_enabled(False),
+    }[context]
+    with ctx():
+        for model in (seq, custom):
+            p = regions.linear_regions(model, (-2, -2, 2, 2))
+            p.verify()
+            p.merged().verify()
+    p.verify()  # made inside the context, checked outside it
+
+
+def test_pruned_weights_are_read_as_the_forward_pass_uses_them() -> None:
+    # torch.nn.utils.prune recomputes `weight` in a pre-hook; read before any forward pass
+    from torch.nn.utils import prune
+
+    gen = torch.Generator().manual_seed(7)
+
+    def mlp() -> nn.Sequential:
+        lin = nn.Linear
+        return nn.Sequential(lin(2, 10), nn.ReLU(), lin(10, 10), nn.ReLU(), lin(10, 1))
+
+    m = mlp()
+    prune.l1_unstructured(m[0], "weight", amount=0.4)
+    prune.random_unstructured(m[2], "weight", amount=0.5)
+    with torch.no_grad():  # an update of the pruned parameter, no forward pass after it
+        m[0].weight_orig.add_(torch.randn(10, 2, generator=gen))
+    twin = mlp()
+    with torch.no_grad():
+        for i in (0, 2, 4):
+            w = m[i].weight_orig * m[i].weight_mask if i < 4 else m[i].weight
+            twin[i].weight.copy_(w)
+            twin[i].bias.copy_(m[i].bias)
+    box = (-3, -3, 3, 3)
+    assert regions.count_regions(m, box) == regions.count_regions(twin, box)
+    p = regions.linear_regions(m, box)
+    p.verify()
+    assert len(p) == len(regions.linear_regions(twin, box))
+
+
+def test_reparametrized_weights_are_read_as_the_forward_pass_uses_them() -> None:
+    # spectral_norm (a pre-hook: `weight` is recomputed from `weight_orig` at the next forward)
+    # and torch.nn.utils.parametrize modules (ParametrizedLinear): read with their current
+    # weights, and the model keeps its parametrizations
+    from torch.nn.utils import parametrizations, parametrize
+
+    torch.manual_seed(4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        old_style = nn.Sequential(
+            nn.utils.spectral_norm(nn.Linear(2, 8)), nn.ReLU(), nn.Linear(8, 1)
+        ).eval()
+    with torch.no_grad():
+        old_style(torch.zeros(1, 2))
+        old_style[0].weight_orig.mul_(3.0).add_(0.5)  # `weight` is stale until a forward pass
+    models = [old_style]
+    for wrap in (parametrizations.weight_norm, parametrizations.spectral_norm,
+                 parametrizations.orthogonal):
+        models.append(nn.Sequential(
+            wrap(nn.Linear(2, 8)), nn.ReLU(), wrap(nn.Linear(8, 8)), nn.ReLU(), nn.Linear(8, 1)
+        ).eval())
+    box = (-3, -3, 3, 3)
+    for m in models:
+        with torch.no_grad():  # the plain twin of the function the model computes now
+            m(torch.zeros(1, 2))
+            twin = nn.Sequential(*(
+                nn.Linear(lin.in_features, lin.out_features) if isinstance(lin, nn.Linear)
+                else nn.ReLU() for lin in m
+            ))
+            for lin, t in zip(m, twin, strict=True):
+                if isinstance(lin, nn.Linear):
+                    t.weight.copy_(lin.weight)
+                    t.bias.copy_(lin.bias)
+        p = regions.linear_regions(m, box)
+        p.verify()
+        assert len(p) == regions.count_regions(m, box) == regions.count_regions(twin, box)
+    for m in models[1:]:  # the user's models are left as they were, and still run
+        assert parametrize.is_parametrized(m[0]) and parametrize.is_parametrized(m[2])
+        assert type(m[0]).__name__ == "ParametrizedLinear"
+        m(torch.zeros(1, 2))
