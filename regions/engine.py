@@ -13,7 +13,7 @@ from .errors import ArgumentTypeError, ParameterError
 from .network import Network, snapshot_model, unwrap_model
 from .partition import Partition
 from .split import Mesh, count_faces, plane_frame, split_mesh
-from .tolerance import noise_width
+from .tolerance import frame_scales, noise_width
 
 __all__ = ["linear_regions", "count_regions", "METHODS"]
 
@@ -148,22 +148,87 @@ def _split(
     return split_program(net.program, ring, on_layer, max_faces=max_regions)
 
 
+def in_frame(network: Any, domain: Domain) -> tuple[Any, Domain, np.ndarray | None]:
+    """The network and domain in the domain's balanced frame (``regions.tolerance``).
+
+    Returns ``(network, domain, f)``: with ``f = (fx, fy)`` from
+    :func:`~regions.tolerance.frame_scales`, the domain's coordinates times
+    ``f`` and the first hidden layer's weights of each axis divided by it, so
+    that every pre-activation is the same number in both frames (powers of
+    two scale exactly); for a stage program, each stage's weights of the two
+    inputs. ``f`` is ``None`` (and the two are returned as they are) for a
+    balanced domain, a net without hidden layers, or weights that the scaling
+    would not keep exact (overflow, subnormals).
+    """
+    import dataclasses
+
+    import shapely
+
+    fx, fy = frame_scales(domain.bounds)
+    if (fx, fy) == (1.0, 1.0) or not network.widths:
+        return network, domain, None
+    f = np.array([fx, fy])
+    framed: Any
+    if isinstance(network, Network):
+        w, b = network.hidden[0]
+        wf = _divided(w, f)
+        if wf is None:
+            return network, domain, None
+        framed = dataclasses.replace(network, hidden=((wf, b), *network.hidden[1:]))
+    else:  # a stage program on 2-D points: every stage reads the two inputs (columns 0, 1)
+        from .program import Program, Stage
+        from .stages import PlaneModel
+
+        prog = network.program
+        stages = []
+        for st in prog.stages:
+            wf = _divided(st.weight[:, :2], f)
+            if wf is None:
+                return network, domain, None
+            w = np.hstack([wf, st.weight[:, 2:]])
+            stages.append(Stage(st.kind, w, st.bias, st.slope, st.lo, st.hi, st.groups, st.path))
+        framed = PlaneModel(
+            Program(prog.input_shape, tuple(stages), prog.out_weight, prog.out_bias, prog.module),
+            network.module, network.plane,
+        )
+    dom = Domain(
+        domain.ring * f, shapely.transform(domain.polygon, lambda c: c * f), domain.convex
+    )
+    return framed, dom, f
+
+
+def _divided(w: np.ndarray, f: np.ndarray) -> np.ndarray | None:
+    """``w / f`` by columns, or ``None`` where that is not exact (overflow, subnormals)."""
+    with np.errstate(over="ignore", under="ignore"):
+        wf = w / f
+    if not (np.isfinite(wf).all() and np.array_equal(wf * f, w)):
+        return None
+    return wf
+
+
 def _fast(
     network: Network, domain: Domain, max_regions: int | None, progress: bool = True
 ) -> Partition:
     counts: list[int] = []
+    net_f, dom_f, f = in_frame(network, domain)  # an anisotropic box: split in its frame
 
     def on_layer(_layer: int, mesh: Mesh) -> None:
-        if domain.convex:
+        if dom_f.convex:
             counts.append(mesh.n_faces)
         else:
-            counts.append(len(_clip(mesh.polygons(), domain)[0]))
+            counts.append(len(_clip(mesh.polygons(), dom_f)[0]))
 
-    mesh = _split(network, domain.ring, on_layer, max_regions, progress)
+    mesh = _split(net_f, dom_f.ring, on_layer, max_regions, progress)
     patterns = mesh.patterns()
-    if domain.convex:
+    if dom_f.convex:
+        if f is not None:
+            mesh.xy = mesh.xy / f  # exact: powers of two
         return Partition(network, domain, patterns, counts, mesh=mesh, method="fast")
-    polys, idx = _clip(mesh.polygons(), domain)
+    polys, idx = _clip(mesh.polygons(), dom_f)
+    if f is not None:
+        import shapely
+
+        polys = np.asarray(shapely.transform(polys, lambda c: c / f))
     if not network.widths:
         counts = []
     return Partition(network, domain, patterns[idx], counts, polygons=polys, method="fast")
@@ -297,9 +362,15 @@ def linear_regions(
         return _fast(network, domain, max_regions, progress)
     from .shapely_split import split_shapely
 
-    res = split_shapely(network, domain, max_regions)
+    net_f, dom_f, f = in_frame(network, domain)  # an anisotropic box: split in its frame
+    res = split_shapely(net_f, dom_f, max_regions)
+    polys = res.polygons
+    if f is not None:
+        import shapely
+
+        polys = np.asarray(shapely.transform(polys, lambda c: c / f))
     return Partition(
-        network, domain, res.patterns, res.layer_counts, polygons=res.polygons, method="shapely"
+        network, domain, res.patterns, res.layer_counts, polygons=polys, method="shapely"
     )
 
 
@@ -471,6 +542,7 @@ def streamed_layer_counts(
     domain = as_domain(bbox)
     if not domain.convex:
         return None
+    network, domain, _ = in_frame(network, domain)  # an anisotropic box: count in its frame
     return count_faces(
         network.hidden, domain.ring, kernel=kernel, workers=workers, progress=progress
     )

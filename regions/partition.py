@@ -22,6 +22,7 @@ from .tolerance import (
     PATTERN_RTOL,
     SUM_RTOL,
     VERTEX_ULPS,
+    frame_scales,
     noise_width,
 )
 
@@ -692,13 +693,18 @@ def check_partition(p: Partition) -> None:
         raise VerificationError(f"region {int(np.argmin(areas))} has area {areas.min()}")
     # a region thinner than the coordinates' rounding (twice its area over its perimeter,
     # a bound on its width) cannot be told from a sliver made by rounding
-    width = 2.0 * areas / np.maximum(np.asarray(shapely.length(polys)), 1e-300)
-    thin = width < noise_width(p.domain.bounds)
+    # (measured in the balanced frame the splitters work in on an anisotropic domain)
+    f = np.ones(2) if p.covers_plane else np.array(frame_scales(p.domain.bounds))
+    framed = polys if (f == 1.0).all() else shapely.transform(polys, lambda c: c * f)
+    fbounds = tuple(np.asarray(p.domain.bounds) * np.r_[f, f])
+    width = 2.0 * areas * f.prod() / np.maximum(np.asarray(shapely.length(framed)), 1e-300)
+    thin = width < noise_width(fbounds)
     if thin.any():
         k = int(np.argmin(np.where(thin, width, np.inf)))
+        where = "" if (f == 1.0).all() else f" (in the frame x * {f[0]:g}, y * {f[1]:g})"
         raise VerificationError(
-            f"region {k} is a sliver {width[k]:.3g} wide, under the rounding width "
-            f"{noise_width(p.domain.bounds):.3g} of the domain's coordinates (area {areas[k]!r})"
+            f"region {k} is a sliver {width[k]:.3g} wide{where}, under the rounding width "
+            f"{noise_width(fbounds):.3g} of the domain's coordinates (area {areas[k]!r})"
         )
     total = float(areas.sum())
     if abs(total - dom_area) > SUM_RTOL * dom_area:
@@ -792,8 +798,11 @@ def check_partition(p: Partition) -> None:
     jac, off = p.jacobians, p.offsets
     pred = np.einsum("rij,rj->ri", jac, pts) + off
     ref_scale = max(float(np.abs(y).max()), float(np.abs(pred).max()), 1e-300)
+    # the forward pass sums terms far bigger than its result where they cancel (a small
+    # output at coordinates of 1e6): relative to those terms, as for the gradients
+    ref = np.maximum(ref_scale, _value_terms(p.network, pts, p.patterns))
     err = np.abs(pred - y)
-    if (err > CHECK_RTOL * ref_scale).any():
+    if (err > CHECK_RTOL * ref).any():
         k = int(np.argmax(err.max(axis=1)))
         raise VerificationError(
             f"region {k}: the affine map gives {pred[k].tolist()} at {pts[k].tolist()}, the "
@@ -847,7 +856,10 @@ def _check_vertices(p: Partition, chunk: int = 8192) -> None:
             b, at
         )
     rows = np.flatnonzero(on.any(axis=1))
-    floor = max(abs(float(v)) for v in p.domain.bounds)
+    bounds = np.abs(np.asarray(p.domain.bounds, dtype=np.float64))
+    # per axis: the largest coordinate of the frame the splitter balanced, in plane units
+    f = np.array(frame_scales(p.domain.bounds))
+    floor = float((bounds * np.r_[f, f]).max()) / f
     unit = VERTEX_ULPS * 2.0**-52
     for s0 in range(0, len(rows), chunk):
         rr = rows[s0 : s0 + chunk]
@@ -875,15 +887,16 @@ def _check_vertices(p: Partition, chunk: int = 8192) -> None:
 
 
 def _line_values(
-    hidden: Any, pts: np.ndarray, floor: float, line: np.ndarray
+    hidden: Any, pts: np.ndarray, floor: Any, line: np.ndarray
 ) -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
     """Pre-activations at ``pts`` and, where ``line`` is set, the zero test's scale.
 
     The scale of neuron ``j`` at ``v`` is ``|W_j| . a(v) + ||W_j||_1 S(v) + |b_j|``
     (``a`` the layer's input, each coordinate at least ``floor`` on the first
-    layer), where ``S(v)`` bounds the scales of the layer before (``0`` on the
-    first): one product per layer for the values, and the scales only for the
-    pairs on a line. Elsewhere the scale is ``inf``.
+    layer: a number, or one per axis), where ``S(v)`` bounds the scales of
+    the layer before (``0`` on the first): one product per layer for the
+    values, and the scales only for the pairs on a line. Elsewhere the scale
+    is ``inf``.
     """
     values, scales, names = [], [], []
     a, bound = np.maximum(np.abs(pts), floor), np.zeros(len(pts))
@@ -904,6 +917,26 @@ def _line_values(
         a = np.maximum(z, 0.0)
         col += w.shape[0]
     return values, scales, names
+
+
+def _value_terms(network: Any, pts: np.ndarray, patterns: np.ndarray) -> np.ndarray:
+    """Size of the terms a forward pass sums at each point: (P, n_out) float64 array.
+
+    ``|W_out| a_L + |b_out|`` with ``a_l = D_l (|W_l| a_(l-1) + |b_l|)``,
+    ``a_0 = |x|`` and ``D_l`` the region's pattern (a ReLU ``Network``); ``0``
+    for other models, whose check stays relative to the largest output.
+    """
+    hidden = getattr(network, "hidden", None)
+    if hidden is None:
+        return np.zeros((len(pts), network.n_out))
+    a = np.abs(pts)
+    col = 0
+    for w, b in hidden:
+        a = (a @ np.abs(w).T + np.abs(b)) * patterns[:, col : col + len(b)]
+        col += len(b)
+    w, b = network.output
+    out: np.ndarray = a @ np.abs(w).T + np.abs(b)
+    return out
 
 
 def _gradient_terms(network: Any) -> float:

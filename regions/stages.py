@@ -357,16 +357,17 @@ class PlaneModel:
         return affine_maps(self.program, patterns)
 
     def split_values(
-        self, x: np.ndarray, floor: float = 0.0
+        self, x: np.ndarray, floor: Any = 0.0
     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Split-function values at plane points, with the size of the terms summed.
 
         Parameters
         ----------
         x : (P, 2) float64 array
-        floor : float, default 0.0
+        floor : float or (2,) float64 array, default 0.0
             Least magnitude taken for each input coordinate in the scales (the
-            domain's largest coordinate bounds the rounding a vertex inherits).
+            domain's largest coordinate, per axis in an anisotropic domain's
+            frame, bounds the rounding a vertex inherits).
 
         Returns
         -------

@@ -63,6 +63,30 @@ Resolution
     tell such a near-coincidence from an exact one that rounding has pulled
     apart.
 
+Anisotropic domains (``FRAME_RATIO``, :func:`frame_scales`)
+    The zero band's scale ``||W_j||_1 * ||v||_inf`` takes the largest
+    coordinate for every weight. In a box like ``[-1, 1] x [-1e8, 1e8]`` it
+    charges a vertical line ``x = c`` with the rounding of ``y ~ 1e8``, which
+    that line's value ``x - c`` never sums: two such lines ``1e-6`` apart were
+    one line. So when one axis of the domain is both the shorter and the
+    one of smaller coordinates, each by a factor ``FRAME_RATIO`` (16) or
+    more, the bounded splitters work in a *frame*: that axis multiplied by a
+    power of two (:func:`frame_scales`, the smaller of the two factors, so
+    neither imbalance is reversed), the first layer's weights of that axis
+    (every stage's, for a stage program) divided by it, and the vertices
+    multiplied back at the end. (Balancing
+    the magnitudes alone would stretch a small box far off the origin, say
+    ``0.002`` wide at ``(-1000, 3)``, into a thin one, where rounding that
+    leaks between the axes along slanted edges then outgrows the narrowed
+    band: two QA round 7 nets gained slivers that way.) Scaling by a power of two is exact,
+    and every product ``w x`` is the same number in both frames, so every
+    value and vertex is computed bit for bit as without the frame; only the
+    zero band, the sliver width and the inherited floors, which take the
+    largest coordinate, are now relative to a balanced one (still bounds on
+    the rounding, which is the same in both frames). ``verify`` measures
+    slivers in the same frame and floors the vertex check's coordinates per
+    axis. The whole plane has no domain to balance and is split as is.
+
 First layer from the vertices (``DIRECT_MIN_RTOL``)
     The compiled splitter does not store or interpolate the first layer's
     rows while it splits: each value is computed where it is tested,
@@ -245,6 +269,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "FRAME_RATIO",
+    "frame_scales",
     "GRID_ULPS",
     "SLIVER_ULPS",
     "noise_width",
@@ -283,6 +309,8 @@ SHAPE_RTOL: float = 1e-12
 RASTER_RTOL: float = 1e-6
 #: Width, in ulps of the largest coordinate, of the floating-point overlay noise.
 GRID_ULPS: float = 100.0
+#: Imbalance (magnitudes and extents) of a domain's axes from which the splitters balance it.
+FRAME_RATIO: float = 16.0
 #: Width of a sliver, in ulps of the largest coordinate (:func:`sliver_width`).
 SLIVER_ULPS: float = 16.0
 #: Relative tolerance of the forward-pass check in ``verify``.
@@ -423,6 +451,53 @@ def snap(values: np.ndarray, tol: np.ndarray) -> np.ndarray:
     """
     values[np.abs(values) <= tol] = 0.0
     return values
+
+
+def frame_scales(bounds: tuple[float, float, float, float]) -> tuple[float, float]:
+    """Powers of two ``(fx, fy)`` that balance a tall or wide domain.
+
+    See "Anisotropic domains" above: the splitters work on ``(x * fx, y * fy)``.
+
+    Parameters
+    ----------
+    bounds : (xmin, ymin, xmax, ymax)
+
+    Returns
+    -------
+    fx, fy : float
+        ``(1.0, 1.0)`` unless one axis has both the smaller largest magnitude
+        (``max(|min|, |max|)``) and the smaller extent (``max - min``), each by
+        a factor ``FRAME_RATIO`` or more; then that axis is multiplied by the
+        power of two nearest the smaller of the two factors, so that neither
+        imbalance is reversed (a small box far off the origin, whose extents
+        are equal, is left as it is), and the other axis by 1.
+
+    Examples
+    --------
+    >>> frame_scales((-10.0, -10.0, 10.0, 10.0))
+    (1.0, 1.0)
+    >>> frame_scales((-1.0, -1e8, 1.0, 1e8))  # x is multiplied by 2**27
+    (134217728.0, 1.0)
+    >>> frame_scales((1000.0, 0.0, 1001.0, 1e6))  # magnitudes 1e3 and 1e6: x by 2**10
+    (1024.0, 1.0)
+    >>> frame_scales((-1000.001, 2.999, -999.999, 3.001))  # equal extents: as it is
+    (1.0, 1.0)
+    """
+    x0, y0, x1, y1 = (float(v) for v in bounds)
+    mx, my = max(abs(x0), abs(x1)), max(abs(y0), abs(y1))
+    ex, ey = x1 - x0, y1 - y0
+    if mx <= 0.0 or my <= 0.0 or ex <= 0.0 or ey <= 0.0:
+        return 1.0, 1.0
+    if mx < my and ex < ey:
+        r = min(my / mx, ey / ex)
+    elif my < mx and ey < ex:
+        r = min(mx / my, ex / ey)
+    else:
+        return 1.0, 1.0
+    if r < FRAME_RATIO:
+        return 1.0, 1.0
+    f = float(2.0 ** round(np.log2(r)))
+    return (f, 1.0) if mx < my else (1.0, f)
 
 
 def noise_width(bounds: tuple[float, float, float, float]) -> float:

@@ -353,3 +353,85 @@ def test_lines_along_domain_edges_leave_no_spikes(
     if length is not None:
         # (measured within a hair, EDGE_RTOL of the diameter, on a domain without a mesh)
         np.testing.assert_allclose(p.boundaries().lengths.sum(), length, rtol=1e-7)
+
+
+def _strip_net(d: float) -> Network:
+    # two vertical lines, x = 0.5 and x = 0.5 + d, then a sum
+    return Network.from_arrays(
+        [(np.array([[1.0, 0.0], [1.0, 0.0]]), np.array([-0.5, -(0.5 + d)]))],
+        (np.ones((1, 2)), np.zeros(1)),
+    )
+
+
+@pytest.mark.parametrize(("height", "d"), [(1e8, 2.0**-20), (1e8, 2.0**-24), (1e4, 2.0**-36)])
+def test_a_thin_strip_in_a_tall_box_is_found_on_every_path(height: float, d: float) -> None:
+    # QA16: the zero band took the largest coordinate (y ~ 1e8) for a line x = c, whose value
+    # never sums y: the strip between two lines 2**-20 apart was lost, and verify passed
+    from regions.oracle import oracle_count
+
+    net = _strip_net(d)
+    box = (-1.0, -height, 1.0, height)
+    ring = [(-1.0, -height), (1.0, -height), (1.0, height), (-1.0, height)]
+    assert oracle_count(net.hidden, ring) == 3
+    for kernel in ("numba", "numpy"):
+        for workers in (1, 2):
+            assert regions.count_regions(net, box, kernel=kernel, workers=workers) == 3
+    for method in ("fast", "shapely"):
+        p = regions.linear_regions(net, box, method=method)
+        assert len(p) == 3
+        p.verify()
+    # the same lines through the stage-program path (LeakyReLU is not a plain MLP)
+    lin = torch.nn.Linear(2, 2).double()
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[1.0, 0.0], [1.0, 0.0]], dtype=torch.float64))
+        lin.bias.copy_(torch.tensor([-0.5, -(0.5 + d)], dtype=torch.float64))
+    leaky = torch.nn.Sequential(lin, torch.nn.LeakyReLU(0.1), torch.nn.Linear(2, 1).double())
+    p = regions.linear_regions(leaky, box)
+    assert len(p) == regions.count_regions(leaky, box) == 3
+    p.verify()
+
+
+def test_an_anisotropic_box_is_the_exact_image_of_a_balanced_one() -> None:
+    # scaling y by a power of two (and the first layer's y weights back) is exact, so the
+    # partition of the tall box must be the balanced box's, with y scaled, bit for bit
+    rng = np.random.default_rng(16)
+    for trial in range(6):
+        net = random_mlp(rng, [int(rng.integers(4, 12)), int(rng.integers(4, 12))])
+        k = 2.0 ** int(rng.integers(10, 40))
+        (w, b), *rest = net.hidden
+        tall = Network.from_arrays([(w / np.array([1.0, k]), b), *rest], net.output)
+        box = (-3.0, -3.0, 3.0, 3.0)
+        tall_box = (-3.0, -3.0 * k, 3.0, 3.0 * k)
+        a = regions.linear_regions(net, box)
+        t = regions.linear_regions(tall, tall_box)
+        assert len(t) == len(a) == regions.count_regions(tall, tall_box), trial
+        order_a = np.lexsort(a.patterns.T[::-1])
+        order_t = np.lexsort(t.patterns.T[::-1])
+        np.testing.assert_array_equal(a.patterns[order_a], t.patterns[order_t])
+        for i, j in zip(order_a, order_t, strict=True):
+            xy_a = shapely.get_coordinates(a.polygons[i])
+            xy_t = shapely.get_coordinates(t.polygons[j])
+            np.testing.assert_array_equal(xy_a * np.array([1.0, k]), xy_t)
+        t.verify()
+
+
+def test_the_aspect_ratio_repro_of_qa16_matches_the_oracle() -> None:
+    # a 2-3-2 net in x in [-1.05, -0.95], y in [-5e6, 5e6]: 9 regions and a passing verify()
+    # before the frame, 11 exactly
+    from regions.oracle import oracle_count
+
+    h = float.fromhex
+    box = (h("-0x1.0cc0000000000p+0"), -4999999.0, h("-0x1.e680000000000p-1"), 5000001.0)
+    w1 = np.array([[-0.0, -1.0], [-1.1920928955078125, -1.1874362826347351e-08],
+                   [-234881024.0, 0.75]])
+    b1 = np.array([5000001.0, -1.1920928836334497, -241106944.0])
+    w2 = np.array([[0.75, 0.75, 1.875], [-0.5, -1.0, 0.375]])
+    b2 = np.array([-5322864.75, 3548576.5])
+    net = Network.from_arrays([(w1, b1), (w2, b2)], (np.ones((1, 2)), np.zeros(1)))
+    x0, y0, x1, y1 = box
+    exact = oracle_count(net.hidden, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
+    assert exact == 11
+    assert regions.count_regions(net, box) == exact
+    p = regions.linear_regions(net, box)
+    assert len(p) == exact
+    p.verify()

@@ -12,6 +12,7 @@ import shapely
 from shapely import affinity
 
 import regions
+from regions import Network
 from regions.course import mlp
 from regions.domain import as_domain
 from regions.oracle import oracle_regions
@@ -208,3 +209,30 @@ def test_verify_flags_a_feature_merged_by_the_zero_band() -> None:
     p = regions.linear_regions(net2, box)
     assert len(p) == len(oracle_regions([(w2, b)], as_domain(box).ring).cells)
     p.verify()
+
+
+def test_a_small_output_at_large_coordinates_verifies() -> None:
+    # QA16: the value check was relative to the largest output (6e-5), but the forward pass
+    # sums terms of 1e6 there and cancels them; it is now relative to those terms
+    from regions.oracle import oracle_count
+
+    h = float.fromhex
+    box = (999995.0, h("0x1.e847fffbe0000p+19"), 1000005.0, h("0x1.e848000420000p+19"))
+    net = Network.from_arrays(
+        [
+            (np.array([[1.875, -1.625], [0.75, -0.375]]),
+             np.array([h("-0x1.e8438c1520000p+17"), h("-0x1.6e351c0270000p+18")])),
+            (np.array([[-0.375, -0.75], [-0.875, 1.0]]), np.zeros(2)),
+        ],
+        (np.ones((1, 2)), np.zeros(1)),
+    )
+    x0, y0, x1, y1 = box
+    assert oracle_count(net.hidden, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]) == 5
+    for method in ("fast", "shapely"):
+        p = regions.linear_regions(net, box, method=method)
+        assert len(p) == 5
+        p.verify()
+    bad = regions.linear_regions(net, box)  # a wrong map is still caught
+    bad._affine = (bad.jacobians, bad.offsets + 1e-3 * np.abs(bad.offsets).max())
+    with pytest.raises(regions.VerificationError, match="the affine map gives"):
+        bad.verify()
