@@ -71,8 +71,10 @@ Anisotropic domains (``FRAME_RATIO``, :func:`frame_scales`)
     one line. So when one axis of the domain is both the shorter and the
     one of smaller coordinates, each by a factor ``FRAME_RATIO`` (16) or
     more, the bounded splitters work in a *frame*: that axis multiplied by a
-    power of two (:func:`frame_scales`, the smaller of the two factors, so
-    neither imbalance is reversed), the first layer's weights of that axis
+    power of two (:func:`frame_scales`: about the smaller of the two factors,
+    and never past the other axis's magnitude, so the band of a line across
+    the long axis is the same as without the frame), the first layer's
+    weights of that axis
     (every stage's, for a stage program) divided by it, and the vertices
     multiplied back at the end. (Balancing
     the magnitudes alone would stretch a small box far off the origin, say
@@ -468,18 +470,20 @@ def frame_scales(bounds: tuple[float, float, float, float]) -> tuple[float, floa
         ``(1.0, 1.0)`` unless one axis has both the smaller largest magnitude
         (``max(|min|, |max|)``) and the smaller extent (``max - min``), each by
         a factor ``FRAME_RATIO`` or more; then that axis is multiplied by the
-        power of two nearest the smaller of the two factors, so that neither
-        imbalance is reversed (a small box far off the origin, whose extents
-        are equal, is left as it is), and the other axis by 1.
+        power of two nearest the smaller of the two factors, halved if that
+        would make its largest magnitude exceed the other axis's (so the
+        frame's largest coordinate is the domain's, and a small box far off
+        the origin, whose extents are equal, is left as it is), and the other
+        axis by 1.
 
     Examples
     --------
     >>> frame_scales((-10.0, -10.0, 10.0, 10.0))
     (1.0, 1.0)
-    >>> frame_scales((-1.0, -1e8, 1.0, 1e8))  # x is multiplied by 2**27
-    (134217728.0, 1.0)
-    >>> frame_scales((1000.0, 0.0, 1001.0, 1e6))  # magnitudes 1e3 and 1e6: x by 2**10
-    (1024.0, 1.0)
+    >>> frame_scales((-1.0, -1e8, 1.0, 1e8))  # x by 2**26 (2**27 would pass 1e8)
+    (67108864.0, 1.0)
+    >>> frame_scales((1000.0, 0.0, 1001.0, 1e6))  # magnitudes 1e3 and 1e6: x by 2**9
+    (512.0, 1.0)
     >>> frame_scales((-1000.001, 2.999, -999.999, 3.001))  # equal extents: as it is
     (1.0, 1.0)
     """
@@ -497,6 +501,8 @@ def frame_scales(bounds: tuple[float, float, float, float]) -> tuple[float, floa
     if r < FRAME_RATIO:
         return 1.0, 1.0
     f = float(2.0 ** round(np.log2(r)))
+    if min(mx, my) * f > max(mx, my):  # never past the other axis's coordinates
+        f /= 2.0
     return (f, 1.0) if mx < my else (1.0, f)
 
 

@@ -435,3 +435,23 @@ def test_the_aspect_ratio_repro_of_qa16_matches_the_oracle() -> None:
     p = regions.linear_regions(net, box)
     assert len(p) == exact
     p.verify()
+
+
+def test_the_frame_never_coarsens_the_long_axis() -> None:
+    # QA16e: a frame factor rounded past the long axis's magnitude (2**27 > 1e8) widened the
+    # band of lines across the long axis: horizontal lines 1.2e-4 apart at y = 0.5 in a box
+    # 1e8 tall were found without the frame and lost with it
+    from regions.tolerance import frame_scales
+
+    box = (-1.0, -1e8, 1.0, 1e8)
+    fx, fy = frame_scales(box)
+    assert fy == 1.0 and 1.0 * fx <= 1e8 < 2.0 * fx
+    for d in (1.05e-4, 1.2e-4, 1.3e-4):
+        net = Network.from_arrays(
+            [(np.array([[0.0, 1.0], [0.0, 1.0]]), np.array([-0.5, -(0.5 + d)]))],
+            (np.ones((1, 2)), np.zeros(1)),
+        )
+        assert regions.count_regions(net, box) == 3
+        p = regions.linear_regions(net, box)
+        assert len(p) == 3
+        p.verify()
