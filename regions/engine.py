@@ -101,8 +101,13 @@ def _polygonal(parts: np.ndarray, idx: np.ndarray, g: float) -> tuple[np.ndarray
     return np.asarray(parts[keep]), np.asarray(idx[keep])
 
 
-def _resolve(model: Any, plane: Any, input_shape: Any) -> Any:
-    """A :class:`Network` (sequential MLP) or a :class:`~regions.stages.PlaneModel`."""
+def _resolve(model: Any, plane: Any, input_shape: Any, keep: bool = True) -> Any:
+    """A :class:`Network` (sequential MLP) or a :class:`~regions.stages.PlaneModel`.
+
+    With ``keep`` (for a partition) the result holds a float64 copy of the
+    model taken now (:func:`~regions.network.snapshot_model`); without it
+    (a count that keeps nothing) a plain model is read in place.
+    """
     from .errors import UnsupportedLayerError
 
     if isinstance(model, Network):
@@ -117,7 +122,7 @@ def _resolve(model: Any, plane: Any, input_shape: Any) -> Any:
         )
     if plane is None and input_shape is None:
         try:
-            return Network.from_torch(model)  # the MLP fast path
+            return Network.from_torch(model, copy=keep)  # the MLP fast path
         except UnsupportedLayerError:
             pass  # a general piecewise-linear model: compile it below
     from .errors import InputDimensionError
@@ -125,8 +130,9 @@ def _resolve(model: Any, plane: Any, input_shape: Any) -> Any:
     from .stages import PlaneModel
 
     shape = input_shape if input_shape is not None else (plane.shape if plane is not None else None)
-    model = snapshot_model(model)  # the weights as they are now, for verify() later
-    program = Program.from_torch(model, shape)
+    if keep:
+        model = snapshot_model(model)  # the weights as they are now, for verify() later
+    program = Program.from_torch(model, shape)  # (reads a float64 copy of its own)
     if plane is not None:
         return PlaneModel(program.on_plane(plane), model, plane)
     if tuple(program.input_shape) != (2,):
@@ -482,7 +488,7 @@ def count_regions(
     ) if method == "fast" else None
     if counts is not None:
         return counts[-1] if counts else 1
-    network = _resolve(model, plane, input_shape)
+    network = _resolve(model, plane, input_shape, keep=False)
     if not isinstance(network, Network):
         p = linear_regions(model, bbox, method=method, plane=plane, input_shape=input_shape)
         return len(p)
@@ -536,7 +542,7 @@ def streamed_layer_counts(
     >>> streamed_layer_counts(model, None) is None  # the whole plane: use linear_regions
     True
     """
-    network = _resolve(model, plane, input_shape)
+    network = _resolve(model, plane, input_shape, keep=False)  # counted, not kept
     if not isinstance(network, Network) or bbox is None:
         return None
     domain = as_domain(bbox)

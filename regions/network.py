@@ -41,6 +41,7 @@ __all__ = [
     "SUPPORTED_LAYERS",
     "cpu_float64_copy",
     "snapshot_model",
+    "reparametrized",
     "tensor_values",
     "torchscript_to_module",
 ]
@@ -161,7 +162,7 @@ class Network:
         return cls(tuple(layers[:-1]), layers[-1], ("",) * (len(layers) - 1))
 
     @classmethod
-    def from_torch(cls, model: torch.nn.Module) -> Network:
+    def from_torch(cls, model: torch.nn.Module, *, copy: bool = True) -> Network:
         """Read a torch model (see the module docstring for what is supported).
 
         Parameters
@@ -169,6 +170,12 @@ class Network:
         model : torch.nn.Module
             An ``nn.Sequential`` (possibly nested) of supported modules, or one
             supported module. It is not modified.
+        copy : bool, default True
+            Keep a float64 copy of the model as ``module`` (:func:`snapshot_model`).
+            ``False`` reads the weights in place and keeps a reference to the
+            model itself, for a count that keeps nothing (``count_regions``);
+            a model with reparametrized weights (pruning, ``weight_norm``,
+            ``parametrize``, ...) is copied either way.
 
         Returns
         -------
@@ -187,7 +194,8 @@ class Network:
             raise ArgumentTypeError(
                 f"model must be a torch.nn.Module or a regions.Network, got {type(model).__name__}"
             )
-        model = snapshot_model(model)  # the weights as they are now, kept for verify()
+        if copy or reparametrized(model):
+            model = snapshot_model(model)  # the weights as they are now, kept for verify()
         leaves = list(_walk(model, ""))
         width = 2
         acc_w = np.eye(2)
@@ -751,6 +759,32 @@ def _recompute_hooked_weights(module: Any) -> None:
         for hook in list(m._forward_pre_hooks.values()):
             if isinstance(hook, kinds):
                 hook(m, None)  # type: ignore[operator]  # sets the attribute from its parameters
+
+
+def reparametrized(module: Any) -> bool:
+    """Whether some weight of ``module`` is computed by torch from other parameters.
+
+    True for a ``torch.nn.utils.parametrize`` parametrization, a pruning,
+    ``weight_norm`` or ``spectral_norm`` pre-hook, or a tensor attribute that
+    is the output of a graph: the attribute read may not be the weight the
+    next forward pass uses, so such a model is read from a
+    :func:`cpu_float64_copy` (which recomputes them).
+    """
+    import torch
+    from torch.nn.utils import parametrize, prune
+
+    for m in module.modules():
+        if parametrize.is_parametrized(m):
+            return True
+        for hook in m._forward_pre_hooks.values():
+            if isinstance(hook, prune.BasePruningMethod) or type(hook).__name__ in (
+                "WeightNorm", "SpectralNorm"
+            ):
+                return True
+        for v in vars(m).values():
+            if isinstance(v, torch.Tensor) and not v.is_leaf:
+                return True
+    return False
 
 
 def snapshot_model(module: Any) -> Any:

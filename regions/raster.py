@@ -204,7 +204,7 @@ def _evaluate(model: Any, pts: np.ndarray, output: int) -> np.ndarray:
     else:
         from .engine import _resolve
 
-        net = _resolve(model, None, None)  # validates the layers, raises the package's errors
+        net = _resolve(model, None, None, keep=False)  # validates the layers (clear errors)
         module = unwrap_model(model)
     if not 0 <= output < net.n_out:
         raise ParameterError(f"output must be in [0, {net.n_out}), got {output!r}")
