@@ -42,6 +42,7 @@ The cuts are shapely's vectorized overlays over the arrays of cells, as in
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass
 from typing import Any
@@ -328,11 +329,73 @@ def class_cells(partition: Any) -> ClassCells:
     >>> cc.classes.tolist(), [c.area for c in cc.polygons]
     ([0, 1], [2.0, 2.0])
     """
+    cc, back, plain = _framed_class_cells(partition)
+    if back is None:
+        return cc
+    return dataclasses.replace(
+        cc, polygons=np.asarray(back(cc.polygons), dtype=object), bounds=plain[0], hair=plain[1]
+    )
+
+
+def _overlay_frame(bounds: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """``(c, f)``: the frame ``(xy - c) * f`` in which the class overlays run.
+
+    ``c`` is the centre of ``bounds`` when the box lies far from the origin
+    (at least ``OVERLAY_OFFSET`` of its size away; else ``0``), and ``f`` powers
+    of two that make its extents within a factor two of each other. GEOS then
+    intersects near the origin, in a box of even sides: on a box of Unix
+    timestamps (x near 1.7e9, one hour wide, y in [0, 5]) it lost 6.5 units of
+    a region's area and made the class polygons overlap. Subtracting ``c`` is
+    exact for the box's own coordinates (Sterbenz); new cut points are rounded
+    to the plane's coordinates on the way back, as they would be anyway.
+    """
+    x0, y0, x1, y1 = (float(v) for v in bounds)
+    ext = np.array([x1 - x0, y1 - y0])
+    mid = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+    c = np.where(np.abs(mid) >= OVERLAY_OFFSET * ext, mid, 0.0)
+    f = np.ones(2)
+    if ext.min() > 0:
+        k = int(np.round(np.log2(ext.max() / ext.min())))
+        f[int(np.argmin(ext))] = 2.0**k
+    return c, f
+
+
+#: A box at least this many of its sizes from the origin has its class overlays run in
+#: coordinates centred on it (:func:`_overlay_frame`).
+OVERLAY_OFFSET: float = 1e3
+
+
+def _framed_class_cells(partition: Any) -> tuple[ClassCells, Any, tuple[Any, float]]:
+    """:func:`class_cells` in the overlay frame (:func:`_overlay_frame`).
+
+    Returns the cells, the map back to plane coordinates (``None``: no
+    frame), and the ``(bounds, hair)`` of the cells in plane coordinates.
+    """
     import shapely
 
     p, region_of = _classifying(_check_partition(partition))
     jac, off = _logit_maps(p)
     polys = np.asarray(p.polygons, dtype=object)
+    back: Any = None
+    dom_bounds: Any = tuple(float(v) for v in p.domain.bounds)
+    whole: Any = tuple(float(v) for v in partition.domain.bounds)
+    diam = float(np.hypot(whole[2] - whole[0], whole[3] - whole[1]))
+    plain = (dom_bounds, EDGE_RTOL * diam + 4 * noise_width(dom_bounds))
+    dom_area = float(p.domain.area)
+    c, f = _overlay_frame(dom_bounds)
+    if not p.covers_plane and ((c != 0).any() or (f != 1).any()):
+        # logits (J / f) x' + (J c + o) of x' = (x - c) * f
+        polys = np.asarray(shapely.transform(polys, lambda xy: (xy - c) * f), dtype=object)
+        off = off + np.einsum("rkj,j->rk", jac, c)
+        jac = jac / f
+        lo, hi = (np.array(dom_bounds[:2]) - c) * f, (np.array(dom_bounds[2:]) - c) * f
+        dom_bounds = (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
+        whole = dom_bounds
+        dom_area *= float(f.prod())
+
+        def back(geoms: Any) -> Any:
+            return shapely.transform(geoms, lambda xy: xy / f + c)
+
     out_cells, out_owner, out_cls = [], [], []
     for k in range(jac.shape[1]):
         cells, owner = _cell_of_class(polys, jac, off, k)
@@ -345,20 +408,18 @@ def class_cells(partition: Any) -> ClassCells:
     lost = np.asarray(shapely.area(polys)) - np.bincount(
         owner, shapely.area(cells), minlength=len(polys)
     )
-    if len(lost) and np.abs(lost).max() > SUM_RTOL * p.domain.area:
+    if len(lost) and np.abs(lost).max() > SUM_RTOL * dom_area:
         bad = int(np.argmax(np.abs(lost)))
         raise TopologyError(
-            f"the class cells of region {bad} miss area {lost[bad]:.6g} of it "
+            f"the class cells of region {bad} miss area {lost[bad] / f.prod():.6g} of it "
             "(shapely/GEOS overlay failure)"
         )
-    xmin, ymin, xmax, ymax = partition.domain.bounds  # the regions' own domain or frame
-    hair = EDGE_RTOL * float(np.hypot(xmax - xmin, ymax - ymin)) + 4 * noise_width(
-        p.domain.bounds
-    )
+    xmin, ymin, xmax, ymax = whole  # the regions' own domain or frame
+    hair = EDGE_RTOL * float(np.hypot(xmax - xmin, ymax - ymin)) + 4 * noise_width(dom_bounds)
     return ClassCells(
         cells, region_of[owner], np.concatenate(out_cls), int(jac.shape[1]),
-        tuple(float(v) for v in p.domain.bounds), hair,  # type: ignore[arg-type]
-    )
+        dom_bounds, hair,
+    ), back, plain
 
 
 def _classifying(p: Any) -> tuple[Any, np.ndarray]:
@@ -654,7 +715,7 @@ def decision_boundary(partition: Any) -> DecisionBoundary:
     import shapely
 
     p = _check_partition(partition)
-    cc = class_cells(p)
+    cc, back, _ = _framed_class_cells(p)
     cells, cls, reg = cc.polygons, cc.classes, cc.regions
     hair = cc.hair
     i, j = shapely.STRtree(cells).query(cells, predicate="dwithin", distance=hair)
@@ -670,6 +731,8 @@ def decision_boundary(partition: Any) -> DecisionBoundary:
     a, b = i[src], j[src]
     swap = cls[a] > cls[b]
     a, b = np.where(swap, b, a), np.where(swap, a, b)
+    if back is not None:
+        lines = back(lines)
     return DecisionBoundary(
         lines=np.asarray(lines, dtype=object),
         pairs=np.column_stack([cls[a], cls[b]]).astype(np.int64).reshape(-1, 2),
@@ -720,7 +783,7 @@ def class_regions(partition: Any) -> np.ndarray:
     import shapely
 
     p = _check_partition(partition)
-    cc = class_cells(p)
+    cc, back, _ = _framed_class_cells(p)
     # snap-rounding on the noise grid joins cells whose shared edges differ in
     # the last bits (a floating union would keep them as parts touching at
     # points); a power of two keeps dyadic coordinates such as 0.5 exact
@@ -735,7 +798,11 @@ def class_regions(partition: Any) -> np.ndarray:
             -4 * grid, join_style="mitre", mitre_limit=1e6,
         )
         parts, _ = _polygon_parts(np.array([union], dtype=object))
-        out[k] = shapely.multipolygons(shapely.orient_polygons(_drop_noise(parts, grid)))
+        if back is not None:
+            parts = np.asarray(back(_drop_noise(parts, grid)), dtype=object)
+        else:
+            parts = _drop_noise(parts, grid)
+        out[k] = shapely.multipolygons(shapely.orient_polygons(parts))
     return out
 
 

@@ -315,16 +315,21 @@ def _absmax(a: np.ndarray) -> float:
     return float(finite.max()) if finite.size else 0.0
 
 
-def _tolerance(raster: GradientRaster, rtol: float, scale: float | None = None) -> float:
+def _tolerance(
+    raster: GradientRaster, rtol: float, scale: float | None = None, terms: float = 0.0
+) -> float:
     """Absolute tolerance on a sampled gradient component.
 
     ``rtol`` times the gradient scale (the largest sampled component, or
     ``scale``), plus a floor for the rounding of the differences:
-    ``64 eps max|image| / min(hx, hy)``.
+    ``64 eps max(max|image|, terms) / min(hx, hy)``, where ``terms`` bounds
+    the terms the forward pass summed at the pixels (they can be far bigger
+    than the image: a net on raw Unix timestamps sums terms of ``w * 1.7e9``
+    to an output of order 1).
     """
     if scale is None:
         scale = max(_absmax(raster.dx), _absmax(raster.dy))
-    roundoff = 64 * np.finfo(np.float64).eps * _absmax(raster.image)
+    roundoff = 64 * np.finfo(np.float64).eps * max(_absmax(raster.image), float(terms))
     return float(rtol) * scale + roundoff / min(raster.spacing)
 
 
@@ -628,7 +633,14 @@ def compare_raster(
         & (pad[1:-1, 2:] == regions)
     )
     gscale = float(np.abs(jac).max()) if n_reg else 0.0
-    atol = _tolerance(raster, rtol, gscale)
+    # the size of the terms the forward pass summed at the pixels (ReLU MLPs)
+    from .partition import _value_terms
+
+    inside = regions.ravel() >= 0
+    terms = _value_terms(
+        partition.network, raster.points[inside], partition.patterns[regions.ravel()[inside]]
+    )[:, o] if not partition.is_merged else np.zeros(1)
+    atol = _tolerance(raster, rtol, gscale, float(terms.max(initial=0.0)))
     r = regions[single]
     err = np.maximum(np.abs(raster.dx[single] - jac[r, 0]), np.abs(raster.dy[single] - jac[r, 1]))
     bad = err > atol

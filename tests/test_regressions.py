@@ -246,3 +246,53 @@ def test_nonconvex_domains_golden_counts(name: str) -> None:
         part.verify()
     for kernel in ("numpy", "numba"):
         assert regions.count_regions(net, domain, kernel=kernel, progress=False) == len(golden)
+
+
+def _sequential_from(data: Any, n_linear: int, relu_after: range) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i in range(n_linear):
+        w, b = data[f"w{i}"], data[f"b{i}"]
+        lin = nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(w))
+            lin.bias.copy_(torch.from_numpy(b))
+        layers += [lin, nn.ReLU()] if i in relu_after else [lin]
+    return nn.Sequential(*layers).eval()
+
+
+def test_compare_raster_on_raw_unix_timestamps_finds_no_false_mismatch() -> None:
+    # QA16g: a 2-16-16-16-1 net trained on raw inputs (x: Unix time near 1.7e9) has one
+    # region in the box and verifies, but compare_raster called all 90,000 pixels mismatches:
+    # its rounding floor took the output's size, not the terms of 1e9 the forward pass sums
+    data = np.load(DATA / "timestamp_regression.npz")
+    model = _sequential_from(data, 4, range(3))
+    box = tuple(float(v) for v in data["bbox"])
+    p = regions.linear_regions(model, box)
+    p.verify()
+    rep = p.compare_raster(150)
+    assert rep.n_checked > 0 and rep.n_mismatch == 0
+
+
+def test_class_regions_of_a_classifier_on_unix_timestamps() -> None:
+    # QA16g: a 3-class net trained on normalized data, read with its normalization layer
+    # on raw inputs (x: Unix time over one hour near 1.7e9, y in [0, 5]). GEOS overlays at
+    # x ~ 1.7e9 on a box 720 times wider than tall made class polygons that overlapped by 5.1
+    # (area units) and missed points; the overlays now run centred and balanced
+    data = np.load(DATA / "timestamp_classifier.npz")
+    model = _sequential_from(data, 5, range(1, 4))  # the normalization, then 2-24-24-24-3
+    box = tuple(float(v) for v in data["bbox"])
+    p = regions.linear_regions(model, box)
+    p.verify()
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    cr = regions.class_regions(p)
+    assert abs(sum(g.area for g in cr) - area) <= 1e-9 * area
+    overlap = sum(cr[i].intersection(cr[j]).area for i in range(3) for j in range(i + 1, 3))
+    assert overlap <= 1e-9 * area
+    rng = np.random.default_rng(16)
+    pts = np.column_stack([rng.uniform(box[0], box[2], 4000), rng.uniform(box[1], box[3], 4000)])
+    with torch.no_grad():
+        want = model.double()(torch.from_numpy(pts)).numpy().argmax(axis=1)
+    hit = np.column_stack([shapely.contains_xy(g, pts[:, 0], pts[:, 1]) for g in cr])
+    assert (hit.sum(axis=1) == 1).all() and (hit[np.arange(len(pts)), want]).all()
+    db = regions.decision_boundary(p)
+    assert len(db.lines) > 0 and np.isfinite(db.length)
