@@ -13,7 +13,7 @@ from .errors import ArgumentTypeError, ParameterError
 from .network import Network, snapshot_model, unwrap_model
 from .partition import Partition
 from .split import Mesh, count_faces, plane_frame, split_mesh
-from .tolerance import frame_scales, noise_width
+from .tolerance import frame_offset, frame_scales, noise_width
 
 __all__ = ["linear_regions", "count_regions", "METHODS"]
 
@@ -154,53 +154,93 @@ def _split(
     return split_program(net.program, ring, on_layer, max_faces=max_regions)
 
 
-def in_frame(network: Any, domain: Domain) -> tuple[Any, Domain, np.ndarray | None]:
-    """The network and domain in the domain's balanced frame (``regions.tolerance``).
+class Frame:
+    """Where a bounded split runs: ``xy' = (xy - c) * f`` (``regions.tolerance``).
 
-    Returns ``(network, domain, f)``: with ``f = (fx, fy)`` from
-    :func:`~regions.tolerance.frame_scales`, the domain's coordinates times
-    ``f`` and the first hidden layer's weights of each axis divided by it, so
-    that every pre-activation is the same number in both frames (powers of
-    two scale exactly); for a stage program, each stage's weights of the two
-    inputs. ``f`` is ``None`` (and the two are returned as they are) for a
-    balanced domain, a net without hidden layers, or weights that the scaling
-    would not keep exact (overflow, subnormals).
+    ``c`` translates a domain far from the origin (:func:`~regions.tolerance.frame_offset`),
+    ``f`` (powers of two) balances a tall or wide one
+    (:func:`~regions.tolerance.frame_scales`).
+    """
+
+    def __init__(self, c: np.ndarray, f: np.ndarray) -> None:
+        self.c, self.f = c, f
+
+    def back(self, xy: np.ndarray) -> np.ndarray:
+        """Plane coordinates of frame points: ``xy / f + c`` ((N, 2) arrays)."""
+        out: np.ndarray = xy / self.f + self.c
+        return out
+
+    def back_geoms(self, geoms: Any) -> np.ndarray:
+        """Shapely geometries mapped back to plane coordinates."""
+        import shapely
+
+        return np.asarray(shapely.transform(geoms, self.back))
+
+
+def in_frame(
+    network: Any, domain: Domain, translate: bool = True
+) -> tuple[Any, Domain, Frame | None]:
+    """The network and domain in the domain's frame (``regions.tolerance``).
+
+    Returns ``(network, domain, frame)``. The domain is translated by ``c``
+    (:func:`~regions.tolerance.frame_offset`; exact for its own coordinates)
+    and scaled by ``f`` (:func:`~regions.tolerance.frame_scales` of the
+    translated box; exact), the first hidden layer (each stage's input
+    columns, for a stage program) gets weights ``W / f`` and bias
+    ``b + W c``, so that its pre-activation at a frame point is the one at
+    the plane point (the scaling changes no value; the translation rounds
+    the bias once). ``frame`` is ``None`` (and the two are returned as they
+    are) for a domain near the origin and balanced, a net without hidden
+    layers, or weights that the scaling would not keep exact. Without
+    ``translate`` (the shapely reference, whose GEOS overlays at coordinates
+    near ``1e-3`` left a rounding sliver that a box near ``(100, -50)`` did
+    not) only the scaling applies.
     """
     import dataclasses
 
     import shapely
 
-    fx, fy = frame_scales(domain.bounds)
-    if (fx, fy) == (1.0, 1.0) or not network.widths:
+    c = np.array(frame_offset(domain.bounds)) if translate else np.zeros(2)
+    if (c != 0).any() and not np.array_equal((domain.ring - c) + c, domain.ring):
+        c = np.zeros(2)  # (not expected: the box's coordinates are within 2x of c)
+    x0, y0, x1, y1 = domain.bounds
+    f = np.array(frame_scales((x0 - c[0], y0 - c[1], x1 - c[0], y1 - c[1])))
+    if ((c == 0).all() and (f == 1).all()) or not network.widths:
         return network, domain, None
-    f = np.array([fx, fy])
     framed: Any
-    if isinstance(network, Network):
-        w, b = network.hidden[0]
-        wf = _divided(w, f)
-        if wf is None:
-            return network, domain, None
-        framed = dataclasses.replace(network, hidden=((wf, b), *network.hidden[1:]))
-    else:  # a stage program on 2-D points: every stage reads the two inputs (columns 0, 1)
-        from .program import Program, Stage
-        from .stages import PlaneModel
-
-        prog = network.program
-        stages = []
-        for st in prog.stages:
-            wf = _divided(st.weight[:, :2], f)
-            if wf is None:
+    with np.errstate(over="ignore", invalid="ignore"):
+        if isinstance(network, Network):
+            w, b = network.hidden[0]
+            wf = _divided(w, f)
+            bc = b + w @ c
+            if wf is None or not np.isfinite(bc).all():
                 return network, domain, None
-            w = np.hstack([wf, st.weight[:, 2:]])
-            stages.append(Stage(st.kind, w, st.bias, st.slope, st.lo, st.hi, st.groups, st.path))
-        framed = PlaneModel(
-            Program(prog.input_shape, tuple(stages), prog.out_weight, prog.out_bias, prog.module),
-            network.module, network.plane,
-        )
+            framed = dataclasses.replace(network, hidden=((wf, bc), *network.hidden[1:]))
+        else:  # a stage program on 2-D points: every stage reads the two inputs (columns 0, 1)
+            from .program import Program, Stage
+            from .stages import PlaneModel
+
+            prog = network.program
+            stages = []
+            for st in prog.stages:
+                wf = _divided(st.weight[:, :2], f)
+                bc = st.bias + st.weight[:, :2] @ c
+                if wf is None or not np.isfinite(bc).all():
+                    return network, domain, None
+                w = np.hstack([wf, st.weight[:, 2:]])
+                stages.append(Stage(st.kind, w, bc, st.slope, st.lo, st.hi, st.groups, st.path))
+            out_b = prog.out_bias + prog.out_weight[:, :2] @ c
+            out_w = np.hstack([prog.out_weight[:, :2] / f, prog.out_weight[:, 2:]])
+            framed = PlaneModel(
+                Program(prog.input_shape, tuple(stages), out_w, out_b, prog.module),
+                network.module, network.plane,
+            )
     dom = Domain(
-        domain.ring * f, shapely.transform(domain.polygon, lambda c: c * f), domain.convex
+        (domain.ring - c) * f,
+        shapely.transform(domain.polygon, lambda xy: (xy - c) * f),
+        domain.convex,
     )
-    return framed, dom, f
+    return framed, dom, Frame(c, f)
 
 
 def _divided(w: np.ndarray, f: np.ndarray) -> np.ndarray | None:
@@ -216,7 +256,7 @@ def _fast(
     network: Network, domain: Domain, max_regions: int | None, progress: bool = True
 ) -> Partition:
     counts: list[int] = []
-    net_f, dom_f, f = in_frame(network, domain)  # an anisotropic box: split in its frame
+    net_f, dom_f, f = in_frame(network, domain)  # far off or tall/wide: split in its frame
 
     def on_layer(_layer: int, mesh: Mesh) -> None:
         if dom_f.convex:
@@ -228,13 +268,11 @@ def _fast(
     patterns = mesh.patterns()
     if dom_f.convex:
         if f is not None:
-            mesh.xy = mesh.xy / f  # exact: powers of two
+            mesh.xy = f.back(mesh.xy)  # scaling exact; a translation rounds to the plane's
         return Partition(network, domain, patterns, counts, mesh=mesh, method="fast")
     polys, idx = _clip(mesh.polygons(), dom_f)
     if f is not None:
-        import shapely
-
-        polys = np.asarray(shapely.transform(polys, lambda c: c / f))
+        polys = f.back_geoms(polys)
     if not network.widths:
         counts = []
     return Partition(network, domain, patterns[idx], counts, polygons=polys, method="fast")
@@ -368,13 +406,11 @@ def linear_regions(
         return _fast(network, domain, max_regions, progress)
     from .shapely_split import split_shapely
 
-    net_f, dom_f, f = in_frame(network, domain)  # an anisotropic box: split in its frame
+    net_f, dom_f, f = in_frame(network, domain, translate=False)  # a tall or wide box
     res = split_shapely(net_f, dom_f, max_regions)
     polys = res.polygons
     if f is not None:
-        import shapely
-
-        polys = np.asarray(shapely.transform(polys, lambda c: c / f))
+        polys = f.back_geoms(polys)
     return Partition(
         network, domain, res.patterns, res.layer_counts, polygons=polys, method="shapely"
     )
@@ -548,7 +584,7 @@ def streamed_layer_counts(
     domain = as_domain(bbox)
     if not domain.convex:
         return None
-    network, domain, _ = in_frame(network, domain)  # an anisotropic box: count in its frame
+    network, domain, _ = in_frame(network, domain)  # far off or tall/wide: count in its frame
     return count_faces(
         network.hidden, domain.ring, kernel=kernel, workers=workers, progress=progress
     )

@@ -22,6 +22,7 @@ from .tolerance import (
     PATTERN_RTOL,
     SUM_RTOL,
     VERTEX_ULPS,
+    frame_offset,
     frame_scales,
     noise_width,
 )
@@ -693,19 +694,37 @@ def check_partition(p: Partition) -> None:
         raise VerificationError(f"region {int(np.argmin(areas))} has area {areas.min()}")
     # a region thinner than the coordinates' rounding (twice its area over its perimeter,
     # a bound on its width) cannot be told from a sliver made by rounding
-    # (measured in the balanced frame the splitters work in on an anisotropic domain)
-    f = np.ones(2) if p.covers_plane else np.array(frame_scales(p.domain.bounds))
-    framed = polys if (f == 1.0).all() else shapely.transform(polys, lambda c: c * f)
-    fbounds = tuple(np.asarray(p.domain.bounds) * np.r_[f, f])
+    # (measured in the frame the splitter worked in: translated far from the origin, for
+    # the fast splitter, and balanced when tall or wide; see regions.tolerance)
+    bounds = np.asarray(p.domain.bounds, dtype=np.float64)
+    c = np.zeros(2)
+    if not p.covers_plane and p.method == "fast":
+        c = np.array(frame_offset(p.domain.bounds))
+    f = np.ones(2) if p.covers_plane else np.array(frame_scales(tuple(bounds - np.r_[c, c])))
+    plain = (f == 1.0).all() and (c == 0.0).all()
+    framed = polys if plain else shapely.transform(polys, lambda xy: (xy - c) * f)
+    fbounds = tuple((bounds - np.r_[c, c]) * np.r_[f, f])
     width = 2.0 * areas * f.prod() / np.maximum(np.asarray(shapely.length(framed)), 1e-300)
     thin = width < noise_width(fbounds)
     if thin.any():
         k = int(np.argmin(np.where(thin, width, np.inf)))
-        where = "" if (f == 1.0).all() else f" (in the frame x * {f[0]:g}, y * {f[1]:g})"
+        where = "" if plain else (
+            f" (in the frame (x - {c[0]:g}) * {f[0]:g}, (y - {c[1]:g}) * {f[1]:g})"
+        )
         raise VerificationError(
             f"region {k} is a sliver {width[k]:.3g} wide{where}, under the rounding width "
             f"{noise_width(fbounds):.3g} of the domain's coordinates (area {areas[k]!r})"
         )
+    if (c != 0.0).any():  # and float64 must still draw it in the plane's coordinates
+        floor = 4.0 * float(np.spacing(np.abs(bounds).max()))
+        plane_width = 2.0 * areas / np.maximum(np.asarray(shapely.length(polys)), 1e-300)
+        if (plane_width < floor).any():
+            k = int(np.argmin(plane_width))
+            raise VerificationError(
+                f"region {k} is {plane_width[k]:.3g} wide, under 4 units of rounding "
+                f"({floor:.3g}) of the plane's coordinates, which cannot draw it (area "
+                f"{areas[k]!r})"
+            )
     total = float(areas.sum())
     if abs(total - dom_area) > SUM_RTOL * dom_area:
         raise VerificationError(

@@ -296,3 +296,25 @@ def test_class_regions_of_a_classifier_on_unix_timestamps() -> None:
     assert (hit.sum(axis=1) == 1).all() and (hit[np.arange(len(pts)), want]).all()
     db = regions.decision_boundary(p)
     assert len(db.lines) > 0 and np.isfinite(db.length)
+
+
+def test_a_box_of_unix_timestamps_counts_as_its_normalized_box() -> None:
+    # QA16g: a 2-48-48-2 classifier trained on normalized data, read with its normalization
+    # layer on raw inputs (x: one hour of Unix time near 1.7e9). The zero band, relative to
+    # x ~ 1.7e9, merged features under 1.7e-3 s: 2563 regions against 2564 on the
+    # normalized box. The split now runs translated to the box's centre
+    data = np.load(DATA / "timestamp_normalized.npz")
+    model = _sequential_from(data, 4, range(1, 3))
+    box = tuple(float(v) for v in data["bbox"])
+    norm, rest = model[0], model[1:]
+    w = norm.weight.detach().double().numpy()
+    b = norm.bias.detach().double().numpy()
+    lo, hi = w @ np.array(box[:2]) + b, w @ np.array(box[2:]) + b
+    assert (w == np.diag(np.diag(w))).all()  # a per-feature normalization
+    n = regions.count_regions(rest, (lo[0], lo[1], hi[0], hi[1]))
+    assert regions.count_regions(model, box) == n
+    for kernel in ("numba", "numpy"):
+        assert regions.count_regions(model, box, kernel=kernel, workers=1) == n
+    p = regions.linear_regions(model, box)
+    assert len(p) == n
+    p.verify()
