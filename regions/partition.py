@@ -561,9 +561,14 @@ class Partition:
         pass (through torch when the network was read from a torch model) at
         an interior point (relative ``CHECK_RTOL``), and that adjacent regions
         have different patterns (merged partitions: different affine maps,
-        relative ``MERGE_RTOL``, and no pattern check). On the fast splitter's
-        bounded partitions, also that every vertex lies on each zero set the
-        regions around it disagree on, to ``VERTEX_ULPS`` units of rounding.
+        relative ``MERGE_RTOL``, and no pattern check). No region may be
+        thinner than the rounding width of the coordinates (measured in the
+        frame the splitter worked in: see "Anisotropic domains" and "Domains
+        far from the origin" in :mod:`regions.tolerance`; a translated one
+        must also be 4 ulps of the plane's coordinates wide, the least float64
+        can draw there). On the fast splitter's bounded partitions, also that
+        every vertex lies on each zero set the regions around it disagree on,
+        to ``VERTEX_ULPS`` units of rounding.
 
         Raises
         ------
