@@ -189,7 +189,7 @@ def in_frame(
     columns, for a stage program) gets weights ``W / f`` and bias
     ``b + W c``, so that its pre-activation at a frame point is the one at
     the plane point (the scaling changes no value; the translation rounds
-    the bias once). ``frame`` is ``None`` (and the two are returned as they
+    the bias once, correctly). ``frame`` is ``None`` (and the two are returned as they
     are) for a domain near the origin and balanced, a net without hidden
     layers, or weights that the scaling would not keep exact. Without
     ``translate`` (the shapely reference, whose GEOS overlays at coordinates
@@ -212,7 +212,7 @@ def in_frame(
         if isinstance(network, Network):
             w, b = network.hidden[0]
             wf = _divided(w, f)
-            bc = b + w @ c
+            bc = _shifted_bias(w, b, c)
             if wf is None or not np.isfinite(bc).all():
                 return network, domain, None
             framed = dataclasses.replace(network, hidden=((wf, bc), *network.hidden[1:]))
@@ -224,7 +224,7 @@ def in_frame(
             stages = []
             for st in prog.stages:
                 wf = _divided(st.weight[:, :2], f)
-                bc = st.bias + st.weight[:, :2] @ c
+                bc = _shifted_bias(st.weight[:, :2], st.bias, c)
                 if wf is None or not np.isfinite(bc).all():
                     return network, domain, None
                 w = np.hstack([wf, st.weight[:, 2:]])
@@ -241,6 +241,28 @@ def in_frame(
         domain.convex,
     )
     return framed, dom, Frame(c, f)
+
+
+def _shifted_bias(w: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``b + w @ c`` correctly rounded: (n,) float64 array.
+
+    Computed exactly (fractions) and rounded once, so each line moves by at
+    most half an ulp of its new bias, a value at the scale of the translated
+    box, which the zero band there absorbs; ``b + w @ c`` in floating point
+    would round ``w @ c`` at the scale of the plane's coordinates first (a
+    line 9e-12 outside a box at 3.4e15 was moved into it).
+    """
+    from fractions import Fraction
+
+    if not c.any():
+        return np.array(b, dtype=np.float64, copy=True)
+    cs = [Fraction(float(v)) for v in c]
+
+    def exact(row: list[float], bj: float) -> float:
+        return float(Fraction(bj) + sum(Fraction(wk) * ck for wk, ck in zip(row, cs, strict=True)))
+
+    rows = zip(w.tolist(), b.tolist(), strict=True)
+    return np.array([exact(row, bj) for row, bj in rows], dtype=np.float64)
 
 
 def _divided(w: np.ndarray, f: np.ndarray) -> np.ndarray | None:

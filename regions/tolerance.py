@@ -98,11 +98,13 @@ Domains far from the origin (``OFFSET_RATIO``, :func:`frame_offset`)
     centre is ``OFFSET_RATIO`` (``2**10``) extents or more from zero is first
     translated by that centre, rounded to few bits (:func:`frame_offset`):
     the box's coordinates move exactly (Sterbenz), the first layer's bias
-    (every stage's, for a stage program) becomes ``b + W c``, rounded once,
-    which moves each line by at most about an ulp of the plane's
-    coordinates (exactly nothing when ``W c`` and the sum are exact, as for
-    dyadic weights), and the vertices are translated back at the end, to the
-    nearest float64 of the plane's coordinates. The scaling below then
+    (every stage's, for a stage program) becomes ``b + W c`` computed
+    exactly and rounded once, which moves each line by at most half an ulp
+    of its new bias, at the scale of the translated box and far inside its
+    zero band (exactly nothing when the sum is a float64, as for dyadic
+    weights; rounding ``W c`` first, at the plane's scale, moved a line
+    ``9e-12`` outside a box into it), and the vertices are translated back
+    at the end, to the nearest float64 of the plane's coordinates. The scaling below then
     balances the translated box.
 
 First layer from the vertices (``DIRECT_MIN_RTOL``)

@@ -455,3 +455,26 @@ def test_the_frame_never_coarsens_the_long_axis() -> None:
         p = regions.linear_regions(net, box)
         assert len(p) == 3
         p.verify()
+
+
+def test_a_translated_box_keeps_a_line_just_outside_it_outside() -> None:
+    # QA16h: in a box 0.076 wide near (3.9e5, -3.9e5), far from the origin, the translation
+    # made the bias b + W c with W c rounded first (0.125 off at 3.4e15), which moved a line
+    # 9.3e-12 outside the box into it: 2 regions where the exact count is 1. It is now
+    # computed exactly and rounded once
+    from regions.oracle import oracle_count
+
+    h = float.fromhex
+    box = (h("0x1.7d97389000000p+18"), -h("0x1.7d973d7000000p+18"),
+           h("0x1.7d973d7000000p+18"), -h("0x1.7d97389000000p+18"))
+    net = Network.from_arrays(
+        [(np.array([[2.0**33, -2.0]]), np.array([-h("0x1.7d973d717d974p+51")]))],
+        (np.ones((1, 1)), np.zeros(1)),
+    )
+    x0, y0, x1, y1 = box
+    assert oracle_count(net.hidden, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]) == 1
+    for kernel in ("numba", "numpy"):
+        assert regions.count_regions(net, box, kernel=kernel, workers=1) == 1
+    p = regions.linear_regions(net, box)
+    assert len(p) == 1
+    p.verify()
