@@ -696,7 +696,14 @@ def check_partition(p: Partition) -> None:
     # 1. areas
     areas = np.asarray(shapely.area(polys))
     if (areas <= 0).any():
-        raise VerificationError(f"region {int(np.argmin(areas))} has area {areas.min()}")
+        far = p.method == "fast" and not p.covers_plane and any(frame_offset(p.domain.bounds))
+        raise VerificationError(
+            f"region {int(np.argmin(areas))} has area {areas.min()}"
+            + (
+                " (the box is far from the origin: a region split in its translated frame "
+                "can be narrower than the plane's coordinates can draw)" if far else ""
+            )
+        )
     # a region thinner than the coordinates' rounding (twice its area over its perimeter,
     # a bound on its width) cannot be told from a sliver made by rounding
     # (measured in the frame the splitter worked in: translated far from the origin, for
