@@ -25,8 +25,8 @@ DEFAULT_BBOX: tuple[float, float, float, float] = (-10.0, -10.0, 10.0, 10.0)
 #: Largest coordinate magnitude accepted: products and squares of coordinates
 #: (areas, cross products) must stay finite in float64.
 COORD_MAX: float = 1e150
-#: Smallest width and height, relative to the largest coordinate magnitude: below
-#: it the zero band of the tolerance policy (``ZERO_RTOL``) is not small against
+#: Smallest width (height), relative to the largest magnitude of the x (y) coordinates:
+#: below it the zero band of the tolerance policy (``ZERO_RTOL``) is not small against
 #: the domain, and below about ``2**-52`` it has no interior in float64.
 EXTENT_RTOL: float = 1e-9
 #: Smallest width and height in absolute terms (areas must not underflow).
@@ -41,12 +41,18 @@ def _check_scale(lo: np.ndarray, hi: np.ndarray, what: str) -> None:
             f"{what} reaches {big:.3g}; coordinates beyond {COORD_MAX:g} overflow float64 "
             "areas. Rescale the input (or use bbox=None for the whole plane)"
         )
-    side = float((hi - lo).min())
-    if side < EXTENT_MIN or side < EXTENT_RTOL * big:
+    # per axis: each side against its own axis's coordinates (the splitters translate a
+    # box far from the origin and balance a tall or wide one, so a minute of Unix time by
+    # [0, 1] is fine, though 1 is under 1e-9 of 1.7e9)
+    sides = hi - lo
+    own = np.maximum(np.abs(lo), np.abs(hi))
+    thin = (sides < EXTENT_MIN) | (sides < EXTENT_RTOL * own)
+    if thin.any():
+        k = int(np.argmax(thin))
         raise DomainError(
-            f"{what} is {side:.3g} wide at coordinates of {big:.3g}: narrower than "
-            f"{EXTENT_MIN:g} or {EXTENT_RTOL:g} of its coordinates, too thin to partition in "
-            "float64. Rescale the input"
+            f"{what} is {float(sides[k]):.3g} wide in {'xy'[k]} at {'xy'[k]} coordinates of "
+            f"{float(own[k]):.3g}: narrower than {EXTENT_MIN:g} or {EXTENT_RTOL:g} of its "
+            "coordinates, too thin to partition in float64. Rescale the input"
         )
 
 

@@ -727,15 +727,17 @@ def check_partition(p: Partition) -> None:
             f"region {k} is a sliver {width[k]:.3g} wide{where}, under the rounding width "
             f"{noise_width(fbounds):.3g} of the domain's coordinates (area {areas[k]!r})"
         )
-    if (c != 0.0).any():  # and float64 must still draw it in the plane's coordinates
-        floor = 4.0 * float(np.spacing(np.abs(bounds).max()))
-        plane_width = 2.0 * areas / np.maximum(np.asarray(shapely.length(polys)), 1e-300)
-        if (plane_width < floor).any():
-            k = int(np.argmin(plane_width))
+    if (c != 0.0).any():  # and float64 must still draw it in the plane's coordinates:
+        # its width in units of rounding of each axis (x / ulp_x, y / ulp_y) at least 4
+        ulp = np.spacing(np.maximum(np.abs(bounds[:2]), np.abs(bounds[2:])))
+        in_ulps = shapely.transform(polys, lambda xy: xy / ulp)
+        units = 2.0 * areas / ulp.prod() / np.maximum(np.asarray(shapely.length(in_ulps)), 1e-300)
+        if (units < 4.0).any():
+            k = int(np.argmin(units))
             raise VerificationError(
-                f"region {k} is {plane_width[k]:.3g} wide, under 4 units of rounding "
-                f"({floor:.3g}) of the plane's coordinates, which cannot draw it (area "
-                f"{areas[k]!r})"
+                f"region {k} is {units[k]:.3g} units of rounding of the plane's coordinates "
+                f"wide (ulps {ulp[0]:.3g} in x, {ulp[1]:.3g} in y), under 4: float64 cannot "
+                f"draw it there (area {areas[k]!r})"
             )
     total = float(areas.sum())
     if abs(total - dom_area) > SUM_RTOL * dom_area:

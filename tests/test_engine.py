@@ -478,3 +478,33 @@ def test_a_translated_box_keeps_a_line_just_outside_it_outside() -> None:
     p = regions.linear_regions(net, box)
     assert len(p) == 1
     p.verify()
+
+
+def test_far_off_and_flat_boxes_are_accepted_and_match_their_shifted_twin() -> None:
+    # QA16i: the thinness check compared the shortest side with the largest coordinate of
+    # either axis, so a minute of Unix time by [0, 1] was refused (1 < 1e-9 * 1.7e9); it is
+    # per axis now, and the frames split such boxes
+    torch.manual_seed(0)
+    for box in [(1e6, 0.0, 1e6 + 1, 1e-3), (1.7e9, 0.0, 1.7e9 + 60, 1.0),
+                (1.7e9, 4.2e6, 1.7e9 + 3600, 4.2e6 + 1e-2)]:
+        lo, hi = np.array(box[:2]), np.array(box[2:])
+        norm = torch.nn.Linear(2, 2).double()
+        with torch.no_grad():
+            norm.weight.copy_(torch.diag(torch.tensor(3.5 / (hi - lo))))
+            norm.bias.copy_(torch.tensor(-3.5 * (lo + hi) / 2 / (hi - lo)))
+        body = torch.nn.Sequential(
+            torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 16), torch.nn.ReLU(),
+            torch.nn.Linear(16, 1),
+        ).double()
+        model = torch.nn.Sequential(norm, *body).eval()
+        shift = torch.nn.Linear(2, 2).double()  # the same function on the box moved to 0
+        with torch.no_grad():
+            shift.weight.copy_(torch.eye(2, dtype=torch.float64))
+            shift.bias.copy_(torch.tensor(lo))
+        twin = torch.nn.Sequential(shift, *model).eval()
+        p = regions.linear_regions(model, box)
+        p.verify()
+        moved = (0.0, 0.0, box[2] - box[0], box[3] - box[1])
+        assert len(p) == regions.count_regions(model, box) == regions.count_regions(twin, moved)
+    with pytest.raises(regions.DomainError, match="wide in y at y coordinates of 1e"):
+        regions.count_regions(torch.nn.Linear(2, 1), (0.0, 1e12, 1.0, 1e12 + 1e-3))
