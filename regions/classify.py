@@ -798,10 +798,15 @@ def class_regions(partition: Any) -> np.ndarray:
             -4 * grid, join_style="mitre", mitre_limit=1e6,
         )
         parts, _ = _polygon_parts(np.array([union], dtype=object))
+        parts = _drop_noise(parts, grid)
         if back is not None:
-            parts = np.asarray(back(_drop_noise(parts, grid)), dtype=object)
-        else:
-            parts = _drop_noise(parts, grid)
+            # the way back rounds new vertices to the plane's coordinates, which can fold a
+            # spike of a polygon onto itself: repair those (QA16i: self-intersections)
+            parts = np.asarray(back(parts), dtype=object)
+            bad = ~shapely.is_valid(parts)
+            if bad.any():
+                fixed, _ = _polygon_parts(shapely.make_valid(parts[bad]))
+                parts = np.concatenate([parts[~bad], fixed])
         out[k] = shapely.multipolygons(shapely.orient_polygons(parts))
     return out
 

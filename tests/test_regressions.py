@@ -318,3 +318,16 @@ def test_a_box_of_unix_timestamps_counts_as_its_normalized_box() -> None:
     p = regions.linear_regions(model, box)
     assert len(p) == n
     p.verify()
+
+
+def test_class_regions_on_a_day_of_unix_time_are_valid() -> None:
+    # QA16i: the class overlays run centred; mapping their new vertices back to x ~ 1.7e9
+    # rounded a spike of one polygon onto itself (an invalid MultiPolygon)
+    data = np.load(DATA / "timestamp_day_classifier.npz")
+    model = _sequential_from(data, 5, range(1, 4))
+    box = tuple(float(v) for v in data["bbox"])
+    p = regions.linear_regions(model, box)
+    cr = regions.class_regions(p)
+    assert all(shapely.is_valid(g) for g in cr), [shapely.is_valid_reason(g) for g in cr]
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    assert abs(sum(g.area for g in cr) - area) <= 1e-9 * area
