@@ -300,9 +300,71 @@ def _fast(
     return Partition(network, domain, patterns[idx], counts, polygons=polys, method="fast")
 
 
+def _structure_offset(network: Any) -> np.ndarray | None:
+    """Where the first layer's lines cross, when that is far from the origin (else ``None``).
+
+    The median of the pairwise intersections of the first hidden layer's
+    lines (of at most 256 of them) and of each line's point nearest the
+    origin, rounded to few bits, when it lies ``PLANE_OFFSET_RATIO`` or more
+    times their spread (90 % range) from the origin: the whole plane is then
+    split translated there, as a far-off box is (``regions.tolerance``).
+    """
+    if not isinstance(network, Network) or not network.hidden:
+        return None
+    w, b = network.hidden[0]
+    keep = np.hypot(w[:, 0], w[:, 1]) > 0
+    w, b = w[keep][:256], b[keep][:256]
+    if len(w) == 0:
+        return None
+    with np.errstate(all="ignore"):
+        near = -b[:, None] * w / (w**2).sum(axis=1, keepdims=True)
+        i, j = np.triu_indices(len(w), 1)
+        det = w[i, 0] * w[j, 1] - w[i, 1] * w[j, 0]
+        ok = np.abs(det) > 1e-12 * np.hypot(*w[i].T) * np.hypot(*w[j].T)
+        i, j, det = i[ok], j[ok], det[ok]
+        x = (-b[i] * w[j, 1] + b[j] * w[i, 1]) / det
+        y = (-w[i, 0] * b[j] + w[j, 0] * b[i]) / det
+    pts = np.concatenate([near, np.column_stack([x, y])])
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    if len(pts) == 0:
+        return None
+    mid = np.median(pts, axis=0)
+    spread = float((np.quantile(pts, 0.95, axis=0) - np.quantile(pts, 0.05, axis=0)).max())
+    if not spread > 0 or float(np.abs(mid).max()) < PLANE_OFFSET_RATIO * spread:
+        return None
+    q = 2.0 ** np.floor(np.log2(spread))
+    c: np.ndarray = np.round(mid / q) * q
+    return c
+
+
+#: How far (in spreads of the first layer's crossings) from the origin a whole plane's
+#: structure must lie for the split to run translated to it.
+PLANE_OFFSET_RATIO: float = 16.0
+
+
+def _plane_translated(network: Any) -> tuple[Any, np.ndarray | None]:
+    """``network`` translated to its far-off structure (:func:`_structure_offset`), and ``c``."""
+    import dataclasses
+
+    c = _structure_offset(network)
+    if c is None:
+        return network, None
+    (w, b), *rest = network.hidden
+    bc = _shifted_bias(w, b, c)  # the first layer's bias b + W c, exact and rounded once
+    if not np.isfinite(bc).all():
+        return network, None
+    return dataclasses.replace(network, hidden=((w, bc), *rest)), c
+
+
 def _whole_plane(network: Network, max_regions: int | None, progress: bool = True) -> Partition:
     counts: list[int] = []
-    mesh = _split(network, None, lambda _l, m: counts.append(m.n_faces), max_regions, progress)
+    net, c = _plane_translated(network)
+    mesh = _split(net, None, lambda _l, m: counts.append(m.n_faces), max_regions, progress)
+    if c is not None:  # finite vertices back to the plane (ideal ones are directions)
+        xy = np.array(mesh.xy, dtype=np.float64, copy=True)
+        fin = ~np.asarray(mesh.ideal_mask, dtype=bool)
+        xy[fin] += c
+        mesh.xy = xy
     frame = _frame(mesh)
     polys = mesh.clipped_polygons(frame)
     return Partition(
@@ -553,7 +615,7 @@ def count_regions(
     if bbox is None:
         if method != "fast":
             raise ParameterError("bbox=None (the whole plane) needs method='fast'")
-        return split_mesh(network.hidden, None).n_faces
+        return split_mesh(_plane_translated(network)[0].hidden, None).n_faces
     return len(linear_regions(network, as_domain(bbox), method=method))
 
 

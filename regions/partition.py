@@ -712,6 +712,11 @@ def check_partition(p: Partition) -> None:
     c = np.zeros(2)
     if not p.covers_plane and p.method == "fast":
         c = np.array(frame_offset(p.domain.bounds))
+    elif p.covers_plane:  # a whole plane whose structure lies far off is split translated
+        from .engine import _structure_offset
+
+        off = _structure_offset(p.network)
+        c = np.zeros(2) if off is None else off
     f = np.ones(2) if p.covers_plane else np.array(frame_scales(tuple(bounds - np.r_[c, c])))
     plain = (f == 1.0).all() and (c == 0.0).all()
     framed = polys if plain else shapely.transform(polys, lambda xy: (xy - c) * f)

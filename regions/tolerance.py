@@ -87,7 +87,7 @@ Anisotropic domains (``FRAME_RATIO``, :func:`frame_scales`)
     largest coordinate, are now relative to a balanced one (still bounds on
     the rounding, which is the same in both frames). ``verify`` measures
     slivers in the same frame and floors the vertex check's coordinates per
-    axis. The whole plane has no domain to balance and is split as is.
+    axis. The whole plane has no domain to balance and is not scaled.
 
 Domains far from the origin (``OFFSET_RATIO``, :func:`frame_offset`)
     The zero band is relative to the coordinates' magnitude, so a box of one
@@ -104,8 +104,11 @@ Domains far from the origin (``OFFSET_RATIO``, :func:`frame_offset`)
     zero band (exactly nothing when the sum is a float64, as for dyadic
     weights; rounding ``W c`` first, at the plane's scale, moved a line
     ``9e-12`` outside a box into it), and the vertices are translated back
-    at the end, to the nearest float64 of the plane's coordinates. The scaling below then
-    balances the translated box.
+    at the end, to the nearest float64 of the plane's coordinates. The
+    scaling above then balances the translated box. The whole plane, which
+    has no box, is translated the same way when its first layer's lines
+    cross far from the origin (``regions.engine._structure_offset``: their
+    crossings' median, 16 or more times their spread away).
 
 First layer from the vertices (``DIRECT_MIN_RTOL``)
     The compiled splitter does not store or interpolate the first layer's

@@ -331,3 +331,16 @@ def test_class_regions_on_a_day_of_unix_time_are_valid() -> None:
     assert all(shapely.is_valid(g) for g in cr), [shapely.is_valid_reason(g) for g in cr]
     area = (box[2] - box[0]) * (box[3] - box[1])
     assert abs(sum(g.area for g in cr) - area) <= 1e-9 * area
+
+
+def test_the_whole_plane_of_a_net_on_unix_timestamps_counts_as_its_normalized_plane() -> None:
+    # a whole plane whose structure lies near x = 1.7e9 (1e7 wide) was split with a band
+    # relative to 1.7e9: 4484 regions against 4511 for the same net on normalized inputs
+    # (verify() flagged it); it is now split translated to that structure
+    data = np.load(DATA / "timestamp_normalized.npz")
+    model = _sequential_from(data, 4, range(1, 3))
+    n = regions.count_regions(model[1:], None)
+    assert regions.count_regions(model, None) == n
+    w = regions.linear_regions(model, None)
+    assert len(w) == n
+    w.verify()
