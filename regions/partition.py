@@ -1032,11 +1032,13 @@ def _check_patterns(
             z = z.reshape(len(pts), -1)
             values.append(z)
             # the terms summed here, and those the inputs' own rounding comes from (a
-            # value that is 0 up to rounding carries the size of the terms that gave it)
+            # value that is 0 up to rounding carries the size of the terms that gave it;
+            # a clamped one, below its band, is exactly 0 and carries nothing)
             scale = (a + inherited) @ np.abs(w).T + np.abs(b)
             scales.append(scale)
             names.append(f"hidden layer {layer}")
-            a, inherited = np.maximum(z, 0.0), scale
+            a = np.maximum(z, 0.0)
+            inherited = np.where(z < -PATTERN_RTOL * scale, 0.0, scale)
     col = 0
     for name, z, scale in zip(names, values, scales, strict=True):
         band = PATTERN_RTOL * scale

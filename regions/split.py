@@ -1259,8 +1259,9 @@ def _layer_step(
     )
     if on_layer is not None:
         on_layer(layer, mesh)
+    floor = scale_floor(r.scale, w, b, zero_rtol, r.ideal, rows=r.z)
     act = np.maximum(r.z, 0.0, out=r.z)
-    return mesh, act, scale_floor(r.scale, w, b, zero_rtol, r.ideal)
+    return mesh, act, floor
 
 
 def canonical_order(
@@ -1756,7 +1757,7 @@ def count_faces(
             w2, b2 = hidden[layer + 1]
             nxt_scale = None
             assert vscale is not None
-            nxt_floor = scale_floor(vscale, w, b, rtol)  # the next layer's least scales
+            nxt_floor = scale_floor(vscale, w, b, rtol, rows=z)  # the next layer's least scales
             maps = layer == 0 and w.shape[0] >= ROOT_MAP_MIN and _use_numba(
                 kernel, np.zeros(1, dtype=bool), len(b2) * f
             )

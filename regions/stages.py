@@ -189,11 +189,13 @@ def split_program(
             zs = r.z[:, nq + int(keep.sum()) :]
         else:
             zs = qv  # q = z for ReLU-like units
-        # carried state columns inherit their rounding like the new ones (weight 1)
-        floor = np.maximum(
-            scale_floor(r.scale, w, st.bias, zero_rtol, ideal),
-            scale_floor(r.scale, np.ones((1, 1)), np.zeros(1), zero_rtol, ideal),
-        )
+        # a ReLU output below its zero band is exactly 0.0 and passes no rounding on
+        floor = scale_floor(r.scale, w, st.bias, zero_rtol, ideal,
+                            rows=qv if st.kind == "relu" else None)
+        if keep.any():  # carried state columns inherit their rounding too (weight 1)
+            floor = np.maximum(
+                floor, scale_floor(r.scale, np.ones((1, 1)), np.zeros(1), zero_rtol, ideal)
+            )
         a = stage_activation(st, zs, ideal)
         if st.kind == "hardtanh":
             # where a breakpoint value was snapped to zero the output is the bound

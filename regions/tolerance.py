@@ -39,7 +39,16 @@ Inherited scale (``INHERIT_ULPS``, :func:`scale_floor`)
     rounding. Without it, a line of the second layer that passes exactly
     through a first-layer vertex far from the box's scale could miss it by
     that rounding and leave slivers (a 2-3-1-1 integer net gave 9 regions
-    instead of 7 in ``[-1e4, 1e4]^2``). The floor only matters where a
+    instead of 7 in ``[-1e4, 1e4]^2``). The maxima run over the neurons
+    *active* at the vertex, beyond their zero band: an output clamped to
+    ``0.0``, or a value snapped to ``0.0`` on its own line, is exact and
+    passes no rounding on. Taking every neuron (as before QA round 9's
+    boxes of ``1e9`` to ``1e13``) gave a vertex where every neuron is off
+    the floor of the steepest one: in ``[-1e9, 2e9]^2`` a second-layer
+    neuron of constant value ``2`` there (all its inputs off) sat inside a
+    band of ``5.7`` and was called inactive, and two second-layer lines
+    ``2.3`` apart merged into one next to a first-layer line of slope
+    ``1e4``. The floor only matters where a
     vertex's values are some ``1e3`` times smaller than the values it was
     interpolated from; it decays by the factor
     ``INHERIT_ULPS * 2**-52 / ZERO_RTOL * max_k ||W_k||_1`` (about ``0.02``
@@ -369,6 +378,7 @@ def scale_floor(
     bias: np.ndarray,
     rtol: float | None = None,
     ideal: np.ndarray | None = None,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """The least zero-test scale the next layer inherits at each vertex.
 
@@ -384,12 +394,19 @@ def scale_floor(
         The zero band, default ``ZERO_RTOL``; ``0`` gives a zero floor.
     ideal : (V,) bool array, optional
         Points at infinity (their values are slopes: no bias).
+    rows : (V, n) float64 array, optional
+        This layer's pre-activations at the vertices. A neuron whose value
+        there is below its zero band (``-rtol * (||W_k||_1 s(v) + |b_k|)``)
+        is clamped: its output is exactly ``0.0`` and passes no rounding on, so
+        the maxima then run only over the others (a vertex where every
+        neuron is clamped inherits nothing).
 
     Returns
     -------
     floor : (V,) float64 array
-        ``INHERIT_ULPS * 2**-52 / rtol * (max_k ||W_k||_1 s(v) + max_k |b_k|)``:
-        the next layer's scale is at least this (module docstring).
+        ``INHERIT_ULPS * 2**-52 / rtol * (max_k ||W_k||_1 s(v) + max_k |b_k|)``
+        over the neurons ``k`` not clamped at ``v`` (all of them without
+        ``rows``): the next layer's scale is at least this (module docstring).
 
     Examples
     --------
@@ -398,19 +415,41 @@ def scale_floor(
     >>> f = scale_floor(np.array([1.0, 1e4]), w, b)
     >>> bool(f[0] < 0.02 and 100 < f[1] < 110)  # a vertex made from 1e4-sized values
     True
+    >>> rows = np.array([[-5.0, -3.0], [-5.0, 2.0], [0.0, 0.0]])
+    >>> f = scale_floor(np.array([1e4, 1e4, 1e4]), w, b, rows=rows)
+    >>> f[0], f[2]  # every neuron clamped, or exactly on its line (snapped)
+    (np.float64(0.0), np.float64(0.0))
+    >>> bool(70 < f[1] < 72)  # only the second neuron, ||W_1||_1 = 2, passes rounding on
+    True
     """
     r = ZERO_RTOL if rtol is None else float(rtol)
     s = np.asarray(scale, dtype=np.float64)
     if r <= 0 or weight.size == 0:
         return np.zeros(len(s))
     k = INHERIT_ULPS * 2.0**-52 / r
-    wmax = float(np.abs(weight).sum(axis=1).max())
-    bmax = float(np.abs(bias).max()) if bias.size else 0.0
+    w1 = np.abs(weight).sum(axis=1)
+    b1 = np.abs(bias)
+    wmax = float(w1.max())
+    bmax = float(b1.max()) if bias.size else 0.0
     floor = s * (k * wmax)
     if ideal is None:
         floor += k * bmax
     else:
         floor[~ideal] += k * bmax
+    if rows is not None and len(s):
+        # the floor matters only where it passes the largest output there (the next
+        # layer's scale before the floor); only those vertices get the narrower maxima
+        top = rows[: len(s)].max(axis=1, initial=0.0)
+        near = np.flatnonzero(floor > top)
+        if len(near):
+            # beyond the zero band: a value inside it is exactly 0.0 (snapped), as the
+            # policy takes it, and passes no rounding on either
+            live = rows[near] > r * (np.multiply.outer(s[near], w1) + b1)
+            wl = np.where(live, w1, 0.0).max(axis=1, initial=0.0)
+            bl = np.where(live, b1, 0.0).max(axis=1, initial=0.0)
+            if ideal is not None:
+                bl[ideal[near]] = 0.0
+            floor[near] = s[near] * (k * wl) + k * bl
     return floor
 
 

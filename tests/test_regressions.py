@@ -22,6 +22,10 @@ two with an unbounded one (a strip between two rays rounding split apart,
 which is kept and flagged: float64 cannot tell it from a real one),
 two with lines nearly parallel to the first ray from the origin, far from it
 (their anchors were placed 4e6 away, which widened every zero band there).
+
+``clamped.npz``: 16 nets of QA round 9 in boxes of ``1e6`` to ``1e13`` that came
+out wrong while the next layer's scale floor took neurons that are off at a
+vertex; the golden counts are the oracle's.
 """
 
 from __future__ import annotations
@@ -344,3 +348,63 @@ def test_the_whole_plane_of_a_net_on_unix_timestamps_counts_as_its_normalized_pl
     w = regions.linear_regions(model, None)
     assert len(w) == n
     w.verify()
+
+
+CLAMPED = np.load(DATA / "clamped.npz")
+
+
+@pytest.mark.parametrize("i", range(int(CLAMPED["n_cases"])))
+def test_clamped_neurons_pass_no_rounding_on(i: int) -> None:
+    """QA round 9's nets in boxes of ``1e6`` to ``1e13`` (``clamped.npz``: each net, its
+    generator seed, box and the oracle's counts) that came out wrong before the next
+    layer's scale floor ran over the neurons active at each vertex only: a floor taken
+    from the steepest neuron of the layer, though off there, widened the next zero band
+    past real features (a second-layer value of ``2`` called zero, lines ``2.3`` apart
+    merged; 8 of the 16 with ``verify()`` passing)."""
+    d = CLAMPED
+    hidden = [(d[f"case{i}_w{k}"], d[f"case{i}_b{k}"]) for k in range(int(d[f"case{i}_depth"]))]
+    box = tuple(float(v) for v in d[f"case{i}_box"])
+    golden = [int(c) for c in d[f"case{i}_layer_counts"]]
+    ref = oracle_regions([(w.tolist(), b.tolist()) for w, b in hidden], as_domain(box).ring)
+    assert ref.layer_counts == golden  # the stored counts are the oracle's
+    net = Network.from_arrays(hidden, (d[f"case{i}_wout"], d[f"case{i}_bout"]))
+    p = regions.linear_regions(net, box, progress=False)
+    assert p.layer_counts == golden
+    assert _patterns(p) == _patterns(ref)
+    p.verify()
+    for kernel in ("numpy", "numba"):
+        assert regions.count_regions(net, box, kernel=kernel, progress=False) == golden[-1]
+    # the same net as a torch module read as a stage program
+    torch.manual_seed(0)
+    model = _Chain(hidden, [nn.ReLU() for _ in hidden]).eval()
+    q = regions.linear_regions(model, box, progress=False)
+    assert q.layer_counts == golden
+    assert _patterns(q) == _patterns(ref)
+
+
+def test_verify_flags_a_neuron_called_off_by_a_floor_of_neurons_that_are_off() -> None:
+    # QA9 C:632: with every first-layer neuron off, the second layer's neuron 0 is the
+    # constant 2 > 0. The old floor (the steepest first-layer neuron, 1e5, times the box's
+    # 2e9) gave it a zero band of 5.7, so it was called inactive there; and verify(),
+    # whose forward-pass scale carried the same inherited size from the clamped neurons,
+    # passed. Both now take only the neurons not clamped.
+    import regions.split as split_module
+
+    hidden = [
+        (np.array([[1.0, 1e-6], [1e5, 1.0], [1.0, 1e-5]]), np.array([-1e3, 0.0, -1e4])),
+        (np.array([[3.0, 2.0, 3.0], [3.0, 0.0, -1.0]]), np.array([2.0, 5.0])),
+    ]
+    box = (-1111666667.222941, -1222777777.779215, 1111667777.7784965, 2112222222.222941)
+    net = Network.from_arrays(hidden, (np.ones((1, 2)), np.zeros(1)))
+    ref = oracle_regions([(w.tolist(), b.tolist()) for w, b in hidden], as_domain(box).ring)
+    p = regions.linear_regions(net, box, progress=False)
+    assert _patterns(p) == _patterns(ref)
+    p.verify()
+    old_floor = split_module.scale_floor
+    with pytest.MonkeyPatch.context() as mp:  # the floor over every neuron, as before
+        mp.setattr(split_module, "scale_floor",
+                   lambda *a, rows=None, **k: old_floor(*a, **k))
+        bad = regions.linear_regions(net, box, progress=False)
+    assert _patterns(bad) != _patterns(ref)
+    with pytest.raises(VerificationError, match="neuron 0 of hidden layer 1 .* inactive"):
+        bad.verify()
