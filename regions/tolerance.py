@@ -41,14 +41,13 @@ Inherited scale (``INHERIT_ULPS``, :func:`scale_floor`)
     that rounding and leave slivers (a 2-3-1-1 integer net gave 9 regions
     instead of 7 in ``[-1e4, 1e4]^2``). The maxima run over the neurons
     *active* at the vertex, beyond their zero band: an output clamped to
-    ``0.0``, or a value snapped to ``0.0`` on its own line, is exact and
-    passes no rounding on. Taking every neuron (as before QA round 9's
-    boxes of ``1e9`` to ``1e13``) gave a vertex where every neuron is off
-    the floor of the steepest one: in ``[-1e9, 2e9]^2`` a second-layer
-    neuron of constant value ``2`` there (all its inputs off) sat inside a
-    band of ``5.7`` and was called inactive, and two second-layer lines
-    ``2.3`` apart merged into one next to a first-layer line of slope
-    ``1e4``. The floor only matters where a
+    ``0.0`` because its value is below minus its band, is exact and passes
+    no rounding on (a value snapped to ``0.0`` is zero only up to the band,
+    and is kept). Taking every neuron (as before QA round 9's boxes of
+    ``1e9`` to ``1e13``) gave a vertex where every neuron is off the floor
+    of the steepest one: in ``[-1e9, 2e9]^2`` a second-layer neuron of
+    constant value ``2`` there (all its inputs off) sat inside a band of
+    ``5.7`` and was called inactive. The floor only matters where a
     vertex's values are some ``1e3`` times smaller than the values it was
     interpolated from; it decays by the factor
     ``INHERIT_ULPS * 2**-52 / ZERO_RTOL * max_k ||W_k||_1`` (about ``0.02``
@@ -396,10 +395,11 @@ def scale_floor(
         Points at infinity (their values are slopes: no bias).
     rows : (V, n) float64 array, optional
         This layer's pre-activations at the vertices. A neuron whose value
-        there is below its zero band (``-rtol * (||W_k||_1 s(v) + |b_k|)``)
+        there is below minus its zero band (``-rtol * (||W_k||_1 s(v) + |b_k|)``)
         is clamped: its output is exactly ``0.0`` and passes no rounding on, so
         the maxima then run only over the others (a vertex where every
-        neuron is clamped inherits nothing).
+        neuron is clamped inherits nothing). A value inside the band is not
+        clamped: it is zero only up to the band.
 
     Returns
     -------
@@ -415,11 +415,11 @@ def scale_floor(
     >>> f = scale_floor(np.array([1.0, 1e4]), w, b)
     >>> bool(f[0] < 0.02 and 100 < f[1] < 110)  # a vertex made from 1e4-sized values
     True
-    >>> rows = np.array([[-5.0, -3.0], [-5.0, 2.0], [0.0, 0.0]])
+    >>> rows = np.array([[-5.0, -3.0], [-5.0, 2.0], [-5.0, 0.0]])
     >>> f = scale_floor(np.array([1e4, 1e4, 1e4]), w, b, rows=rows)
-    >>> f[0], f[2]  # every neuron clamped, or exactly on its line (snapped)
-    (np.float64(0.0), np.float64(0.0))
-    >>> bool(70 < f[1] < 72)  # only the second neuron, ||W_1||_1 = 2, passes rounding on
+    >>> float(f[0])  # every neuron clamped
+    0.0
+    >>> bool(70 < f[1] < 72 and f[2] == f[1])  # only the second, ||W_1||_1 = 2 (snapped too)
     True
     """
     r = ZERO_RTOL if rtol is None else float(rtol)
@@ -442,9 +442,11 @@ def scale_floor(
         top = rows[: len(s)].max(axis=1, initial=0.0)
         near = np.flatnonzero(floor > top)
         if len(near):
-            # beyond the zero band: a value inside it is exactly 0.0 (snapped), as the
-            # policy takes it, and passes no rounding on either
-            live = rows[near] > r * (np.multiply.outer(s[near], w1) + b1)
+            # not clamped: above minus the zero band. A value snapped to 0.0 stays: it is
+            # zero only up to the band, and the next layer's values carry that (a net
+            # whose first-layer lines all pass within 1e-18 of a corner has second-layer
+            # biases of 1e-18 there; without the floor they were read as real signs)
+            live = rows[near] >= -r * (np.multiply.outer(s[near], w1) + b1)
             wl = np.where(live, w1, 0.0).max(axis=1, initial=0.0)
             bl = np.where(live, b1, 0.0).max(axis=1, initial=0.0)
             if ideal is not None:

@@ -23,7 +23,7 @@ which is kept and flagged: float64 cannot tell it from a real one),
 two with lines nearly parallel to the first ray from the origin, far from it
 (their anchors were placed 4e6 away, which widened every zero band there).
 
-``clamped.npz``: 16 nets of QA round 9 in boxes of ``1e6`` to ``1e13`` that came
+``clamped.npz``: 11 nets of QA round 9 in boxes of ``1e6`` to ``1e13`` that came
 out wrong while the next layer's scale floor took neurons that are off at a
 vertex; the golden counts are the oracle's.
 """
@@ -360,7 +360,7 @@ def test_clamped_neurons_pass_no_rounding_on(i: int) -> None:
     layer's scale floor ran over the neurons active at each vertex only: a floor taken
     from the steepest neuron of the layer, though off there, widened the next zero band
     past real features (a second-layer value of ``2`` called zero, lines ``2.3`` apart
-    merged; 8 of the 16 with ``verify()`` passing)."""
+    merged; 8 of the 11 with ``verify()`` passing)."""
     d = CLAMPED
     hidden = [(d[f"case{i}_w{k}"], d[f"case{i}_b{k}"]) for k in range(int(d[f"case{i}_depth"]))]
     box = tuple(float(v) for v in d[f"case{i}_box"])
@@ -372,6 +372,8 @@ def test_clamped_neurons_pass_no_rounding_on(i: int) -> None:
     assert p.layer_counts == golden
     assert _patterns(p) == _patterns(ref)
     p.verify()
+    # (the reference splitter bounds every cell's rounding by the largest layer input
+    # anywhere: it is wrong on all 11, and verify() flags 9 of them)
     for kernel in ("numpy", "numba"):
         assert regions.count_regions(net, box, kernel=kernel, progress=False) == golden[-1]
     # the same net as a torch module read as a stage program
@@ -408,3 +410,28 @@ def test_verify_flags_a_neuron_called_off_by_a_floor_of_neurons_that_are_off() -
     assert _patterns(bad) != _patterns(ref)
     with pytest.raises(VerificationError, match="neuron 0 of hidden layer 1 .* inactive"):
         bad.verify()
+
+
+def test_a_value_snapped_to_zero_still_passes_its_rounding_on() -> None:
+    # QA16e a23_97: the three first-layer lines pass within 1e-18 of the corner (5, 0) and
+    # are snapped to zero there, so the second layer's values at that corner are its
+    # biases, 2e-19 to 3.5e-18: zero under the band of the values the first layer was
+    # formed from. A floor that skipped snapped neurons (as it skips clamped ones) read
+    # them as positive and gave the top strip the wrong third-layer pattern.
+    h = float.fromhex
+    hidden = [
+        (np.array([[h("0x1p-9"), -0.5], [h("0x1p-9"), -1.5], [h("-0x1p-8"), 0.0]]),
+         np.array([h("0x1.4000000000001p-7"), h("0x1.4p-7"), h("-0x1.4p-6")])),
+        (np.array([[-0.125, -1.75, -0.125], [1.125, 0.25, -0.875], [-0.875, 0.25, -1.125],
+                   [-2.0, 0.25, 0.125]]),
+         np.array([h("0x1p-62"), h("-0x1.b800000000001p-6"), h("0x1.cp-60"), h("0x1p-58")])),
+        (np.array([[0.0, -1.5, 1.0, 0.75], [2.0, -0.25, 0.5, 1.0], [1.625, -1.125, 0.75, 0.0],
+                   [-1.875, -1.625, 1.75, -0.875]]),
+         np.array([0.0, 0.0, 0.0, h("0x1.1ecffffffffffp-6")])),
+    ]
+    box = (-5.0, -0.0458984375, 5.0, 0.0)
+    net = Network.from_arrays(hidden, (np.ones((1, 4)), np.zeros(1)))
+    ref = oracle_regions([(w.tolist(), b.tolist()) for w, b in hidden], as_domain(box).ring)
+    p = regions.linear_regions(net, box, progress=False)
+    assert _patterns(p) == _patterns(ref)
+    p.verify()
