@@ -245,8 +245,13 @@ class Mesh:
             # a face is convex: one whose ring rounding has folded (two vertices a few
             # ulps apart in the wrong order) is its vertices' convex hull
             fin = ~face_reduce(ideal[:, None], self.face_ptr, verts, np.bitwise_or)[:, 0]
-            bad = bad[~shapely.is_valid(polys[bad]) & fin[bad]]
-            polys[bad] = shapely.convex_hull(polys[bad])
+            bad = bad[~shapely.is_valid(polys[bad])]
+            polys[bad[fin[bad]]] = shapely.convex_hull(polys[bad[fin[bad]]])
+            # an unbounded face whose ring still crosses itself (a finite vertex far out
+            # between its arcs, QA9 C:406: GEOS then failed on the clip): the part of a
+            # convex face inside the circle is convex too, the hull of its points
+            rest = bad[~fin[bad]]
+            polys[rest] = shapely.convex_hull(polys[rest])
         out = np.asarray(shapely.intersection(polys, shapely.box(*bounds)))
         mixed = np.flatnonzero(shapely.get_type_id(out) == shapely.GeometryType.GEOMETRYCOLLECTION)
         for i in mixed:  # a face grazing the box along a line: its area only

@@ -435,3 +435,23 @@ def test_a_value_snapped_to_zero_still_passes_its_rounding_on() -> None:
     p = regions.linear_regions(net, box, progress=False)
     assert _patterns(p) == _patterns(ref)
     p.verify()
+
+
+def test_whole_plane_face_with_a_vertex_out_between_its_arcs_is_clipped() -> None:
+    # QA9 C:406: an unbounded face's ring had a finite vertex far out between its two
+    # arcs, crossing itself; the clip to the frame raised GEOS's TopologyException. The
+    # part of a convex face inside the circle is convex: it is now its points' hull.
+    hidden = [
+        (np.array([[1.0, -1e-8], [1e5, 3.0], [1.0, 0.0], [1e-3, 1.0]]),
+         np.array([-100.0, 2000.0, 0.0, -1000.0])),
+        (np.array([[-3.0, -1.0, 1.0, -1.0], [-3.0, 0.0, 3.0, 0.0]]), np.array([0.0, -1.0])),
+        (np.array([[3.0, 0.0], [2.0, 2.0]]), np.array([500.0, -400.0])),
+    ]
+    net = Network.from_arrays(hidden, (np.ones((1, 2)), np.zeros(1)))
+    p = regions.linear_regions(net, None, progress=False)
+    assert shapely.is_valid(p.polygons).all()
+    x0, y0, x1, y1 = p.extent()
+    s = max(x1 - x0, y1 - y0, 1.0)
+    ref = oracle_regions([(w.tolist(), b.tolist()) for w, b in hidden],
+                         as_domain((x0 - s, y0 - s, x1 + s, y1 + s)).ring)
+    _right_or_flagged(p, len(ref.cells))
