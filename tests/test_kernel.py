@@ -564,3 +564,31 @@ def test_compiled_thin_mask_equals_the_array_code(seed: int) -> None:
         lim = np.minimum(thin, [sliver_width(q.bounds) for q in polys])
         clear = np.abs(width - lim) > 1e-9 * half
         np.testing.assert_array_equal(a[clear], (width <= lim)[clear])
+
+
+def test_auto_kernel_result_does_not_depend_on_what_ran_before() -> None:
+    # kernel="auto" took the compiled kernel for small layers once it was loaded, so the
+    # same call gave other last bits (and, on edge cases, other flags) after any bigger
+    # one in the process (QA round 16). The choice is now by the work alone.
+    import subprocess
+    import sys
+
+    script = """
+import hashlib, numpy as np, regions
+from regions import Network
+rng = np.random.default_rng(1)
+hidden = [(rng.normal(size=(40, 2)), rng.normal(size=40)),
+          (rng.normal(size=(40, 40)), rng.normal(size=40)),
+          (rng.normal(size=(30, 40)), rng.normal(size=30))]
+net = Network.from_arrays(hidden, (np.ones((1, 30)), np.zeros(1)))
+def digest():
+    p = regions.linear_regions(net, (-5, -5, 5, 5), progress=False)
+    xy = np.concatenate([np.asarray(g.exterior.coords).ravel() for g in p.polygons])
+    return hashlib.sha1(xy.tobytes()).hexdigest()
+first = digest()
+regions.count_regions(net, (-5, -5, 5, 5), kernel="numba", progress=False)
+print(first == digest())
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, timeout=300)
+    assert out.stdout.strip() == "True", out.stdout + out.stderr
