@@ -229,7 +229,10 @@ Check tolerances (``AREA_RTOL``, ``SUM_RTOL``, ``CHECK_RTOL``, ``PATTERN_RTOL``,
     pre-activation at a region's interior point; that scale also carries,
     layer to layer, the size of the terms the inputs' own rounding comes from
     (a neuron that is 0 on a region up to rounding, from terms of size 1 a
-    layer before, is within the band). ``EDGE_RTOL`` (relative to
+    layer before, is within the band), except from inputs clamped to ``0``
+    (below minus the band there), which carry no rounding: carrying it let a
+    constant ``2`` called inactive pass beside a clamped neuron of size
+    ``1e14``. ``EDGE_RTOL`` (relative to
     the domain's diameter) is the shortest shared boundary that makes two
     regions neighbours rather than regions touching at a point. For convex
     regions ``verify`` proves these bounds without polygon overlay: two
