@@ -1524,7 +1524,10 @@ def refine_rows(
                 tick(int(j) - done)
                 done = int(j)
             cand = np.flatnonzero(straddle_t[j][ar.cell[: ar.nf]])
-            _split_neuron(ar, int(j), cand, float(w1[j]), float(b1[j]), rtol, witness)
+            try:
+                _split_neuron(ar, int(j), cand, float(w1[j]), float(b1[j]), rtol, witness)
+            except TopologyError as e:
+                raise TopologyError(f"hidden layer {layer}: {e}. {CONVEXITY_HINT}") from None
             if max_faces is not None and ar.nf > max_faces:
                 hint = (
                     "raise max_regions (or pass None)" if witness >= 0  # the whole plane
@@ -1566,13 +1569,20 @@ def _refine_numba(
         )
     if status:
         raise TopologyError(
-            f"face {fbad} is not cut by neuron {jbad} into two convex pieces; the mesh lost "
-            "convexity"
+            f"hidden layer {layer}: face {fbad} is not cut by neuron {jbad} into two convex "
+            f"pieces; the mesh lost convexity. {CONVEXITY_HINT}"
         )
     xy2, z2, ptr, verts, parents, sc = out
     r = Refined(xy2, z2, ptr, verts, parents, np.zeros(len(xy2), dtype=bool), sc)
     return _drop_thin(r, thin)
 
+
+#: What a user can do when rounding has bent a face out of convexity (``TopologyError``).
+CONVEXITY_HINT: str = (
+    "Rounding bent a face: the weights of this net differ too much in size for float64 at "
+    "these coordinates. Normalizing the inputs, a box nearer the origin or a smaller one "
+    "usually helps; method='shapely' splits without this invariant"
+)
 
 #: Below this many (split function x face) pairs (estimated by ``_work``), ``kernel="auto"``
 #: keeps the array code (loading the kernel costs more), whether or not it is loaded.
@@ -1754,8 +1764,8 @@ def count_faces(
                 )
             else:
                 xy, z, ptr, verts, _, _, vscale = refine_layer(
-                    xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, floor=floor,
-                    thin=thin if layer else 0.0,
+                    xy, act, ptr, verts, w, b, zero_rtol, kernel=kernel, layer=layer,
+                    floor=floor, thin=thin if layer else 0.0,
                 )
         if not last:
             f = len(ptr) - 1

@@ -400,3 +400,23 @@ def test_raster_keywords_and_boxes_are_checked() -> None:
         regions.compare_raster(p, regions.gradient_raster(m, (5, 5, 6, 6), 20))
     with pytest.raises(regions.ParameterError, match="mark_points must be True or False"):
         regions.plot_partition(p, mark_points="no")
+
+
+def test_a_face_that_lost_convexity_names_its_layer_and_what_to_try(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # rounding can bend a face (QA17: boxes 1e6 wide near x = 1.5e9, weights up to 1e6); the
+    # error named only the neuron, not the layer, and said nothing a user could do
+    import regions.split as split_module
+    from regions.errors import TopologyError
+
+    def bent(*args: object, **kwargs: object) -> None:
+        raise TopologyError("face 3 is not cut by neuron 1 into two pieces")
+
+    monkeypatch.setattr(split_module, "_split_neuron", bent)
+    net = regions.Network.from_arrays(
+        [(np.eye(2), np.zeros(2)), (np.array([[1.0, -1.0]]), np.array([0.1]))],
+        (np.ones((1, 1)), np.zeros(1)),
+    )
+    with pytest.raises(TopologyError, match=r"hidden layer \d: face 3 .*Normalizing the inputs"):
+        regions.linear_regions(net, (-1, -1, 1, 1), progress=False)
