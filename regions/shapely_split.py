@@ -18,10 +18,17 @@ Affine maps
 
 One neuron ``j``
     ``z_j`` is evaluated at every vertex of every cell (holes included) and
-    snapped with :func:`~regions.tolerance.snap`, the tolerance coming from
-    :func:`~regions.tolerance.zero_tolerance` with the bound ``max |a|`` of the
-    layer input over the vertices of all cells at the start of the layer (the
-    fast splitter's policy). A cell is split only if some vertex has
+    snapped with :func:`~regions.tolerance.snap`. The tolerance on the first
+    layer comes from :func:`~regions.tolerance.zero_tolerance` with the bound
+    ``max |x|`` over the domain's vertices (the fast splitter's policy); on
+    later layers it is ``ZERO_RTOL`` times the terms ``z_j`` sums at the vertex,
+    ``sum_k |W_jk| max |a_k|`` with each input at its largest over the
+    vertices of all cells at the start of the layer, over the inputs *not
+    clamped* at the vertex (an input whose pre-activation is below minus its
+    band there is exactly ``0`` and sums nothing; :func:`_band`). One bound
+    for every vertex and input, as before QA round 17, called a second-layer
+    value of ``2`` zero where every first-layer neuron is off, beside a
+    neuron of slope ``1e5`` in a box of ``2e9``. A cell is split only if some vertex has
     ``z_j > tol`` and another ``z_j < -tol``; then it is intersected with two
     large polygons, one on each side of its line, which share their edge on
     the line: a polyline through the cell's vertices with ``z_j`` snapped to
@@ -48,14 +55,16 @@ arrays of cells; Python loops run only over layers and neurons.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from .domain import Domain, as_domain
 from .errors import RegionLimitError, TopologyError
 from .network import Network, as_network
-from .tolerance import SUM_RTOL, sliver_width, snap, zero_tolerance
+from .tolerance import SUM_RTOL, ZERO_RTOL, sliver_width, snap, zero_tolerance
 
 __all__ = ["ShapelyResult", "split_shapely"]
 
@@ -215,8 +224,46 @@ def _cutters(
     return out[0], out[1]
 
 
+def _band(
+    xy: np.ndarray, idx: np.ndarray, *, start: np.ndarray, raw_map: np.ndarray | None,
+    raw_tol: np.ndarray, terms: np.ndarray, bias: float,
+) -> np.ndarray:
+    """One neuron's zero band at polygon vertices (the ``tol`` of :func:`_vertex_values`).
+
+    Parameters
+    ----------
+    xy : (V, 2) float64 array
+        Vertices.
+    idx : (V,) int64 array
+        Their polygons; ``start[idx]`` is the cell each lies in at the layer start.
+    start : (G,) int64 array
+    raw_map : (R, d, 3) float64 array or None
+        The layer inputs' maps before the ReLU on each layer-start cell; ``None``
+        on the first layer, whose inputs are the coordinates: then ``bias`` is the
+        band itself, ``ZERO_RTOL * (||W_j||_1 max |x| + |b_j|)`` for every vertex.
+    raw_tol : (d,) float64 array
+        Their zero bands.
+    terms : (d,) float64 array
+        ``|W_jk| * max |a_k|``, each input at its largest over the layer's vertices.
+    bias : float
+        ``|b_j|``.
+
+    Returns
+    -------
+    (V,) float64 array
+        ``ZERO_RTOL * (sum of terms over the inputs not clamped at the vertex + |b_j|)``;
+        an input below minus its band there is exactly 0 and sums nothing.
+    """
+    if raw_map is None:  # the first layer: one band for every vertex
+        return np.full(len(xy), bias)
+    mm = raw_map[start[idx]]
+    zp = mm[:, :, 0] * xy[:, :1] + mm[:, :, 1] * xy[:, 1:] + mm[:, :, 2]
+    return np.asarray(ZERO_RTOL * (np.where(zp >= -raw_tol, terms, 0.0).sum(axis=1) + bias))
+
+
 def _vertex_values(
-    geoms: np.ndarray, maps: np.ndarray, owner: np.ndarray, tol: float
+    geoms: np.ndarray, maps: np.ndarray, owner: np.ndarray,
+    tol: Callable[[np.ndarray, np.ndarray], np.ndarray], tol_max: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Values of one affine function at the vertices of each polygon.
 
@@ -228,8 +275,11 @@ def _vertex_values(
         ``[g | c]`` of ``z = g @ x + c`` on each cell.
     owner : (G,) int64 array
         Row of ``maps`` that applies to each polygon.
-    tol : float
-        Zero tolerance: values with ``|z| <= tol`` are snapped to ``0.0``.
+    tol : callable
+        ``tol(xy, idx)``: the zero tolerance at vertices ``xy`` (V, 2) of
+        polygons ``idx`` (V,); values with ``|z| <= tol`` are snapped to ``0.0``.
+    tol_max : float
+        A bound on ``tol`` (it is only evaluated at the vertices within it).
 
     Returns
     -------
@@ -246,7 +296,10 @@ def _vertex_values(
 
     xy, idx = shapely.get_coordinates(geoms, return_index=True)
     m = maps[owner[idx]]
-    z = snap(m[:, 0] * xy[:, 0] + m[:, 1] * xy[:, 1] + m[:, 2], np.asarray(tol))
+    z = m[:, 0] * xy[:, 0] + m[:, 1] * xy[:, 1] + m[:, 2]
+    near = np.flatnonzero(np.abs(z) <= tol_max * (1.0 + 1e-9))
+    if len(near):
+        z[near] = snap(z[near], tol(xy[near], idx[near]))
     if len(geoms) == 0:
         return xy, idx, z, np.zeros(0), np.zeros(0)
     first = np.zeros(len(geoms), dtype=np.int64)
@@ -324,23 +377,37 @@ def split_shapely(
     in_map = np.broadcast_to(np.eye(2, 3), (r, 2, 3))
     patterns = np.zeros((r, 0), dtype=bool)
     layer_counts: list[int] = []
+    # the layer input's pre-activation maps before the ReLU (R, d, 3), and their bands:
+    # an input clamped at a vertex (below minus its band) is exactly 0 there
+    raw_map: np.ndarray | None = None
+    raw_tol = np.zeros(0)
 
     for layer, (w, b) in enumerate(network.hidden):
         n = w.shape[0]
         # exact pre-activation maps of this layer on each cell: (R, n, 3)
         pre = np.einsum("ij,rjk->rik", w, in_map, optimize=True)
         pre[:, :, 2] += b
-        # the tolerance bounds the layer input over the vertices of all cells
+        # the tolerance bounds each layer input over the vertices of all cells; at a
+        # vertex, the largest of these bounds over the inputs not clamped there
         xy, idx = shapely.get_coordinates(cells, return_index=True)
         m = in_map[idx]
         a = m[:, :, 0] * xy[:, :1] + m[:, :, 1] * xy[:, 1:] + m[:, :, 2]
-        tol = zero_tolerance(w, b, float(np.abs(a).max()) if a.size else 0.0)
+        amax = np.abs(a).max(axis=0, initial=0.0)  # (d,)
+        tol = zero_tolerance(w, b, float(amax.max(initial=0.0)))  # the largest, (n,)
+        b1 = np.abs(b)
         bits = np.zeros((len(cells), n), dtype=bool)
         # the map of a cell is that of the cell it lies in at the layer start
         origin = np.arange(len(cells))
 
+        wabs = np.abs(w)
+
         for j in range(n):
-            xy, idx, z, zmax, zmin = _vertex_values(cells, pre[:, j], origin, tol[j])
+            # first layer: the old global band (bias carries it); then per vertex
+            bias_j = float(tol[j]) if raw_map is None else float(b1[j])
+            tol_cells = partial(_band, start=origin, raw_map=raw_map, raw_tol=raw_tol,
+                                terms=wabs[j] * amax, bias=bias_j)
+            xy, idx, z, zmax, zmin = _vertex_values(cells, pre[:, j], origin, tol_cells,
+                                                    float(tol[j]))
             bits[:, j] = zmax > 0
             split = (zmax > 0) & (zmin < 0)  # snapped: nonzero means beyond tol
             if not split.any():
@@ -363,7 +430,12 @@ def split_shapely(
             # in the zero band of the line that cut it (an affine z peaks at a
             # vertex), so it is not a region under the tolerance policy
             side = np.where(positive, 1.0, -1.0)[:, None] * zmap[src % len(s)]
-            peak = _vertex_values(parts, side, np.arange(len(parts)), tol[j])[3]
+
+            tol_parts = partial(_band, start=origin[owner], raw_map=raw_map, raw_tol=raw_tol,
+                                terms=wabs[j] * amax, bias=bias_j)
+
+            peak = _vertex_values(parts, side, np.arange(len(parts)), tol_parts,
+                                  float(tol[j]))[3]
             keep = (peak > 0) & (shapely.area(parts) > 0)
             parts, positive, owner = parts[keep], positive[keep], owner[keep]
             # GEOS overlay can fail silently on nearly coincident linework
@@ -392,12 +464,14 @@ def split_shapely(
                 )
 
         patterns = np.concatenate([patterns[origin], bits], axis=1)
-        in_map = pre[origin] * bits[:, :, None]
+        raw_map, raw_tol = pre[origin], tol
+        in_map = raw_map * bits[:, :, None]
         # a cell narrower than the rounding width of the coordinates (twice its area
         # over its perimeter) is a sliver left between lines that meet exactly
         wide = 2.0 * shapely.area(cells) > thin * shapely.length(cells)
         if layer and not wide.all():  # the first layer's thin cells are real
             cells, patterns, in_map = cells[wide], patterns[wide], in_map[wide]
+            raw_map = raw_map[wide]
         layer_counts.append(len(cells))
 
     cells = np.asarray(shapely.orient_polygons(cells), dtype=object)
