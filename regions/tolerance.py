@@ -40,10 +40,10 @@ Inherited scale (``INHERIT_ULPS``, :func:`scale_floor`)
     through a first-layer vertex far from the box's scale could miss it by
     that rounding and leave slivers (a 2-3-1-1 integer net gave 9 regions
     instead of 7 in ``[-1e4, 1e4]^2``). The maxima run over the neurons
-    *active* at the vertex, beyond their zero band: an output clamped to
-    ``0.0`` because its value is below minus its band, is exact and passes
-    no rounding on (a value snapped to ``0.0`` is zero only up to the band,
-    and is kept). Taking every neuron (as before QA round 9's boxes of
+    *not clamped* at the vertex: an output clamped to ``0.0`` because its
+    value is below minus its band is exact and passes no rounding on, while
+    a value snapped to ``0.0`` is zero only up to the band and is kept.
+    Taking every neuron (as before QA round 17, on QA round 9's boxes of
     ``1e9`` to ``1e13``) gave a vertex where every neuron is off the floor
     of the steepest one: in ``[-1e9, 2e9]^2`` a second-layer neuron of
     constant value ``2`` there (all its inputs off) sat inside a band of
