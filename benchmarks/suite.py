@@ -24,6 +24,10 @@ fast-numba ``regions.count_regions(kernel="numba")``: the compiled kernel even o
           small nets (the untimed warm-up loads it), as when counting many
           small nets in a loop; only on the two small nets, where ``"auto"``
           keeps the array code.
+partition ``regions.linear_regions`` and its ``jacobians``: the whole partition kept
+          (vertices, faces, activation patterns and each region's affine map),
+          what regioncam builds, where ``fast`` only counts (streaming); not on
+          the million-region net.
 shapely   ``regions.count_regions(method="shapely")``, the reference; only for
           nets under ~10k regions (it is slow).
 regioncam ``regioncam.Regioncam(h)`` (the box ``[-h, h]^2``) plus
@@ -58,10 +62,12 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 #: (widths, box half-width, seed, repeats, in --quick, methods or None for all)
+#: the methods on the two small nets (relucent and fast-numba run only there)
+SMALL = ["fast", "fast-numba", "partition", "shapely", "regioncam", "relucent"]
 CASES: list[tuple[tuple[int, ...], float, int, int, bool, list[str] | None]] = [
     # small nets, where the LP-based peer relucent finishes in about a minute
-    ((2, 16, 16, 1), 10.0, 0, 5, False, ["fast", "fast-numba", "shapely", "regioncam", "relucent"]),
-    ((2, 32, 32, 1), 10.0, 0, 5, False, ["fast", "fast-numba", "shapely", "regioncam", "relucent"]),
+    ((2, 16, 16, 1), 10.0, 0, 5, False, SMALL),
+    ((2, 32, 32, 1), 10.0, 0, 5, False, SMALL),
     ((2, 64, 64, 1), 10.0, 0, 5, True, None),
     ((2, 100, 100, 100, 1), 10.0, 0, 3, True, None),
     ((2, 256, 256, 256, 1), 1.0, 0, 1, False, None),
@@ -69,7 +75,10 @@ CASES: list[tuple[tuple[int, ...], float, int, int, bool, list[str] | None]] = [
     # the million-region target (raster2000 of six 256-wide layers: minutes, left out)
     ((2, 256, 256, 256, 256, 256, 256, 1), 100.0, 0, 1, False, ["fast", "regioncam", "raster500"]),
 ]
-METHODS = ["fast", "fast-numba", "shapely", "regioncam", "relucent", "raster500", "raster2000"]
+METHODS = [
+    "fast", "fast-numba", "partition", "shapely", "regioncam", "relucent", "raster500",
+    "raster2000",
+]
 #: Methods run only where a case lists them (the others run on every case).
 ON_REQUEST = ("relucent", "fast-numba")
 #: The shapely reference only runs on nets with fewer regions than this.
@@ -86,6 +95,7 @@ EXPECTED_MB: dict[tuple[str, str], float] = {
     ("2-256-256-256-1", "regioncam"): 2200,
     ("2-512-512-1", "fast"): 2100,
     ("2-512-512-1", "regioncam"): 5400,
+    ("2-512-512-1", "partition"): 4000,
     ("2-256-256-256-256-256-256-1", "fast"): 1600,
     # extrapolated: regioncam took 7.4 GB for 296k regions (2-256x3-1) and 17.9 GB for
     # 546k (2-256x4-1) on [-100,100]^2, about 33 kB a region; this net has 1.24M regions
@@ -152,6 +162,14 @@ def child(spec: dict) -> dict:
 
         def run() -> int:
             return regions.count_regions(model, bbox, method=method)
+
+    elif method == "partition":
+        import regions
+
+        def run() -> int:
+            p = regions.linear_regions(model, bbox)
+            p.jacobians  # noqa: B018  (the affine maps, made on first access)
+            return len(p)
 
     elif method == "fast-numba":
         import regions
