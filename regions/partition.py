@@ -284,7 +284,10 @@ class Partition:
 
     def _maps(self) -> tuple[np.ndarray, np.ndarray]:
         if self._affine is None:
-            self._affine = self.network.affine_maps(self.patterns)
+            walked = _walked_maps(self)
+            self._affine = (
+                walked if walked is not None else self.network.affine_maps(self.patterns)
+            )
         return self._affine
 
     @property
@@ -978,6 +981,45 @@ def _value_terms(network: Any, pts: np.ndarray, patterns: np.ndarray) -> np.ndar
     w, b = network.output
     out: np.ndarray = a @ np.abs(w).T + np.abs(b)
     return out
+
+
+#: ``Partition.jacobians`` walks the first layer's faces (:mod:`regions._walkmaps`) from
+#: this many ``regions x n_1 x n_2`` (the product it saves), when numba is installed ...
+WALK_MIN_WORK: int = 100_000_000
+#: ... and the first layer has at least this many neurons: below it the product by BLAS
+#: was as fast or faster (2026-12-05: 2-128-128-1 and 2-128x3-1 slower walked, 2-192-192-1,
+#: 2-192x3-1 and wider faster).
+WALK_MIN_WIDTH: int = 192
+
+
+def _walked_maps(p: Partition) -> tuple[np.ndarray, np.ndarray] | None:
+    """The maps by :func:`regions._walkmaps.mesh_affine_maps`; ``None`` where that does not apply.
+
+    It applies to an unmerged partition of the fast splitter (its mesh) of a
+    plain ``Linear``/``ReLU`` network with two hidden layers or more and one or
+    two outputs, or two hidden layers and any number of outputs, from
+    :data:`WALK_MIN_WORK` and :data:`WALK_MIN_WIDTH`. Chosen by those sizes
+    alone, never by what ran before, so a partition's maps are the same bits
+    in every process.
+    """
+    import importlib.util
+
+    net = p.network
+    if type(net) is not Network or len(net.hidden) < 2 or p._mesh is None or p.is_merged:
+        return None
+    if net.n_out >= 3 and len(net.hidden) > 2:
+        return None
+    if net.widths[0] < WALK_MIN_WIDTH or len(p) * net.widths[0] * net.widths[1] < WALK_MIN_WORK:
+        return None
+    if p._mesh.n_faces != len(p) or importlib.util.find_spec("numba") is None:
+        return None
+    from ._walkmaps import mesh_affine_maps
+
+    b = np.abs(np.asarray(p.domain.bounds, dtype=np.float64))
+    got = mesh_affine_maps(
+        net, p._mesh, p.patterns, (float(max(b[0], b[2])), float(max(b[1], b[3])))
+    )
+    return None if got is None else (got[0], got[1])
 
 
 def _gradient_terms(network: Any) -> float:
