@@ -170,6 +170,11 @@ def _from_polygon(poly: Any) -> Domain:
 
     if poly.is_empty:
         raise DomainError("the domain polygon is empty: it has no area")
+    if poly.has_z:
+        raise DomainError(
+            "the domain polygon has Z coordinates; the domain is a region of the 2-D input "
+            "plane: pass shapely.force_2d(polygon)"
+        )
     coords = shapely.get_coordinates(poly)
     if not np.isfinite(coords).all():
         raise DomainError("the domain polygon has non-finite coordinates")

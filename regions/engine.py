@@ -113,6 +113,11 @@ def _resolve(model: Any, plane: Any, input_shape: Any, keep: bool = True) -> Any
     if isinstance(model, Network):
         if plane is not None:
             raise ParameterError("plane= needs a torch model, not a regions.Network")
+        if input_shape is not None:
+            raise ParameterError(
+                f"input_shape={input_shape!r} needs a torch model; a regions.Network takes "
+                "2-D points"
+            )
         return model
     model = unwrap_model(model)  # torch.compile, nn.DataParallel: the module they run
     if type(model).__name__ == "ModuleList" and type(model).__module__.startswith("torch.nn"):

@@ -27,6 +27,7 @@ from .errors import (
     ArgumentTypeError,
     InputDimensionError,
     NonFiniteWeightError,
+    ParameterError,
     ShapeMismatchError,
     TrainingModeError,
     UnsupportedLayerError,
@@ -91,6 +92,54 @@ class Network:
     output: tuple[np.ndarray, np.ndarray]
     relu_paths: tuple[str, ...] = ()
     module: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        """Check the layers as :meth:`from_arrays` does (a ``Network`` built directly too).
+
+        Raises
+        ------
+        ArgumentTypeError
+            If a layer is not a pair of float64 numpy arrays (build it with
+            :meth:`from_arrays`, which converts array-likes).
+        ShapeMismatchError, InputDimensionError, NonFiniteWeightError
+            As :meth:`from_arrays`.
+        """
+        layers = [*self.hidden, self.output] if isinstance(self.hidden, tuple) else None
+        if layers is None:
+            raise ArgumentTypeError(
+                f"Network(hidden=...) must be a tuple of (W, b) pairs, got "
+                f"{type(self.hidden).__name__}; Network.from_arrays(hidden, output) converts "
+                "array-likes and checks them"
+            )
+        width = 2
+        for i, pair in enumerate(layers):
+            name = f"hidden layer {i}" if i < len(self.hidden) else "output layer"
+            ok = isinstance(pair, tuple) and len(pair) == 2 and all(
+                isinstance(a, np.ndarray) and a.dtype == np.float64 for a in pair
+            )
+            if not ok:
+                raise ArgumentTypeError(
+                    f"{name} of Network(...) must be a (W, b) tuple of float64 numpy arrays; "
+                    "Network.from_arrays(hidden, output) converts array-likes and checks them"
+                )
+            w, b = pair
+            if w.ndim != 2 or b.shape != (w.shape[0],):
+                raise ShapeMismatchError(
+                    f"{name}: weight must be (n, d) and bias (n,), got {w.shape} and {b.shape}"
+                )
+            if w.shape[1] != width:
+                if i == 0:
+                    raise InputDimensionError(
+                        f"{name} takes {w.shape[1]}-D input; regions works on 2-D inputs"
+                    )
+                raise ShapeMismatchError(
+                    f"{name} takes {w.shape[1]} inputs but the layer before has width {width}"
+                )
+            if i == len(self.hidden) and w.shape[0] == 0:
+                raise ShapeMismatchError(f"{name} has no outputs (weight of shape {w.shape})")
+            if not (np.isfinite(w).all() and np.isfinite(b).all()):
+                raise NonFiniteWeightError(f"{name} has NaN or infinite weights or bias")
+            width = w.shape[0]
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -208,10 +257,20 @@ class Network:
             where = f"nn.{t.__name__} at index {path}" if path else f"nn.{t.__name__}"
             if t is nn.Linear:
                 w = tensor_values(m.weight, where, "weight")
+                if w.ndim != 2:
+                    raise ShapeMismatchError(
+                        f"{where} has a weight of shape {w.shape}; nn.Linear's weight is "
+                        "(out_features, in_features)"
+                    )
                 b = (
                     tensor_values(m.bias, where, "bias") if m.bias is not None
                     else np.zeros(w.shape[0])
                 )
+                if b.shape != (w.shape[0],):
+                    raise ShapeMismatchError(
+                        f"{where} has a bias of shape {b.shape} for a weight of shape "
+                        f"{w.shape}; the bias must be ({w.shape[0]},)"
+                    )
                 if w.shape[1] != width:
                     if first_linear:
                         raise InputDimensionError(
@@ -295,7 +354,7 @@ class Network:
         -------
         list of (P, n_l) float64 arrays
         """
-        a = np.asarray(x, dtype=np.float64)
+        a = _points(x)
         out = []
         for w, b in self.hidden:
             z = a @ w.T + b
@@ -314,7 +373,7 @@ class Network:
         -------
         y : (P, n_out) float64 array
         """
-        a = np.asarray(x, dtype=np.float64)
+        a = _points(x)
         for w, b in self.hidden:
             a = np.maximum(a @ w.T + b, 0.0)
         w, b = self.output
@@ -342,7 +401,22 @@ class Network:
         jacobians : (R, n_out, 2) float64 array
         offsets : (R, n_out) float64 array
         """
-        patterns = np.asarray(patterns, dtype=bool)
+        if isinstance(chunk, (bool, np.bool_)) or not isinstance(chunk, (int, np.integer)):
+            raise ParameterError(f"chunk must be a positive integer, got {chunk!r}")
+        if chunk < 1:
+            raise ParameterError(f"chunk must be a positive integer, got {chunk}")
+        patterns = np.asarray(patterns)
+        if patterns.ndim != 2 or patterns.shape[1] != self.n_neurons:
+            raise ShapeMismatchError(
+                f"patterns must be an (R, {self.n_neurons}) bool array (one column per hidden "
+                f"neuron), got shape {patterns.shape}"
+            )
+        if patterns.dtype != bool:
+            if patterns.dtype.kind not in "biuf" or not np.isin(patterns, (0, 1)).all():
+                raise ArgumentTypeError(
+                    f"patterns must hold booleans (or 0 and 1), got dtype {patterns.dtype}"
+                )
+            patterns = patterns.astype(bool)
         r = patterns.shape[0]
         jac = np.empty((r, self.n_out, 2))
         off = np.empty((r, self.n_out))
@@ -711,6 +785,7 @@ def cpu_float64_copy(module: Any) -> Any:
 
     import torch
 
+    _check_tensors(module)
     memo: dict[int, Any] = {}
     for m in module.modules():
         for v in vars(m).values():
@@ -723,6 +798,18 @@ def cpu_float64_copy(module: Any) -> Any:
                 prm.data = prm.data.to(torch.float64)
         _recompute_hooked_weights(out)
     return out
+
+
+def _check_tensors(module: Any) -> None:
+    """Raise :func:`tensor_values`'s error for a complex, meta or sparse tensor of ``module``."""
+    for path, m in module.named_modules():
+        tensors = [*m._parameters.items(), *m._buffers.items()]
+        tensors += [(k, v) for k, v in vars(m).items() if _is_tensor(v)]
+        for name, t in tensors:
+            if t is None:
+                continue
+            if t.is_complex() or t.device.type == "meta" or t.layout != torch_strided():
+                tensor_values(t, _label(m, path), name)  # raises the clear error
 
 
 def _recompute_hooked_weights(module: Any) -> None:
@@ -802,14 +889,7 @@ def snapshot_model(module: Any) -> Any:
         A complex tensor, or one on the ``meta`` device, naming its layer;
         or a model that ``copy.deepcopy`` cannot copy.
     """
-    for path, m in module.named_modules():
-        tensors = [*m._parameters.items(), *m._buffers.items()]
-        tensors += [(k, v) for k, v in vars(m).items() if _is_tensor(v)]
-        for name, t in tensors:
-            if t is None:
-                continue
-            if t.is_complex() or t.device.type == "meta":
-                tensor_values(t, _label(m, path), name)  # raises the clear error
+    _check_tensors(module)  # its own clear error, not the deepcopy's below
     try:
         return cpu_float64_copy(module)
     except (RuntimeError, TypeError, AttributeError) as e:
@@ -863,8 +943,33 @@ def tensor_values(t: Any, where: str, name: str) -> np.ndarray:
             f"{where} has its {name} on the meta device, which holds no values; "
             "load or initialise the weights first"
         )
+    if t.layout != torch_strided():
+        raise ArgumentTypeError(
+            f"{where} has a {t.layout} {name}; regions reads dense (strided) tensors: "
+            f"convert it with {name}.to_dense()"
+        )
     a: np.ndarray = t.detach().to(device="cpu").double().numpy().copy()
     if not np.isfinite(a).all():
         bad = "NaN" if np.isnan(a).any() else "infinite"
         raise NonFiniteWeightError(f"{where} has {bad} values in its {name}")
+    return a
+
+
+def torch_strided() -> Any:
+    """``torch.strided``, the layout of a dense tensor (torch imported lazily)."""
+    import torch
+
+    return torch.strided
+
+
+def _points(x: Any) -> np.ndarray:
+    """``x`` as a (P, 2) float64 array, or an error naming ``x`` and its shape or type."""
+    try:
+        a = real_array(x)
+    except (TypeError, ValueError) as exc:
+        raise ArgumentTypeError(
+            f"x must be a (P, 2) array-like of real numbers, got {type(x).__name__} ({exc})"
+        ) from None
+    if a.ndim != 2 or a.shape[1] != 2:
+        raise InputDimensionError(f"x must be a (P, 2) array of points, got shape {a.shape}")
     return a

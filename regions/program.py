@@ -121,7 +121,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .network import Network
     from .plane import Plane
 
-__all__ = ["Stage", "Program", "KINDS", "SUPPORTED_MODULES", "SUPPORTED_FUNCTIONS"]
+__all__ = [
+    "Stage", "Program", "KINDS", "MAX_INPUT_SIZE", "SUPPORTED_MODULES", "SUPPORTED_FUNCTIONS",
+]
+
+#: Most entries an ``input_shape`` may have (a 16384 x 16384 RGB image is 8e8).
+MAX_INPUT_SIZE: int = 2**31
 
 #: The kinds of stage.
 KINDS: tuple[str, ...] = ("relu", "leaky", "hardtanh", "maxpool")
@@ -797,15 +802,25 @@ class _Compiler:
         self.model = model
         self.user_shape: tuple[int, ...] | None = None
         if input_shape is not None:
+            bad = InputDimensionError(
+                f"input_shape must be a tuple of positive integers, got {input_shape!r}"
+            )
             try:
-                shape = tuple(int(n) for n in input_shape)
-            except (TypeError, ValueError) as e:
-                raise InputDimensionError(
-                    f"input_shape must be a tuple of positive integers, got {input_shape!r}"
-                ) from e
+                items = list(input_shape)
+            except TypeError:
+                raise bad from None
+            if not all(
+                isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
+                for n in items
+            ):
+                raise bad  # 2.9 is not a size (int() would make it 2)
+            shape = tuple(int(n) for n in items)
             if not shape or min(shape) < 1:
+                raise bad
+            if math.prod(shape) > MAX_INPUT_SIZE:
                 raise InputDimensionError(
-                    f"input_shape must be a tuple of positive integers, got {input_shape!r}"
+                    f"input_shape={shape} has {math.prod(shape)} entries, more than "
+                    f"{MAX_INPUT_SIZE} (MAX_INPUT_SIZE)"
                 )
             self.user_shape = shape
         from .network import cpu_float64_copy
@@ -1228,8 +1243,19 @@ class _Compiler:
                     f"{where} has in_features={m.in_features}, but its input has per-sample "
                     f"shape {x.shape}"
                 )
-            w = torch.from_numpy(self._np(m.weight, where, "weight"))
+            wa = self._np(m.weight, where, "weight")
+            if wa.ndim != 2:
+                raise ShapeMismatchError(
+                    f"{where} has a weight of shape {wa.shape}; nn.Linear's weight is "
+                    "(out_features, in_features)"
+                )
+            w = torch.from_numpy(wa)
             b = self._np(m.bias, where, "bias") if m.bias is not None else None
+            if b is not None and b.shape != (wa.shape[0],):
+                raise ShapeMismatchError(
+                    f"{where} has a bias of shape {b.shape} for a weight of shape {wa.shape}; "
+                    f"the bias must be ({wa.shape[0]},)"
+                )
             out = self._affine(x, lambda v: F.linear(v, w), where, b)
         elif t in (nn.Conv1d, nn.Conv2d):
             nd = 1 if t is nn.Conv1d else 2

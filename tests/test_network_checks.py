@@ -1,0 +1,161 @@
+"""Bad input to Network (built directly too), malformed nn.Linear weights, domains, input_shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import shapely
+import torch
+from torch import nn
+
+import regions
+from regions.errors import (
+    ArgumentTypeError,
+    DomainError,
+    InputDimensionError,
+    NonFiniteWeightError,
+    ParameterError,
+    ShapeMismatchError,
+)
+
+
+def _mlp() -> nn.Sequential:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+
+
+def _eye() -> regions.Network:
+    return regions.Network.from_arrays([(np.eye(2), np.zeros(2))], (np.ones((1, 2)), np.zeros(1)))
+
+
+@pytest.mark.parametrize(
+    ("hidden", "output", "error", "match"),
+    [
+        (((np.full((4, 2), np.nan), np.zeros(4)),), (np.ones((1, 4)), np.zeros(1)),
+         NonFiniteWeightError, "hidden layer 0 has NaN"),
+        (((np.ones((4, 2)), np.zeros(4)),), (np.ones((1, 5)), np.zeros(1)),
+         ShapeMismatchError, "output layer takes 5 inputs but the layer before has width 4"),
+        (((np.ones((4, 2)), np.zeros(5)),), (np.ones((1, 4)), np.zeros(1)),
+         ShapeMismatchError, r"bias \(n,\), got \(4, 2\) and \(5,\)"),
+        (((np.ones((4, 3)), np.zeros(4)),), (np.ones((1, 4)), np.zeros(1)),
+         InputDimensionError, "3-D input"),
+        ("x", "y", ArgumentTypeError, "tuple of \\(W, b\\) pairs, got str"),
+        (((np.ones((4, 2), dtype=np.float32), np.zeros(4)),), (np.ones((1, 4)), np.zeros(1)),
+         ArgumentTypeError, "float64 numpy arrays; Network.from_arrays"),
+        (((np.ones((4, 2)), np.zeros(4)),), (np.ones((0, 4)), np.zeros(0)),
+         ShapeMismatchError, "no outputs"),
+    ],
+)
+def test_network_built_directly_is_checked(
+    hidden: Any, output: Any, error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        regions.Network(hidden, output)
+
+
+def test_a_bad_network_never_reaches_a_count() -> None:
+    # a count of 1 came back for NaN weights before the Network checked itself
+    with pytest.raises(NonFiniteWeightError):
+        net = regions.Network(
+            ((np.full((4, 2), np.nan), np.zeros(4)),), (np.ones((1, 4)), np.zeros(1))
+        )
+        regions.count_regions(net)
+
+
+@pytest.mark.parametrize("chunk", [0, -1, 1.5, True, "8"])
+def test_affine_maps_chunk(chunk: Any) -> None:
+    with pytest.raises(ParameterError, match="chunk must be a positive integer"):
+        _eye().affine_maps(np.zeros((3, 2), dtype=bool), chunk=chunk)
+
+
+def test_affine_maps_patterns() -> None:
+    net = _eye()
+    with pytest.raises(ShapeMismatchError, match=r"\(R, 2\) bool array.*got shape \(2, 3\)"):
+        net.affine_maps(np.zeros((2, 3), dtype=bool))
+    with pytest.raises(ArgumentTypeError, match="booleans"):
+        net.affine_maps(np.full((2, 2), 0.5))
+    jac, _ = net.affine_maps(np.array([[1, 0]]))  # 0/1 integers are read as booleans
+    assert jac.tolist() == [[[1.0, 0.0]]]
+
+
+@pytest.mark.parametrize("method", ["forward", "preactivations"])
+def test_points_of_forward(method: str) -> None:
+    f = getattr(_eye(), method)
+    with pytest.raises(InputDimensionError, match=r"\(P, 2\) array of points, got shape \(1, 3\)"):
+        f([[0.0, 0.0, 0.0]])
+    with pytest.raises(ArgumentTypeError, match="x must be a \\(P, 2\\) array-like"):
+        f("x")
+
+
+@pytest.mark.parametrize(
+    ("part", "value", "error", "match"),
+    [
+        ("bias", torch.ones(5), ShapeMismatchError, r"bias of shape \(5,\).*must be \(8,\)"),
+        ("bias", torch.ones(8, 1), ShapeMismatchError, r"bias of shape \(8, 1\)"),
+        ("weight", torch.ones(8), ShapeMismatchError, r"weight of shape \(8,\)"),
+        ("weight", torch.ones(8, 2, 1), ShapeMismatchError, r"weight of shape \(8, 2, 1\)"),
+        ("weight", torch.ones(8, 2).to_sparse(), ArgumentTypeError, "torch.sparse_coo weight"),
+    ],
+)
+def test_malformed_linear_parameters(
+    part: str, value: torch.Tensor, error: type[Exception], match: str
+) -> None:
+    m = _mlp()
+    setattr(m[0], part, nn.Parameter(value))
+    with pytest.raises(error, match="nn.Linear at index 0 has a " + match):
+        regions.count_regions(m, progress=False)
+
+
+def test_polygon_with_z() -> None:
+    with pytest.raises(DomainError, match="Z coordinates.*force_2d"):
+        regions.count_regions(_mlp(), shapely.Polygon([(0, 0, 0), (1, 0, 0), (1, 1, 0)]))
+    # the same polygon without Z is a domain
+    tri = shapely.force_2d(shapely.Polygon([(0, 0, 0), (1, 0, 0), (1, 1, 0)]))
+    assert regions.count_regions(_mlp(), tri, progress=False) >= 1
+
+
+@pytest.mark.parametrize("shape", [(2.9,), (True, 2), ("2",), 2, (10**30,)])
+def test_input_shape(shape: Any) -> None:
+    with pytest.raises(InputDimensionError, match="input_shape"):
+        regions.count_regions(_mlp(), input_shape=shape, progress=False)
+
+
+def test_input_shape_with_a_network() -> None:
+    with pytest.raises(ParameterError, match="input_shape=\\(5,\\) needs a torch model"):
+        regions.count_regions(_eye(), input_shape=(5,))
+
+
+class _Custom(nn.Module):
+    """A custom forward: read by the torch.fx compiler, not the Sequential fast path."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Linear(2, 8)
+        self.b = nn.Linear(8, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.b(torch.relu(self.a(x)))
+
+
+@pytest.mark.parametrize(
+    ("part", "value", "error", "match"),
+    [
+        ("bias", torch.ones(5), ShapeMismatchError, r"bias of shape \(5,\).*must be \(8,\)"),
+        ("weight", torch.ones(8, 2, 1), ShapeMismatchError, r"weight of shape \(8, 2, 1\)"),
+        ("weight", torch.ones(8, 2).to_sparse(), ArgumentTypeError, "torch.sparse_coo weight"),
+    ],
+)
+@pytest.mark.parametrize("call", [regions.count_regions, regions.linear_regions])
+def test_malformed_linear_parameters_of_a_custom_module(
+    part: str, value: torch.Tensor, error: type[Exception], match: str, call: Any
+) -> None:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        m = _Custom()
+    assert call(m, progress=False)  # well-formed, it is read
+    setattr(m.a, part, nn.Parameter(value))
+    with pytest.raises(error, match="nn.Linear at (index )?a has a " + match):
+        call(m, progress=False)
