@@ -30,7 +30,9 @@ def real_array(value: Any) -> np.ndarray:
     TypeError
         Complex, text or other non-numeric values; a tensor on the meta device.
     ValueError
-        Values numpy cannot read as numbers (ragged nesting, ...).
+        Values numpy cannot read as numbers (ragged nesting, ...), or a masked
+        array with masked entries (``np.asarray`` would read what lies under
+        the mask).
 
     Examples
     --------
@@ -48,6 +50,8 @@ def real_array(value: Any) -> np.ndarray:
         if value.device.type == "meta":
             raise TypeError("a tensor on the meta device holds no values")
         value = value.detach().to(device="cpu").double().numpy()
+    if isinstance(value, np.ma.MaskedArray) and np.ma.getmaskarray(value).any():
+        raise ValueError("a masked array with masked entries: they hold no values")
     a = np.asarray(value)
     if a.dtype.kind == "c":
         raise TypeError(f"complex values ({a.dtype}) are not real numbers")

@@ -137,10 +137,10 @@ def as_domain(bbox: Any) -> Domain:
         )
     try:
         b = real_array(bbox)  # torch tensors detached; complex values and text refused
-    except (TypeError, ValueError):
+    except (TypeError, ValueError) as exc:
         raise DomainError(
             f"bbox must be four numbers (xmin, ymin, xmax, ymax) or a shapely Polygon, "
-            f"got {bbox!r}"
+            f"got {bbox!r} ({exc})"
         ) from None
     if b.shape != (4,):
         raise DomainError(

@@ -159,3 +159,14 @@ def test_malformed_linear_parameters_of_a_custom_module(
     setattr(m.a, part, nn.Parameter(value))
     with pytest.raises(error, match="nn.Linear at (index )?a has a " + match):
         call(m, progress=False)
+
+
+def test_masked_bbox() -> None:
+    box = np.ma.masked_array([-1.0, -1.0, 1.0, 5.0], mask=[False, False, False, True])
+    with pytest.raises(DomainError, match="(?s)bbox must be four numbers.*masked entries"):
+        regions.count_regions(_mlp(), box, progress=False)
+    # nothing masked: read as its values
+    clear = np.ma.masked_array([-1.0, -1.0, 1.0, 1.0], mask=False)
+    assert regions.count_regions(_mlp(), clear, progress=False) == regions.count_regions(
+        _mlp(), (-1.0, -1.0, 1.0, 1.0), progress=False
+    )
