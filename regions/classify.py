@@ -916,9 +916,10 @@ def plot_decision_boundary(
     by_pair = check_flag("by_pair", by_pair)
     from matplotlib.collections import LineCollection
 
-    from .plot import _check_style
+    from .plot import _check_artist_kwargs, _check_style
 
-    _check_style(ax=ax, cmap=cmap, linewidth=linewidth)
+    _check_style(ax=ax, cmap=cmap, linewidth=linewidth, colors={"color": color})
+    _check_artist_kwargs(kwargs, LineCollection, "plot_decision_boundary")
     if isinstance(partition, DecisionBoundary):
         db, bounds = partition, None
     else:

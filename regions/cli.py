@@ -307,8 +307,12 @@ def _load(args: argparse.Namespace) -> Any:
 def _load_point(path: str) -> np.ndarray:
     """One input of ``--plane``: a numeric array read from a ``.npy`` file."""
     f = pathlib.Path(path)
-    if not f.is_file():
+    if f.is_dir():
+        raise CommandError(f"--plane {path}: is a directory; give a .npy file")
+    if not f.exists():
         raise CommandError(f"--plane {path}: file does not exist")
+    if not f.is_file():
+        raise CommandError(f"--plane {path}: not a regular file; give a .npy file")
     with f.open("rb") as fh:
         magic = fh.read(6)
     if magic != b"\x93NUMPY":

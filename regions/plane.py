@@ -35,13 +35,24 @@ from .tolerance import SHAPE_RTOL
 __all__ = ["Plane"]
 
 
-def _vector(value: Any, name: str) -> np.ndarray:
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters."""
+    r = repr(value)
+    return r if len(r) <= limit else r[: limit - 3] + "..."
+
+
+def _numbers(value: Any, name: str) -> np.ndarray:
+    """``value`` as a float64 array (a copy), or a :class:`DomainError` naming ``name``."""
     if value is None:
         raise DomainError(f"{name} is None; give an array of numbers")
     try:  # a torch tensor (grad or not) detached; complex values and text refused
-        a = real_array(value).copy()
+        return real_array(value).copy()
     except (TypeError, ValueError) as e:
-        raise DomainError(f"{name} must be an array of numbers: {e}") from e
+        raise DomainError(f"{name} must be an array of numbers, got {_short(value)}: {e}") from e
+
+
+def _vector(value: Any, name: str) -> np.ndarray:
+    a = _numbers(value, name)
     if a.size == 0:
         raise DomainError(f"{name} is empty")
     if not np.isfinite(a).all():
@@ -99,12 +110,15 @@ class Plane:
                     f"{name} has shape {a.shape} but origin has shape {origin.shape}; "
                     "origin, u and v must have the same shape"
                 )
-        nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
-        if nu == 0.0:
+        su, sv = float(np.abs(u).max()), float(np.abs(v).max())
+        if su == 0.0:
             raise DomainError("u is zero; the plane is degenerate")
-        if nv == 0.0:
+        if sv == 0.0:
             raise DomainError("v is zero; the plane is degenerate")
-        uu, vv = u.ravel() / nu, v.ravel() / nv
+        # scaled by the largest entry first, so that huge (1e300) or tiny entries
+        # neither overflow nor underflow the norms
+        uu, vv = u.ravel() / su, v.ravel() / sv
+        uu, vv = uu / np.linalg.norm(uu), vv / np.linalg.norm(vv)
         # sin of the angle between u and v, stable for nearly parallel vectors
         sin = float(np.linalg.norm(uu - (uu @ vv) * vv))
         if sin <= SHAPE_RTOL:
@@ -116,9 +130,12 @@ class Plane:
         object.__setattr__(self, "u", u)
         object.__setattr__(self, "v", v)
         if self.anchors is not None:
-            pts = np.array(self.anchors, dtype=np.float64, copy=True)
+            pts = _numbers(self.anchors, "anchors")
             if pts.shape != (3, 2) or not np.isfinite(pts).all():
-                raise DomainError(f"anchors must be a finite (3, 2) array, got shape {pts.shape}")
+                raise DomainError(
+                    f"anchors must be a finite (3, 2) array, got shape {pts.shape}"
+                    + ("" if pts.shape != (3, 2) else f": {pts.tolist()}")
+                )
             pts.setflags(write=False)
             object.__setattr__(self, "anchors", pts)
 
@@ -141,7 +158,8 @@ class Plane:
         Raises
         ------
         DomainError
-            If the shapes differ, an entry is not finite or the points are collinear.
+            If the shapes differ, an entry is not finite, ``b - a`` or ``c - a``
+            overflows float64, or the points are collinear.
 
         Examples
         --------
@@ -162,7 +180,16 @@ class Plane:
                     f"{name} has shape {x.shape} but a has shape {a.shape}; "
                     "a, b and c must have the same shape"
                 )
-        return cls(a, b - a, c - a, np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
+        with np.errstate(over="ignore"):
+            u, v = b - a, c - a
+        for name, d in (("b", u), ("c", v)):
+            if not np.isfinite(d).all():
+                raise DomainError(
+                    f"{name} - a overflows float64 (its largest entry is about "
+                    f"{float(np.abs(b if name == 'b' else c).max()):.3g} and a's "
+                    f"{float(np.abs(a).max()):.3g}); rescale the inputs"
+                )
+        return cls(a, u, v, np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
 
     # ------------------------------------------------------------ properties
     @property
@@ -207,7 +234,7 @@ class Plane:
         Raises
         ------
         DomainError
-            If the margin is negative or not finite.
+            If the margin is not a number, negative or not finite.
 
         Examples
         --------
@@ -216,6 +243,13 @@ class Plane:
         >>> Plane.through([0.0, 0.0], [1.0, 0.0], [0.0, 1.0]).default_bbox(margin=0.0)
         (0.0, 0.0, 1.0, 1.0)
         """
+        if isinstance(margin, (str, bytes, bool, np.bool_)) or not isinstance(
+            margin, (int, float, np.integer, np.floating)
+        ):
+            raise DomainError(
+                f"margin must be a number (finite and >= 0), got {type(margin).__name__} "
+                f"{_short(margin)}"
+            )
         margin = float(margin)
         if not (np.isfinite(margin) and margin >= 0.0):
             raise DomainError(f"margin must be finite and >= 0, got {margin}")
@@ -242,16 +276,31 @@ class Plane:
         (P, *shape) float64 array
             ``origin + s * u + t * v`` for each row.
 
+        Raises
+        ------
+        DomainError
+            If ``st`` is not a finite (P, 2) array of numbers, or the inputs
+            overflow float64.
+
         Examples
         --------
         >>> Plane([1.0, 0.0], [1.0, 0.0], [0.0, 1.0]).to_input([[1.0, 2.0], [0.0, 0.0]])
         array([[2., 2.],
                [1., 0.]])
         """
-        st = np.asarray(st, dtype=np.float64)
+        st = _numbers(st, "st")
         if st.ndim != 2 or st.shape[1] != 2:
             raise DomainError(f"st must be a (P, 2) array of plane coordinates, got {st.shape}")
-        flat = self.origin.ravel() + st @ self.basis.T
+        if not np.isfinite(st).all():
+            bad = "NaN" if np.isnan(st).any() else "infinite"
+            raise DomainError(f"st has {bad} entries")
+        with np.errstate(over="ignore", invalid="ignore"):
+            flat = self.origin.ravel() + st @ self.basis.T
+        if not np.isfinite(flat).all():
+            raise DomainError(
+                f"the inputs at st overflow float64 (|st| up to {float(np.abs(st).max()):.3g}, "
+                f"|u|, |v| up to {float(np.abs(self.basis).max()):.3g}); rescale st or the plane"
+            )
         return flat.reshape(st.shape[0], *self.shape)
 
     def to_plane(self, x: Any) -> np.ndarray:
@@ -260,11 +309,17 @@ class Plane:
         Parameters
         ----------
         x : (P, *shape) array-like
+            Or ``(P, D_in)``, the inputs flattened.
 
         Returns
         -------
         (P, 2) float64 array
             ``(s, t)`` of the closest points of the plane; exact for points on it.
+
+        Raises
+        ------
+        DomainError
+            If ``x`` is not a finite array of numbers of that shape.
 
         Examples
         --------
@@ -272,7 +327,20 @@ class Plane:
         >>> p.to_plane([[2.0, 3.0, 5.0]])
         array([[1., 1.]])
         """
-        x = np.asarray(x, dtype=np.float64).reshape(-1, self.dim)
-        st, *_ = np.linalg.lstsq(self.basis, (x - self.origin.ravel()).T, rcond=None)
+        x = _numbers(x, "x")
+        if x.ndim < 2 or (x.shape[1:] != self.shape and x.shape[1:] != (self.dim,)):
+            flat = f" (or (P, {self.dim}) flattened)" if len(self.shape) > 1 else ""
+            raise DomainError(
+                f"x must be a (P, {', '.join(map(str, self.shape))}) array of inputs{flat}, "
+                f"got shape {x.shape}"
+            )
+        if not np.isfinite(x).all():
+            bad = "NaN" if np.isnan(x).any() else "infinite"
+            raise DomainError(f"x has {bad} entries")
+        x = x.reshape(x.shape[0], self.dim)
+        with np.errstate(over="ignore", invalid="ignore"):
+            st, *_ = np.linalg.lstsq(self.basis, (x - self.origin.ravel()).T, rcond=None)
+        if not np.isfinite(st).all():
+            raise DomainError("the plane coordinates of x overflow float64; rescale x or the plane")
         out: np.ndarray = st.T
         return out

@@ -409,11 +409,60 @@ def _new_axes(n: int, size: float = 4.0) -> Any:
     return list(axes[0])
 
 
+def _check_color(name: str, value: Any, *, face: bool = False) -> None:
+    """Refuse a value that is not a matplotlib colour (or a sequence of them), by name.
+
+    ``None`` (matplotlib's default) is accepted, and ``"face"`` where ``face``
+    (edge colours: the face colour).
+    """
+    if value is None or (face and isinstance(value, str) and value == "face"):
+        return
+    from matplotlib.colors import to_rgba_array
+
+    try:
+        to_rgba_array(value)
+    except (TypeError, ValueError):
+        raise ParameterError(
+            f"{name} must be a matplotlib colour (e.g. 'black', '#1f77b4', (0.1, 0.2, 0.5) "
+            f"or 'none'), got {value!r}"
+        ) from None
+
+
+def _check_artist_kwargs(kwargs: dict[str, Any], artist: Any, where: str) -> None:
+    """Refuse keyword arguments that the matplotlib ``artist`` class has no setter for.
+
+    Parameters
+    ----------
+    kwargs : dict
+        The keyword arguments to be passed on to ``artist``.
+    artist : type
+        A matplotlib Artist class, e.g. ``LineCollection``.
+    where : str
+        The function that takes them, for the message.
+    """
+    for key, value in kwargs.items():
+        if not callable(getattr(artist, f"set_{key}", None)):
+            raise ParameterError(
+                f"{where} got an unknown keyword argument {key}={value!r}: extra keywords go "
+                f"to matplotlib's {artist.__name__}, which has no property {key!r}"
+            )
+        if key in ("color", "colors", "c", "edgecolor", "edgecolors", "ec", "facecolor",
+                   "facecolors", "fc"):
+            _check_color(key, value, face=key.startswith("e"))
+
+
 def _check_style(
     *, ax: Any = None, cmap: Any = None, linewidth: Any = 1.0, vmin: Any = None,
     vmax: Any = None, alpha: Any = None, three_d: bool = False,
+    colors: dict[str, Any] | None = None,
 ) -> None:
-    """Refuse a bad ``ax``, ``cmap``, ``linewidth``, ``vmin``/``vmax`` or ``alpha`` by name."""
+    """Refuse a bad ``ax``, ``cmap``, ``linewidth``, ``vmin``/``vmax`` or ``alpha`` by name.
+
+    ``colors`` maps parameter names to matplotlib colours to check (an
+    ``edgecolor`` may also be ``"face"``).
+    """
+    for name, value in (colors or {}).items():
+        _check_color(name, value, face=name.startswith("edge"))
     if ax is not None:
         if not hasattr(ax, "add_collection"):
             raise ArgumentTypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
@@ -560,8 +609,8 @@ def plot_partition(
         If ``partition`` is not a Partition or ``ax`` not a matplotlib Axes.
     ParameterError
         If ``color_by``, ``output``, ``view``, ``scale``, ``cmap``,
-        ``linewidth`` or ``vmin``/``vmax`` is invalid, or ``view="disk"`` is
-        asked of a bounded partition.
+        ``edgecolor``, ``linewidth`` or ``vmin``/``vmax`` is invalid, or
+        ``view="disk"`` is asked of a bounded partition.
 
     Examples
     --------
@@ -585,7 +634,10 @@ def plot_partition(
         raise ParameterError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
     if not isinstance(view, str) or view not in VIEWS:
         raise ParameterError(f"view must be one of {VIEWS}, got {view!r}")
-    _check_style(ax=ax, cmap=cmap, linewidth=linewidth, vmin=vmin, vmax=vmax)
+    _check_style(
+        ax=ax, cmap=cmap, linewidth=linewidth, vmin=vmin, vmax=vmax,
+        colors={"edgecolor": edgecolor},
+    )
     disk = view == "disk"
     # the disk view draws the whole plane's mesh; merged regions, their members in one colour
     src = (p if p.whole_plane else p._merged_plane()) if disk else p
@@ -733,6 +785,14 @@ def plot_gradient_raster(
     list of two matplotlib.image.AxesImage
         ``dx`` and ``dy``.
 
+    Raises
+    ------
+    ArgumentTypeError
+        If ``raster`` is not a GradientRaster or an axis not a matplotlib Axes.
+    ParameterError
+        If ``cmap`` is not a colormap (or the name of one), or ``axes`` does
+        not hold two Axes.
+
     Examples
     --------
     >>> import matplotlib
@@ -747,6 +807,13 @@ def plot_gradient_raster(
     """
     if not isinstance(raster, GradientRaster):
         raise ArgumentTypeError(f"raster must be a GradientRaster, got {type(raster).__name__}")
+    _check_style(cmap=cmap)
+    if axes is not None:
+        axes = list(axes)
+        if len(axes) != 2:
+            raise ParameterError(f"axes must be two matplotlib Axes, got {len(axes)}")
+        for ax in axes:
+            _check_style(ax=ax)
     if axes is None:
         axes = _new_axes(2)
     axes = list(axes)
@@ -825,8 +892,9 @@ def plot_layers(
 
     Raises
     ------
-    ValueError
-        If the network has no hidden layer, or ``axes`` has the wrong length.
+    ParameterError
+        If the network has no hidden layer, ``axes`` has the wrong length, or
+        ``color_by``, ``edgecolor`` or ``linewidth`` is invalid.
 
     Examples
     --------
@@ -843,6 +911,9 @@ def plot_layers(
     from .engine import _fast, _resolve
     from .partition import Partition
 
+    if not isinstance(color_by, str) or color_by not in COLOR_BY:
+        raise ParameterError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
+    _check_style(linewidth=linewidth, colors={"edgecolor": edgecolor})  # before computing
     if isinstance(model, Partition):
         net, domain = model.network, model.domain
     else:
@@ -864,8 +935,6 @@ def plot_layers(
     n_layers = len(net.widths)
     if n_layers == 0:
         raise ParameterError("model has no hidden layer: there is nothing to refine")
-    if color_by not in COLOR_BY:
-        raise ParameterError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
     dom = as_domain(domain)
     parts = [_fast(_truncated(net, k), dom, None, False) for k in range(1, n_layers + 1)]
     if axes is None:
@@ -967,8 +1036,8 @@ def plot_surface(
     ArgumentTypeError
         If ``partition`` is not a Partition or ``ax`` not a matplotlib Axes.
     ParameterError
-        If ``color_by``, ``output``, ``cmap``, ``linewidth``, ``alpha`` or
-        ``vmin``/``vmax`` is invalid, or ``ax`` is not a 3-D Axes.
+        If ``color_by``, ``output``, ``cmap``, ``edgecolor``, ``linewidth``,
+        ``alpha`` or ``vmin``/``vmax`` is invalid, or ``ax`` is not a 3-D Axes.
 
     Examples
     --------
@@ -987,7 +1056,8 @@ def plot_surface(
         raise ParameterError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
     o = _check_output(output, p.network.n_out)
     _check_style(
-        ax=ax, cmap=cmap, linewidth=linewidth, vmin=vmin, vmax=vmax, alpha=alpha, three_d=True
+        ax=ax, cmap=cmap, linewidth=linewidth, vmin=vmin, vmax=vmax, alpha=alpha, three_d=True,
+        colors={"edgecolor": edgecolor},
     )
     if ax is None:
         import matplotlib.pyplot as plt
