@@ -4,19 +4,37 @@
 nested lists of small integers or dyadic rationals (exact in float64), the
 output layer, and the domain (a bbox tuple or a convex shapely polygon).
 ``HAND_COUNTS`` holds the region counts worked out by hand for some of them.
-The ``degenerate_case`` fixture runs a test once per entry.
+The ``degenerate_case`` fixture runs a test once per entry. Every test runs
+inside ``_torch_rng`` (autouse): it starts from the same torch seed, and a seed
+it sets cannot leak into later tests.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pytest
 import shapely
+import torch
 
 from regions.network import Network
+
+
+@pytest.fixture(autouse=True)
+def _torch_rng() -> Iterator[None]:
+    """Run each test from torch seed 0, and restore the global CPU generator after it.
+
+    A ``torch.manual_seed`` inside a test (or a module's default init) then neither
+    depends on the tests run before it nor changes those run after it. CUDA
+    generators are not forked (``devices=[]``: forking them would initialise CUDA in
+    every test); ``torch.manual_seed`` resets them too, at the start of each test.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        yield
 
 BOX = (-1.0, -1.0, 1.0, 1.0)
 

@@ -17,6 +17,7 @@ import regions
 from regions import Network, Partition, check_partition
 from regions.course import deep_model, mlp, shallow_model
 from regions.domain import as_domain
+from regions.oracle import oracle_regions
 from regions.split import split_mesh
 
 
@@ -184,6 +185,7 @@ def test_reused_relu_module_is_applied_each_time() -> None:
     for lin in (l1, l2, l3):
         with torch.no_grad():
             lin.weight.uniform_(-1, 1, generator=gen)
+            lin.bias.uniform_(-1, 1, generator=gen)
     model = torch.nn.Sequential(l1, relu, l2, relu, l3)
     p = regions.linear_regions(model)
     assert p.patterns.shape[1] == 12
@@ -245,7 +247,9 @@ def test_nonconvex_domain_disconnected_pieces_count_separately() -> None:
 
 
 def test_same_counts_as_brute_force_pattern_sampling_lower_bound() -> None:
-    """Sampling a fine grid can never find more patterns than there are regions."""
+    """Sampling a fine grid can never find a pattern the partition lacks; and on a box (convex)
+    each pattern is one region (convex too), so no pattern may come twice, and the count is
+    the rational oracle's."""
     rng = np.random.default_rng(9)
     net = random_mlp(rng, [6, 6])
     p = regions.linear_regions(net, (-2, -2, 2, 2))
@@ -254,7 +258,8 @@ def test_same_counts_as_brute_force_pattern_sampling_lower_bound() -> None:
     sampled = {tuple(r) for r in pats}
     exact = {tuple(r) for r in p.patterns}
     assert sampled <= exact
-    assert len(exact) <= len(p)
+    assert len(exact) == len(p)  # no region counted twice
+    assert len(p) == len(oracle_regions(net.hidden, as_domain((-2, -2, 2, 2)).ring))
 
 
 @pytest.mark.parametrize("k", [3, 4, 7])
@@ -267,9 +272,18 @@ def test_k_concurrent_lines(k: int) -> None:
 
 
 def test_every_pair_of_seed_layers_differs() -> None:
+    """Each layer of the course's deep (seed) model cuts regions the one before left whole:
+    the count after each layer is the oracle's and grows strictly; the regions after layer
+    l are the distinct patterns of the first l layers, and the last count is the number of
+    regions (each pattern once)."""
     p = regions.linear_regions(deep_model())
+    ref = oracle_regions(p.network.hidden, p.domain.ring)
+    assert p.layer_counts == ref.layer_counts
     for a, b in itertools.pairwise(p.layer_counts):
-        assert b >= a
+        assert b > a
+    ends = np.cumsum(p.network.widths)
+    assert [len(np.unique(p.patterns[:, :k], axis=0)) for k in ends] == p.layer_counts
+    assert len(p) == p.layer_counts[-1] == len(ref)
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 100])
@@ -344,8 +358,11 @@ def test_lines_along_domain_edges_leave_no_spikes(
     ref = regions.linear_regions(net, domain, method="shapely")
     assert len(p) == len(ref)
     p.verify()
-    assert shapely.get_exterior_ring(p.polygons) is not None
+    # each region one valid, counter-clockwise polygon; together they tile the domain
+    assert (shapely.get_type_id(p.polygons) == 3).all() and shapely.is_valid(p.polygons).all()
     assert all(shapely.is_ccw(shapely.get_exterior_ring(p.polygons)))
+    np.testing.assert_allclose(p.areas.sum(), domain.area, rtol=1e-12)
+    assert shapely.union_all(p.polygons).symmetric_difference(domain).area <= 1e-12 * domain.area
     # a spike along an edge would add its length twice to the perimeters
     np.testing.assert_allclose(
         sum(shapely.length(p.polygons)), sum(shapely.length(ref.polygons)), rtol=1e-12

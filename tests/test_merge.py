@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+from fractions import Fraction
+from typing import Any
+
 import numpy as np
 import pytest
 import shapely
+import torch
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 import regions
 from regions.course import deep_model, mlp
@@ -16,11 +23,65 @@ from regions.merge import (
     same_maps,
 )
 from regions.network import Network
+from regions.oracle import oracle_regions
 from regions.partition import Partition
 from regions.plot import region_adjacency
 
 BOX = (-5.0, -5.0, 5.0, 5.0)
 L_SHAPE = shapely.Polygon([(-5, -5), (5, -5), (5, 0), (0, 0), (0, 5), (-5, 5)])
+
+
+def _exact_map(hidden: Any, output: Any, pattern: tuple[bool, ...]) -> tuple[Any, ...]:
+    """The network's output on a cell with this activation pattern, as exact rows (x, y, 1)."""
+    rows = [(Fraction(1), Fraction(0), Fraction(0)), (Fraction(0), Fraction(1), Fraction(0))]
+    bits = iter(pattern)
+    for k, (w, b) in enumerate([*hidden, output]):
+        zs = [
+            tuple(sum((Fraction(float(wj)) * r[c] for wj, r in zip(wrow, rows, strict=True)),
+                      Fraction(0)) + (Fraction(float(bj)) if c == 2 else 0) for c in range(3))
+            for wrow, bj in zip(np.asarray(w).tolist(), np.asarray(b).tolist(), strict=True)
+        ]
+        zero = (Fraction(0),) * 3
+        rows = zs if k == len(hidden) else [z if next(bits) else zero for z in zs]
+    return tuple(rows)
+
+
+def _share_an_edge(a: list[Any], b: list[Any]) -> bool:
+    """Whether two exact convex polygons share a boundary segment of positive length."""
+    for p, q in zip(a, a[1:] + a[:1], strict=True):
+        dx, dy = q[0] - p[0], q[1] - p[1]
+        for r, s in zip(b, b[1:] + b[:1], strict=True):
+            ur, us = (r[0] - p[0], r[1] - p[1]), (s[0] - p[0], s[1] - p[1])
+            if dx * ur[1] - dy * ur[0] == 0 and dx * us[1] - dy * us[0] == 0:
+                ts = sorted([dx * ur[0] + dy * ur[1], dx * us[0] + dy * us[1]])
+                if min(ts[1], dx * dx + dy * dy) > max(ts[0], 0):
+                    return True
+    return False
+
+
+def _oracle_function_regions(hidden: Any, output: Any, box: tuple[float, ...]) -> tuple[int, int]:
+    """(activation regions, function regions) of a net on a box, without ``regions.merge``.
+
+    The rational oracle's cells; each cell's exact affine output map (Fractions, from its
+    pattern); cells that share an edge of positive length (exactly: a point contact is no
+    edge) and have equal maps are joined; the function regions are the connected
+    components of that graph.
+    """
+    x0, y0, x1, y1 = box
+    cells = oracle_regions(hidden, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]).cells
+    maps = [_exact_map(hidden, output, pattern) for _, pattern in cells]
+    lo = [(min(x for x, _ in v), min(y for _, y in v)) for v, _ in cells]
+    hi = [(max(x for x, _ in v), max(y for _, y in v)) for v, _ in cells]
+    pairs = [
+        (i, j) for i, j in itertools.combinations(range(len(cells)), 2)
+        if maps[i] == maps[j]
+        and lo[i][0] <= hi[j][0] and lo[j][0] <= hi[i][0]
+        and lo[i][1] <= hi[j][1] and lo[j][1] <= hi[i][1]
+        and _share_an_edge(cells[i][0], cells[j][0])
+    ]
+    e = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    graph = coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(len(cells), len(cells)))
+    return len(cells), int(connected_components(graph, directed=False)[0])
 
 
 def _random_layer(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -68,11 +129,17 @@ def test_random_nets_merge_verify_and_keep_area() -> None:
 
 
 def test_deep_course_model_merges_dead_paths() -> None:
-    p = regions.linear_regions(deep_model())
+    model = deep_model()
+    p = regions.linear_regions(model)
     m = p.merged()
     m.verify()
-    assert (len(p), len(m)) == (81, 77)
-    assert count_function_regions(deep_model()) == 77
+    lins = [lin for lin in model if isinstance(lin, torch.nn.Linear)]
+    layers = [(lin.weight.detach().double().numpy(), lin.bias.detach().double().numpy())
+              for lin in lins]
+    expected = _oracle_function_regions(layers[:-1], layers[-1], p.domain.bounds)
+    assert expected[1] < expected[0]  # dead paths do leave neighbours with one map
+    assert (len(p), len(m)) == expected
+    assert count_function_regions(deep_model()) == expected[1]
     assert all(shapely.get_type_id(m.polygons) == 3)  # each merged region is one polygon
 
 
@@ -171,6 +238,7 @@ def test_merging_the_reference_splitters_regions(
 ) -> None:
     net = Network.from_arrays(hidden, output)
     box = (-10, -10, 10, 10)
+    assert _oracle_function_regions(hidden, output, box)[1] == expected
     for method in regions.METHODS:
         m = regions.linear_regions(net, box, method=method).merged()
         assert len(m) == expected, method
@@ -183,7 +251,6 @@ def test_function_regions_and_layers_of_an_image_model_on_a_plane() -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import torch
 
     torch.manual_seed(0)
     conv = torch.nn.Sequential(

@@ -27,6 +27,17 @@ def dyadic_linear(gen: torch.Generator, n_in: int, n_out: int) -> nn.Linear:
     return lin
 
 
+def seeded(model: nn.Module, gen: torch.Generator) -> nn.Module:
+    """``model`` with each Linear's parameters redrawn from ``gen`` (torch's default bounds)."""
+    with torch.no_grad():
+        for lin in model.modules():
+            if isinstance(lin, nn.Linear):
+                bound = lin.in_features**-0.5
+                for prm in (lin.weight, lin.bias):
+                    prm.uniform_(-bound, bound, generator=gen)
+    return model
+
+
 class TwoLayer(nn.Module):
     """The PyTorch tutorial's style: layers as attributes, F.relu in forward."""
 
@@ -109,7 +120,8 @@ def test_residual_mlp() -> None:
         def __init__(self) -> None:
             super().__init__()
             g = torch.Generator().manual_seed(5)
-            self.a, self.b, self.c = dyadic_linear(g, 2, 6), dyadic_linear(g, 6, 6), nn.Linear(6, 2)
+            self.a, self.b = dyadic_linear(g, 2, 6), dyadic_linear(g, 6, 6)
+            self.c = dyadic_linear(g, 6, 2)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             h = F.relu(self.a(x))
@@ -211,7 +223,8 @@ def test_high_dimensional_input_needs_a_plane() -> None:
     model = conv_net(0)
     with pytest.raises(regions.InputDimensionError, match="pass plane="):
         regions.count_regions(model, input_shape=(1, 8, 8))
-    mlp = nn.Sequential(nn.Linear(5, 3), nn.ReLU(), nn.Linear(3, 1))
+    mlp = seeded(nn.Sequential(nn.Linear(5, 3), nn.ReLU(), nn.Linear(3, 1)),
+                 torch.Generator().manual_seed(5))
     with pytest.raises(regions.InputDimensionError, match="2-D"):
         regions.count_regions(mlp)
     rng = np.random.default_rng(0)
@@ -264,6 +277,7 @@ def test_small_integer_nets_match_the_oracle(unit: int) -> None:
     units = INTEGER_UNITS[unit]
     kinds = [kind for _, kind in units]
     rng = np.random.default_rng(7 + unit)
+    gen = torch.Generator().manual_seed(7 + unit)  # the output layers (they cut nothing)
     box = (-10, -10, 10, 10)
     for _ in range(60):
         widths = [2, int(rng.integers(2, 4)), int(rng.integers(1, 4))]
@@ -279,7 +293,7 @@ def test_small_integer_nets_match_the_oracle(unit: int) -> None:
                 lin.weight.copy_(torch.from_numpy(w))
                 lin.bias.copy_(torch.from_numpy(b))
             layers += [lin, make()]
-        model = nn.Sequential(*layers, nn.Linear(widths[-1], 1).double())
+        model = nn.Sequential(*layers, seeded(nn.Linear(widths[-1], 1).double(), gen))
         p = regions.linear_regions(model, box)
         p.verify()
         ref = oracle_regions(
@@ -353,7 +367,7 @@ def test_a_partition_keeps_the_weights_it_was_made_from() -> None:
     # counting during training: a partition made before an optimiser step still verifies
     # (against the weights it was read from) and its maps are those of the old model
     gen = torch.Generator().manual_seed(3)
-    m = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+    m = seeded(nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1)), gen)
     before = {k: v.clone() for k, v in m.state_dict().items()}
     p = regions.linear_regions(m, (-2, -2, 2, 2))
     opt = torch.optim.SGD(m.parameters(), lr=0.5)
@@ -365,6 +379,7 @@ def test_a_partition_keeps_the_weights_it_was_made_from() -> None:
     assert not torch.equal(m[0].weight, before["0.weight"])  # the model did change
     p.verify()
     old = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1)).double()
+    # (every parameter of `old` is replaced here: its init is not used)
     old.load_state_dict({k: v.double() for k, v in before.items()})
     pts = np.array([[0.3, -0.7], [-1.1, 0.4], [1.5, 1.5]])
     r = p.locate(pts)
@@ -395,13 +410,17 @@ def test_pruned_weights_are_read_as_the_forward_pass_uses_them() -> None:
 
     gen = torch.Generator().manual_seed(7)
 
-    def mlp() -> nn.Sequential:
+    def mlp() -> nn.Module:
         lin = nn.Linear
-        return nn.Sequential(lin(2, 10), nn.ReLU(), lin(10, 10), nn.ReLU(), lin(10, 1))
+        return seeded(nn.Sequential(lin(2, 10), nn.ReLU(), lin(10, 10), nn.ReLU(), lin(10, 1)), gen)
 
     m = mlp()
     prune.l1_unstructured(m[0], "weight", amount=0.4)
-    prune.random_unstructured(m[2], "weight", amount=0.5)
+    # prune.random_unstructured(amount=0.5) draws from the global RNG: the same kind of mask
+    # (half the entries, chosen at random) from the local generator
+    mask = torch.ones(100)
+    mask[torch.randperm(100, generator=gen)[:50]] = 0
+    prune.custom_from_mask(m[2], "weight", mask.reshape(10, 10))
     with torch.no_grad():  # an update of the pruned parameter, no forward pass after it
         m[0].weight_orig.add_(torch.randn(10, 2, generator=gen))
     twin = mlp()

@@ -132,20 +132,29 @@ def test_sliver_stage_program_golden_counts(k: int) -> None:
         assert regions.count_regions(model, box, kernel=kernel, progress=False) == golden[-1]
 
 
-def _right_or_flagged(p: Any, n: int) -> None:
+def _right_or_flagged(p: Any, n: int, known_flagged: bool = False) -> None:
     """A partition has the oracle's count and verifies, or ``verify()`` flags it.
 
     Unbounded faces are never merged as slivers (a real strip between two
     parallel lines can be as thin as one rounding made), and a face is merged
     only under its own coordinates' rounding width, so a sliver near the
     origin of a wide box, or a rounding strip of the whole plane, is kept, and
-    ``verify()`` must say so.
+    ``verify()`` must say so. That is allowed only for the cases recorded as
+    wrong but flagged (``known_flagged``): every other case must be exactly right,
+    so a case that is right now cannot turn wrong-but-flagged unnoticed.
     """
     if len(p) == n:
         p.verify()
     else:
+        assert known_flagged, f"{len(p)} regions, the oracle's count is {n}"
         with pytest.raises(VerificationError):
             p.verify()
+
+
+#: Whole-plane cases of ``slivers.npz`` that come out wrong but flagged (a kept
+#: rounding strip; recorded from a run of the code as of this commit: plane2 has
+#: 49 regions against the oracle's 48). Every other case must be exactly right.
+PLANE_FLAGGED = frozenset({2})
 
 
 @pytest.mark.parametrize("i", range(N_PLANE))
@@ -154,14 +163,13 @@ def test_sliver_whole_plane_cases_golden_counts(i: int) -> None:
     net = Network.from_arrays(hidden, (SLIVERS[f"plane{i}_wout"], SLIVERS[f"plane{i}_bout"]))
     p = regions.linear_regions(net, None, progress=False)
     assert regions.count_regions(net, None, progress=False) == len(p)
-    _right_or_flagged(p, golden[-1])
-    if len(p) != golden[-1]:
-        return
+    _right_or_flagged(p, golden[-1], i in PLANE_FLAGGED)
     x0, y0, x1, y1 = p.extent()
     s = max(x1 - x0, y1 - y0, 1.0)
     ref = oracle_regions(hidden, as_domain((x0 - s, y0 - s, x1 + s, y1 + s)).ring)
     assert ref.layer_counts == golden
-    assert _patterns(p) == _patterns(ref)
+    if len(p) == golden[-1]:
+        assert _patterns(p) == _patterns(ref)
 
 
 def test_merge_thin_grows_the_neighbour_or_drops_a_folded_sliver() -> None:
@@ -185,6 +193,21 @@ def test_merge_thin_grows_the_neighbour_or_drops_a_folded_sliver() -> None:
 
 
 QA7 = np.load(DATA / "qa7_degenerate.npz")
+
+#: qa7 nets whose whole plane (``bbox=None``) comes out wrong but flagged, against the
+#: oracle's ``count_big`` (one or two kept rounding strips each; recorded from a run of the
+#: code as of this commit). Every other net's whole plane must be exactly right.
+QA7_WHOLE_FLAGGED = frozenset({16, 32, 46, 86, 118, 166, 176, 177, 184, 186, 232, 258, 298, 365})
+#: qa7 nets whose padded box ``big`` comes out wrong but flagged (a sliver near the origin
+#: of a box up to 1e4 times the structure, kept; recorded likewise). Every other net's
+#: count on ``big`` must be exactly right.
+QA7_BIG_FLAGGED = frozenset({4, 29, 70})
+#: ``count_big`` re-checked against the oracle: all 368 nets take about 60 s more, so a
+#: seeded sample of 96 of them, and every net of the two sets above (whose "wrong"
+#: rests on that count).
+QA7_BIG_ORACLE = frozenset(
+    np.random.default_rng(7).choice(len(QA7["count"]), 96, replace=False).tolist()
+) | QA7_WHOLE_FLAGGED | QA7_BIG_FLAGGED
 
 
 def _qa7_net(i: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], Network]:
@@ -220,15 +243,18 @@ def test_qa7_degenerate_nets_golden_counts(i: int) -> None:
             part.merged().verify()
     for kernel in ("numpy", "numba"):
         assert regions.count_regions(net, box, kernel=kernel, progress=False) == n, kernel
+    if i in QA7_BIG_ORACLE:
+        assert len(oracle_regions(hidden, as_domain(big).ring).cells) == n_big
     whole = regions.linear_regions(net, None, progress=False)
-    _right_or_flagged(whole, n_big)
+    _right_or_flagged(whole, n_big, i in QA7_WHOLE_FLAGGED)
     # the padded box is up to 1e4 times the structure: a sliver near the origin can be
     # wider than its own coordinates' rounding (and is kept, flagged)
     got = regions.count_regions(net, big, progress=False)
     if got != n_big:
+        assert i in QA7_BIG_FLAGGED, f"{got} regions in the padded box, the oracle's {n_big}"
         part = regions.linear_regions(net, big, progress=False)
         assert len(part) == got
-        _right_or_flagged(part, n_big)
+        _right_or_flagged(part, n_big, known_flagged=True)
 
 
 NONCONVEX = np.load(DATA / "nonconvex.npz")
@@ -455,4 +481,5 @@ def test_whole_plane_face_with_a_vertex_out_between_its_arcs_is_clipped() -> Non
     s = max(x1 - x0, y1 - y0, 1.0)
     ref = oracle_regions([(w.tolist(), b.tolist()) for w, b in hidden],
                          as_domain((x0 - s, y0 - s, x1 + s, y1 + s)).ring)
-    _right_or_flagged(p, len(ref.cells))
+    # wrong but flagged as of this commit (29 regions against the oracle's 28: a sliver kept)
+    _right_or_flagged(p, len(ref.cells), known_flagged=True)
