@@ -49,7 +49,7 @@ import numpy as np
 
 __all__ = [
     "bias_and_scale", "affine_rows", "snap_and_straddle", "kernel", "refine", "face_bits",
-    "bfs_forest", "bfs_levels",
+    "bfs_forest", "bfs_levels", "face_tree",
     "root_rows", "recheck_rows", "count_cells", "root_setup", "root_pass",
 ]
 
@@ -957,6 +957,66 @@ def count_cells(
 
 
 @numba.njit(cache=True, nogil=True)
+def face_tree(order: Any, pred: Any) -> Any:
+    """Depth-first pre-order and depth of a breadth-first forest.
+
+    Parameters
+    ----------
+    order : (F,) int64 array
+        The faces of the forest, breadth first (:func:`bfs_forest`, or the
+        one tree of :func:`bfs_levels`).
+    pred : (N,) int64 array
+        Each face's parent, ``-1`` for a root (indexed by face, ``N >= F``).
+
+    Returns
+    -------
+    pre : (F,) int64 array
+        The faces of ``order`` in depth-first pre-order (a parent before its
+        children, which keep their order in ``order``).
+    depth : (N,) int64 array
+        Each face's distance from its root (0 off the forest).
+    """
+    nf = order.shape[0]
+    nall = pred.shape[0]
+    kptr = np.zeros(nall + 1, dtype=np.int64)
+    for q in range(nf):
+        p = pred[order[q]]
+        if p >= 0:
+            kptr[p + 1] += 1
+    for f in range(nall):
+        kptr[f + 1] += kptr[f]
+    kids = np.empty(max(nf, 1), dtype=np.int64)
+    fill = kptr[:-1].copy()
+    for q in range(nf):
+        f = order[q]
+        p = pred[f]
+        if p >= 0:
+            kids[fill[p]] = f
+            fill[p] += 1
+    pre = np.empty(nf, dtype=np.int64)
+    depth = np.zeros(nall, dtype=np.int64)
+    stack = np.empty(max(nf, 1), dtype=np.int64)
+    n = 0
+    for q in range(nf):
+        root = order[q]
+        if pred[root] >= 0:
+            continue
+        top = 0
+        stack[0] = root
+        while top >= 0:
+            f = stack[top]
+            top -= 1
+            pre[n] = f
+            n += 1
+            for t in range(kptr[f + 1] - 1, kptr[f] - 1, -1):
+                c = kids[t]
+                depth[c] = depth[f] + 1
+                top += 1
+                stack[top] = c
+    return pre, depth
+
+
+@numba.njit(cache=True, nogil=True)
 def root_setup(xy: Any, z1: Any, nv: int, w1: Any, b1: Any, w2t: Any, order: Any,
                pred: Any) -> Any:
     """Per-vertex bounds and the depth-first pre-order for :func:`root_pass`.
@@ -967,36 +1027,8 @@ def root_setup(xy: Any, z1: Any, nv: int, w1: Any, b1: Any, w2t: Any, order: Any
     pre-order of the breadth-first tree (``order``, ``pred``) and each face's
     depth in it.
     """
-    nf = order.shape[0]
     l1, gv, sv = _vertex_bounds(xy, z1, nv, w1, b1, w2t)
-    nall = pred.shape[0]
-    kptr = np.zeros(nall + 1, dtype=np.int64)
-    for q in range(1, nf):
-        kptr[pred[order[q]] + 1] += 1
-    for f in range(nall):
-        kptr[f + 1] += kptr[f]
-    kids = np.empty(max(nf - 1, 1), dtype=np.int64)
-    kfill = kptr[:-1].copy()
-    for q in range(1, nf):
-        p = pred[order[q]]
-        kids[kfill[p]] = order[q]
-        kfill[p] += 1
-    pre = np.empty(nf, dtype=np.int64)
-    depth = np.zeros(nall, dtype=np.int64)
-    stack = np.empty(nf, dtype=np.int64)
-    top = 0
-    stack[0] = order[0]
-    n = 0
-    while top >= 0:
-        f = stack[top]
-        top -= 1
-        pre[n] = f
-        n += 1
-        for t in range(kptr[f + 1] - 1, kptr[f] - 1, -1):
-            c = kids[t]
-            depth[c] = depth[f] + 1
-            top += 1
-            stack[top] = c
+    pre, depth = face_tree(order, pred)
     return l1, gv, sv, pre, depth
 
 

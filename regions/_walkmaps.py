@@ -35,7 +35,7 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["WALK_RATIO", "face_tree", "mesh_affine_maps", "walk_maps", "walked_affine_maps"]
+__all__ = ["WALK_RATIO", "mesh_affine_maps", "walk_maps", "walked_affine_maps"]
 
 #: A face whose walked map touched terms more than this many times the size of its own
 #: active terms (in some column) gets its regions' maps by the direct product.
@@ -43,63 +43,6 @@ WALK_RATIO: float = 64.0
 
 #: Largest ``depth x n_2`` of the walk's per-level state (5 rows of floats per level).
 _MAX_STATE: int = 4_000_000
-
-
-@numba.njit(cache=True, nogil=True)
-def face_tree(order: Any, pred: Any) -> Any:
-    """Depth-first pre-order and depth of a breadth-first forest.
-
-    Parameters
-    ----------
-    order : (F,) int64 array
-        Every face once, breadth first (:func:`regions._kernel.bfs_forest`).
-    pred : (F,) int64 array
-        Each face's parent, ``-1`` for a root.
-
-    Returns
-    -------
-    pre : (F,) int64 array
-        The faces in depth-first pre-order (a parent before its children).
-    depth : (F,) int64 array
-        Each face's distance from its root.
-    """
-    nf = order.shape[0]
-    kptr = np.zeros(nf + 1, dtype=np.int64)
-    for q in range(nf):
-        p = pred[order[q]]
-        if p >= 0:
-            kptr[p + 1] += 1
-    for f in range(nf):
-        kptr[f + 1] += kptr[f]
-    kids = np.empty(max(nf, 1), dtype=np.int64)
-    fill = kptr[:-1].copy()
-    for q in range(nf):
-        f = order[q]
-        p = pred[f]
-        if p >= 0:
-            kids[fill[p]] = f
-            fill[p] += 1
-    pre = np.empty(nf, dtype=np.int64)
-    depth = np.zeros(nf, dtype=np.int64)
-    stack = np.empty(max(nf, 1), dtype=np.int64)
-    n = 0
-    for q in range(nf):
-        root = order[q]
-        if pred[root] >= 0:
-            continue
-        top = 0
-        stack[0] = root
-        while top >= 0:
-            f = stack[top]
-            top -= 1
-            pre[n] = f
-            n += 1
-            for t in range(kptr[f + 1] - 1, kptr[f] - 1, -1):
-                c = kids[t]
-                depth[c] = depth[f] + 1
-                top += 1
-                stack[top] = c
-    return pre, depth
 
 
 @numba.njit(cache=True, nogil=True)
@@ -160,7 +103,7 @@ def walk_maps(
         A range of the pre-order; its first face's path from the root is
         rebuilt, so ranges can be done in any order with the same bits.
     pre, depth, pred : (F,) int64 arrays
-        :func:`face_tree` and the forest's parents.
+        :func:`regions._kernel.face_tree` and the forest's parents.
     bits : (F, ceil(n_1 / 64)) uint64 array
         Each face's first-layer pattern, bit ``j % 64`` of word ``j // 64``.
     w1, b1, w2t, b2 : float64 arrays
@@ -294,7 +237,7 @@ def walked_affine_maps(
         got the direct product after the rounding test; ``None`` when the walk
         would need too much memory (a very deep tree).
     """
-    from ._kernel import bfs_forest
+    from ._kernel import bfs_forest, face_tree
 
     hidden = network.hidden
     (w1, b1), (w2, b2) = hidden[0], hidden[1]

@@ -186,29 +186,8 @@ class Network:
                 raise ArgumentTypeError(
                     f"{name}: W and b must be arrays of real numbers ({exc})"
                 ) from None
-        layers = []
-        width = 2
-        for i, (w, b) in enumerate(pairs):
-            name = f"hidden layer {i}" if i < len(hidden) else "output layer"
-            if w.ndim != 2 or b.shape != (w.shape[0],):
-                raise ShapeMismatchError(
-                    f"{name}: weight must be (n, d) and bias (n,), got {w.shape} and {b.shape}"
-                )
-            if w.shape[1] != width:
-                if i == 0:
-                    raise InputDimensionError(
-                        f"{name} takes {w.shape[1]}-D input; regions works on 2-D inputs"
-                    )
-                raise ShapeMismatchError(
-                    f"{name} takes {w.shape[1]} inputs but the layer before has width {width}"
-                )
-            if i == len(hidden) and w.shape[0] == 0:
-                raise ShapeMismatchError(f"{name} has no outputs (weight of shape {w.shape})")
-            if not (np.isfinite(w).all() and np.isfinite(b).all()):
-                raise NonFiniteWeightError(f"{name} has NaN or infinite weights or bias")
-            layers.append((w, b))
-            width = w.shape[0]
-        return cls(tuple(layers[:-1]), layers[-1], ("",) * (len(layers) - 1))
+        # shapes, chaining and values: checked by __post_init__
+        return cls(tuple(pairs[:-1]), pairs[-1], ("",) * (len(pairs) - 1))
 
     @classmethod
     def from_torch(cls, model: torch.nn.Module, *, copy: bool = True) -> Network:

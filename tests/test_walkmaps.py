@@ -15,7 +15,8 @@ pytest.importorskip("numba")
 
 from conftest import DEGENERATE, build_case
 
-from regions._walkmaps import face_tree, mesh_affine_maps
+from regions._kernel import face_tree
+from regions._walkmaps import mesh_affine_maps
 
 
 def _net(rng: np.random.Generator, widths: list[int]) -> Network:
