@@ -18,14 +18,18 @@ and a neighbour across one line differs from it by one rank-1 term
 
 Rounding. A walked map has summed, along its path, terms that the face's own
 sum does not hold (a neuron switched on, then off further along). The walk
-carries, per column ``i``, the size of the terms it has touched and of those
-active on the face (each term ``|W_2[i, j]| (|W_1[j, 0]| X + |W_1[j, 1]| Y +
-|b_1[j]|)`` at the domain's largest coordinates ``X, Y``, plus ``|b_2[i]|``);
-a face where the touched size exceeds :data:`WALK_RATIO` times the active size
-in some column is flagged, and its regions get their maps from
-:meth:`~regions.network.Network.affine_maps` instead. Elsewhere the walked
-map's rounding is within a small factor of the direct sum's. Every function
-here releases the GIL; the module needs numba.
+carries, per column ``i`` and for each of the map's three coefficients (x, y
+and constant) apart, the size of the terms it has touched and of those active
+on the face (``|W_2[i, j]| |W_1[j, 0]|``, ``|W_2[i, j]| |W_1[j, 1]|`` and
+``|W_2[i, j]| |b_1[j]|``, plus ``|b_2[i]|`` for the constant); a face where a
+touched size exceeds :data:`WALK_RATIO` times the active size of the same
+coefficient is flagged, and its regions get their maps from
+:meth:`~regions.network.Network.affine_maps` instead. Elsewhere each walked
+coefficient's rounding is within a small factor of the direct sum's. (One size
+for the three coefficients was not enough: a face whose active terms are a
+huge bias let a switched-off neuron's steep slope through, and its cancelled
+x terms left rounding of ``eps`` times that slope in an O(1) gradient; QA of
+2026-12-05.) Every function here releases the GIL; the module needs numba.
 """
 
 from __future__ import annotations
@@ -41,29 +45,31 @@ __all__ = ["WALK_RATIO", "mesh_affine_maps", "walk_maps", "walked_affine_maps"]
 #: active terms (in some column) gets its regions' maps by the direct product.
 WALK_RATIO: float = 64.0
 
-#: Largest ``depth x n_2`` of the walk's per-level state (5 rows of floats per level).
+#: Largest ``depth x n_2`` of the walk's per-level state (9 rows of floats per level).
 _MAX_STATE: int = 4_000_000
 
 
 @numba.njit(cache=True, nogil=True)
 def _step(st: Any, d: int, f: int, p: int, bits: Any, w1: Any, b1: Any, w2t: Any, b2: Any,
-          size: Any) -> None:
+          aw2t: Any) -> None:
     """Face ``f``'s state into ``st[d]`` from its parent's ``st[d - 1]`` (``p < 0``: from scratch).
 
-    Rows of ``st[d]``: the map's x, y and constant coefficients, the size of
-    the active terms, the size of every term summed so far.
+    Rows of ``st[d]``: the map's x, y and constant coefficients (0-2), the
+    size of the active terms of each (3-5), the size of every term of each
+    summed so far (6-8).
     """
     n2 = w2t.shape[1]
     one = np.uint64(1)
     if p < 0:
+        for k in range(9):
+            for i in range(n2):
+                st[d, k, i] = 0.0
         for i in range(n2):
-            st[d, 0, i] = 0.0
-            st[d, 1, i] = 0.0
             st[d, 2, i] = b2[i]
-            st[d, 3, i] = abs(b2[i])
-            st[d, 4, i] = abs(b2[i])
+            st[d, 5, i] = abs(b2[i])
+            st[d, 8, i] = abs(b2[i])
     else:
-        for k in range(5):
+        for k in range(9):
             for i in range(n2):
                 st[d, k, i] = st[d - 1, k, i]
     for w in range(bits.shape[1]):
@@ -77,14 +83,21 @@ def _step(st: Any, d: int, f: int, p: int, bits: Any, w1: Any, b1: Any, w2t: Any
                 a0 = sg * w1[j, 0]
                 a1 = sg * w1[j, 1]
                 a2 = sg * b1[j]
+                s0 = abs(w1[j, 0])
+                s1 = abs(w1[j, 1])
+                s2 = abs(b1[j])
                 for i in range(n2):
                     c = w2t[j, i]
-                    s = size[j, i]
+                    a = aw2t[j, i]
                     st[d, 0, i] += a0 * c
                     st[d, 1, i] += a1 * c
                     st[d, 2, i] += a2 * c
-                    st[d, 3, i] += sg * s
-                    st[d, 4, i] += s
+                    st[d, 3, i] += sg * s0 * a
+                    st[d, 4, i] += sg * s1 * a
+                    st[d, 5, i] += sg * s2 * a
+                    st[d, 6, i] += s0 * a
+                    st[d, 7, i] += s1 * a
+                    st[d, 8, i] += s2 * a
             diff >>= one
             b += 1
 
@@ -92,7 +105,7 @@ def _step(st: Any, d: int, f: int, p: int, bits: Any, w1: Any, b1: Any, w2t: Any
 @numba.njit(cache=True, nogil=True)
 def walk_maps(
     lo: int, hi: int, pre: Any, depth: Any, pred: Any, bits: Any, w1: Any, b1: Any, w2t: Any,
-    b2: Any, size: Any, rptr: Any, g: Any, wo: Any, p2: Any, o: Any, ratio: float, jac: Any,
+    b2: Any, aw2t: Any, rptr: Any, g: Any, wo: Any, p2: Any, o: Any, ratio: float, jac: Any,
     off: Any, m2: Any, bad: Any,
 ) -> None:
     """Maps of the regions of the faces ``pre[lo:hi]``, walked from their roots.
@@ -108,8 +121,8 @@ def walk_maps(
         Each face's first-layer pattern, bit ``j % 64`` of word ``j // 64``.
     w1, b1, w2t, b2 : float64 arrays
         ``W_1`` (n_1, 2), ``b_1`` (n_1,), ``W_2.T`` (n_1, n_2), ``b_2`` (n_2,).
-    size : (n_1, n_2) float64 array
-        Term sizes ``|W_2[i, j]| (|W_1[j, 0]| X + |W_1[j, 1]| Y + |b_1[j]|)``.
+    aw2t : (n_1, n_2) float64 array
+        ``|W_2.T|``, for the term sizes of the rounding test.
     rptr : (F + 1,) int64 array
         The regions of face ``pre[q]`` are rows ``rptr[q] - rptr[lo]`` to
         ``rptr[q + 1] - rptr[lo]`` of ``g``, ``o`` and the outputs.
@@ -139,7 +152,7 @@ def walk_maps(
     dmax = 0
     for q in range(lo, hi):
         dmax = max(dmax, depth[pre[q]])
-    st = np.empty((dmax + 1, 5, n2))
+    st = np.empty((dmax + 1, 9, n2))
     path = np.empty(dmax + 1, dtype=np.int64)
     base = rptr[lo]
     for q in range(lo, hi):
@@ -150,19 +163,20 @@ def walk_maps(
             for t in range(d, -1, -1):
                 path[t] = h
                 h = pred[h]
-            _step(st, 0, path[0], -1, bits, w1, b1, w2t, b2, size)
+            _step(st, 0, path[0], -1, bits, w1, b1, w2t, b2, aw2t)
             for t in range(1, d):
-                _step(st, t, path[t], path[t - 1], bits, w1, b1, w2t, b2, size)
-        _step(st, d, f, pred[f] if d > 0 else -1, bits, w1, b1, w2t, b2, size)
+                _step(st, t, path[t], path[t - 1], bits, w1, b1, w2t, b2, aw2t)
+        _step(st, d, f, pred[f] if d > 0 else -1, bits, w1, b1, w2t, b2, aw2t)
         r0 = rptr[q] - base
         r1 = rptr[q + 1] - base
         if r0 == r1:
             continue
         ok = True
-        for i in range(n2):
-            if st[d, 4, i] > ratio * st[d, 3, i]:
-                ok = False
-                break
+        for k in range(3):
+            for i in range(n2):
+                if st[d, 6 + k, i] > ratio * st[d, 3 + k, i]:
+                    ok = False
+                    break
         if not ok:
             for r in range(r0, r1):
                 bad[r] = True
@@ -208,7 +222,7 @@ def _pack(patterns: np.ndarray) -> np.ndarray:
 
 def walked_affine_maps(
     network: Any, patterns: np.ndarray, face: np.ndarray, face_patterns: np.ndarray,
-    aptr: np.ndarray, adj: np.ndarray, reach: tuple[float, float], chunk: int = 4096,
+    aptr: np.ndarray, adj: np.ndarray, chunk: int = 4096,
 ) -> tuple[np.ndarray, np.ndarray, int] | None:
     """Each region's affine output map, by :func:`walk_maps` over the first layer's faces.
 
@@ -225,8 +239,6 @@ def walked_affine_maps(
     aptr, adj : int64 arrays
         Faces that share an edge, CSR (an edge list is enough for the walk's
         speed; any tree gives the same maps up to rounding).
-    reach : (float, float)
-        The largest ``|x|`` and ``|y|`` of the domain (the rounding test's scale).
     chunk : int
         Regions handled at once (bounds memory); the result does not depend on it.
 
@@ -261,8 +273,7 @@ def walked_affine_maps(
     b1c = np.ascontiguousarray(b1, dtype=np.float64)
     w2t = np.ascontiguousarray(np.asarray(w2, dtype=np.float64).T)
     b2c = np.ascontiguousarray(b2, dtype=np.float64)
-    term = np.abs(w1c[:, 0]) * reach[0] + np.abs(w1c[:, 1]) * reach[1] + np.abs(b1c)
-    size = np.ascontiguousarray(np.abs(w2t) * term[:, None])
+    aw2t = np.abs(w2t)
     forward = n_out >= 3 and len(hidden) > 2  # then 3 columns per layer beat n_out rows
     jac = np.empty((r, n_out, 2))
     off = np.empty((r, n_out))
@@ -282,7 +293,7 @@ def walked_affine_maps(
         if forward:
             g = np.zeros((0, n_out, n2))
             o = np.zeros((c, n_out))
-            m2 = np.empty((c, n2, 3))
+            m2 = np.zeros((c, n2, 3))  # a flagged region's rows stay 0 (redone below)
         elif len(hidden) == 2:  # G = W_out D_2, formed in the kernel
             g = np.zeros((0, n_out, n2))
             o = np.repeat(bo[None], c, axis=0)
@@ -300,7 +311,7 @@ def walked_affine_maps(
             g = np.ascontiguousarray(g)
             m2 = np.empty((0, n2, 3))
         p2 = np.ascontiguousarray(p[:, bounds[1] : bounds[2]])
-        walk_maps(q0, q1, pre, depth, pred, bits, w1c, b1c, w2t, b2c, size, rptr, g, wo, p2, o,
+        walk_maps(q0, q1, pre, depth, pred, bits, w1c, b1c, w2t, b2c, aw2t, rptr, g, wo, p2, o,
                   WALK_RATIO, jc, oc, m2, bad)
         if forward:
             m = m2 * p[:, bounds[1] : bounds[2], None]
@@ -323,8 +334,7 @@ def walked_affine_maps(
 
 
 def mesh_affine_maps(
-    network: Any, mesh: Any, patterns: np.ndarray, reach: tuple[float, float],
-    chunk: int = 4096,
+    network: Any, mesh: Any, patterns: np.ndarray, chunk: int = 4096,
 ) -> tuple[np.ndarray, np.ndarray, int] | None:
     """:func:`walked_affine_maps` of a fast splitter's mesh (its final faces are the regions).
 
@@ -347,4 +357,4 @@ def mesh_affine_maps(
     a, b = key // nf, key % nf
     fptr = np.zeros(nf + 1, dtype=np.int64)
     np.cumsum(np.bincount(a, minlength=nf), out=fptr[1:])
-    return walked_affine_maps(network, patterns, face, face_patterns, fptr, b, reach, chunk)
+    return walked_affine_maps(network, patterns, face, face_patterns, fptr, b, chunk)

@@ -1015,10 +1015,7 @@ def _walked_maps(p: Partition) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     from ._walkmaps import mesh_affine_maps
 
-    b = np.abs(np.asarray(p.domain.bounds, dtype=np.float64))
-    got = mesh_affine_maps(
-        net, p._mesh, p.patterns, (float(max(b[0], b[2])), float(max(b[1], b[3])))
-    )
+    got = mesh_affine_maps(net, p._mesh, p.patterns)
     return None if got is None else (got[0], got[1])
 
 

@@ -36,10 +36,10 @@ def _reach(p: Any) -> tuple[float, float]:
 def _check(p: Any, chunk: int = 4096) -> int:
     """Walked maps equal the direct ones up to rounding; the result does not depend on ``chunk``."""
     net = p.network
-    got = mesh_affine_maps(net, p._mesh, p.patterns, _reach(p), chunk=chunk)
+    got = mesh_affine_maps(net, p._mesh, p.patterns, chunk=chunk)
     assert got is not None
     jac, off, flagged = got
-    again = mesh_affine_maps(net, p._mesh, p.patterns, _reach(p), chunk=3)
+    again = mesh_affine_maps(net, p._mesh, p.patterns, chunk=3)
     assert again is not None
     assert np.array_equal(jac, again[0]) and np.array_equal(off, again[1])
     ref_j, ref_o = net.affine_maps(p.patterns)
@@ -72,7 +72,10 @@ def test_walked_maps_equal_direct(widths: list[int], bbox: Any) -> None:
     rng = np.random.default_rng(11 + sum(widths))
     p = regions.linear_regions(_net(rng, widths), bbox, progress=False)
     assert len(p) > 20  # enough faces for a walk
-    assert _check(p, chunk=7) == 0
+    # most faces walked (a face with no active term in some coefficient, e.g. every
+    # first-layer neuron off, is flagged: there the map is b_2 and the walk's residue
+    # would be all its error)
+    assert _check(p, chunk=7) < len(p) // 4
 
 
 @pytest.mark.parametrize("name", [n for n in sorted(DEGENERATE) if len(DEGENERATE[n][0]) >= 2])
@@ -80,7 +83,7 @@ def test_degenerate_nets(name: str) -> None:
     case = build_case(name)
     p = regions.linear_regions(case.net, case.bbox, progress=False)
     assert p._mesh is not None  # the registry's domains are convex
-    assert _check(p) == 0  # dyadic weights of like sizes: every face walked
+    assert _check(p) < max(len(p) // 2, 1)  # dyadic weights of like sizes: most faces walked
 
 
 def test_mixed_magnitudes_fall_back_to_the_direct_product() -> None:
@@ -99,6 +102,27 @@ def test_mixed_magnitudes_fall_back_to_the_direct_product() -> None:
         p = regions.linear_regions(net, (-2, -2, 2, 2), progress=False)
         flagged += _check(p)
     assert flagged > 0
+
+
+def test_a_bias_dominated_face_does_not_hide_a_steep_slope() -> None:
+    # QA of 2026-12-05: a face whose active terms are one huge bias let a switched-off
+    # neuron with a far steeper slope pass a guard that summed x, y and constant sizes,
+    # and its cancelled x terms left eps * slope in gradients of size 1 (the walked x
+    # entry of one region came out +17.9 for an exact -52.5 at slope 1e16)
+    rng = np.random.default_rng(0)
+    n1, s = 24, 1e16
+    w1 = rng.standard_normal((n1, 2))
+    b1 = 0.5 * rng.standard_normal(n1)
+    w1[0], b1[0] = (s, 0.0), 0.3 * s  # the line x = -0.3, slope 1e16
+    w1[1], b1[1] = (1e-3, 1e-3), 0.5 * s  # on everywhere: a bias of 5e15, a tiny slope
+    w2 = rng.standard_normal((n1, n1))
+    w2[:, 1] = 1.0  # every second-layer neuron on everywhere too
+    net = Network.from_arrays(
+        [(w1, b1), (w2, rng.standard_normal(n1))], (rng.standard_normal((1, n1)), np.zeros(1))
+    )
+    p = regions.linear_regions(net, (-1.0, -1.0, 1.0, 1.0), progress=False)
+    assert (~p.patterns[:, 0]).any() and p.patterns[:, 0].any()  # both sides of the steep line
+    assert _check(p) > 0  # the faces off the steep neuron, walked through it, are flagged
 
 
 def test_partition_jacobians_walk_from_the_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
