@@ -30,7 +30,8 @@ def real_array(value: Any) -> np.ndarray:
     TypeError
         Complex, text or other non-numeric values; a tensor on the meta device.
     ValueError
-        Values numpy cannot read as numbers (ragged nesting, ...), or a masked
+        Values numpy cannot read as numbers (ragged nesting, integers beyond
+        float64, ...), or a masked
         array with masked entries (``np.asarray`` would read what lies under
         the mask).
 
@@ -61,4 +62,7 @@ def real_array(value: Any) -> np.ndarray:
         for v in a.flat:
             if isinstance(v, (complex, np.complexfloating, str, bytes)):
                 raise TypeError(f"{type(v).__name__} value {v!r} is not a real number")
-    return np.asarray(a, dtype=np.float64)
+    try:
+        return np.asarray(a, dtype=np.float64)
+    except OverflowError as exc:  # a Python int beyond float64 (10**400)
+        raise ValueError(f"a value too large for float64 ({exc})") from None

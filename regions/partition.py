@@ -12,7 +12,7 @@ import numpy as np
 
 from ._arrays import real_array
 from .domain import Domain
-from .errors import ArgumentTypeError, InputDimensionError, VerificationError
+from .errors import ArgumentTypeError, InputDimensionError, ShapeMismatchError, VerificationError
 from .network import Network, cpu_float64_copy
 from .split import Mesh
 from .tolerance import (
@@ -90,6 +90,7 @@ class Partition:
     ) -> None:
         if mesh is None and polygons is None:
             raise ArgumentTypeError("give mesh or polygons")
+        _check_parts(network, domain, patterns, mesh, polygons)
         if whole_plane and (mesh is None or polygons is None):
             raise ArgumentTypeError(
                 "a whole-plane partition needs both its mesh and clipped polygons"
@@ -120,7 +121,7 @@ class Partition:
         import shapely
 
         widths = "-".join(str(w) for w in (2, *self.network.widths, self.network.n_out))
-        box = str(tuple(round(v, 6) for v in self.domain.bounds))
+        box = str(tuple(float(format(float(v), ".7g")) for v in self.domain.bounds))
         if self.covers_plane:
             where = "the whole plane"
         elif self.domain.polygon.equals(shapely.box(*self.domain.bounds)):
@@ -344,12 +345,12 @@ class Partition:
 
         try:
             pts = real_array(points)  # torch tensors detached; complex values refused
-        except (TypeError, ValueError):
+        except (TypeError, ValueError) as exc:
             text = repr(points)
             text = text if len(text) <= 60 else text[:57] + "..."
             raise ArgumentTypeError(
                 f"points must be a (P, 2) array-like of real numbers, got "
-                f"{type(points).__name__} {text}"
+                f"{type(points).__name__} {text} ({exc})"
             ) from None
         if pts.ndim != 2 or pts.shape[1] != 2:
             raise InputDimensionError(f"points must be a (P, 2) array, got shape {pts.shape}")
@@ -365,7 +366,16 @@ class Partition:
         if len(miss):  # in the domain but in a rounding gap between polygons (no mesh)
             hair = noise_width(self.domain.bounds)
             geo = shapely.points(pts[miss])
-            inside = shapely.dwithin(geo, self.domain.polygon, hair)
+            # only points by the domain's box can be within hair of it (GEOS squares the
+            # distances of far ones: 1e155 overflows)
+            x0, y0, x1, y1 = self.domain.bounds
+            q = pts[miss]
+            inside = (
+                (q[:, 0] >= x0 - hair) & (q[:, 0] <= x1 + hair)
+                & (q[:, 1] >= y0 - hair) & (q[:, 1] <= y1 + hair)
+            )
+            if inside.any():
+                inside[inside] = shapely.dwithin(geo[inside], self.domain.polygon, hair)
             if inside.any():
                 s2, d2 = self._tree.query(geo[inside], predicate="dwithin", distance=hair)
                 got = np.full(int(inside.sum()), np.iinfo(np.int64).max, dtype=np.int64)
@@ -395,15 +405,22 @@ class Partition:
         """
         if self.patterns.shape[1] == 0:  # no hidden neuron: one region, the plane
             return np.zeros(len(pts), dtype=np.int64)
-        if hasattr(self.network, "split_values"):  # a stage program: split-function signs
-            zs, scales = self.network.split_values(pts)
-        else:
-            zs = self.network.preactivations(pts)
-            scales = []
-            a, inherited = np.abs(pts), np.zeros_like(pts)
-            for (w, b), z in zip(self.network.hidden, zs, strict=True):  # as verify's scales
-                scales.append((a + inherited) @ np.abs(w).T + np.abs(b))
-                a, inherited = np.maximum(z, 0.0), scales[-1]
+        with np.errstate(over="ignore", invalid="ignore"):
+            if hasattr(self.network, "split_values"):  # a stage program: split-function signs
+                zs, scales = self.network.split_values(pts)
+            else:
+                zs = self.network.preactivations(pts)
+                scales = []
+                a, inherited = np.abs(pts), np.zeros_like(pts)
+                for (w, b), z in zip(self.network.hidden, zs, strict=True):  # as verify's
+                    scales.append((a + inherited) @ np.abs(w).T + np.abs(b))
+                    a, inherited = np.maximum(z, 0.0), scales[-1]
+        if not all(np.isfinite(z).all() for z in [*zs, *scales]):
+            big = float(np.abs(pts).max())
+            raise InputDimensionError(
+                f"points as far out as {big:.3g} overflow the network's float64 forward pass, "
+                "so their activation patterns are unknown; locate points nearer the origin"
+            )
         pat = np.concatenate([z > 0 for z in zs], axis=1)
         amb = np.concatenate(
             [np.abs(z) <= PATTERN_RTOL * sc for z, sc in zip(zs, scales, strict=True)], axis=1
@@ -981,6 +998,38 @@ def _value_terms(network: Any, pts: np.ndarray, patterns: np.ndarray) -> np.ndar
     w, b = network.output
     out: np.ndarray = a @ np.abs(w).T + np.abs(b)
     return out
+
+
+def _check_parts(
+    network: Any, domain: Any, patterns: Any, mesh: Any, polygons: Any
+) -> None:
+    """Refuse the parts of a :class:`Partition` built by hand that do not fit together."""
+    from .stages import PlaneModel
+
+    if not isinstance(network, (Network, PlaneModel)):
+        raise ArgumentTypeError(
+            f"Partition(network=...) must be a regions.Network, got {type(network).__name__}; "
+            "partitions come from regions.linear_regions"
+        )
+    if not isinstance(domain, Domain):
+        raise ArgumentTypeError(
+            f"Partition(domain=...) must be a regions Domain (regions.domain.as_domain), got "
+            f"{type(domain).__name__}"
+        )
+    pat = np.asarray(patterns)
+    if pat.ndim != 2 or pat.shape[1] != network.n_neurons:
+        raise ShapeMismatchError(
+            f"Partition(patterns=...) must be (R, {network.n_neurons}), one column per hidden "
+            f"neuron, got shape {pat.shape}"
+        )
+    if mesh is not None and mesh.n_faces != pat.shape[0]:
+        raise ShapeMismatchError(
+            f"the mesh has {mesh.n_faces} faces for {pat.shape[0]} patterns"
+        )
+    if polygons is not None and len(polygons) != pat.shape[0]:
+        raise ShapeMismatchError(
+            f"{len(polygons)} polygons for {pat.shape[0]} patterns"
+        )
 
 
 #: ``Partition.jacobians`` walks the first layer's faces (:mod:`regions._walkmaps`) from

@@ -36,7 +36,7 @@ import numpy as np
 from ._validate import check_flag
 from ._validate import check_rtol as _check_rtol
 from .domain import DEFAULT_BBOX, as_domain
-from .errors import ArgumentTypeError, DomainError, ParameterError
+from .errors import ArgumentTypeError, DomainError, ParameterError, ShapeMismatchError
 from .network import Network, cpu_float64_copy, unwrap_model
 from .tolerance import RASTER_RTOL, SHAPE_RTOL
 
@@ -91,6 +91,44 @@ class GradientRaster:
     ys: np.ndarray
     bbox: tuple[float, float, float, float]
     output: int = 0
+
+    def __post_init__(self) -> None:
+        """Check the arrays' shapes, the box and the output (a raster built by hand too).
+
+        Raises
+        ------
+        ArgumentTypeError
+            If an image is not a 2-D float array, or ``output`` not an integer.
+        ShapeMismatchError
+            If the images, ``xs`` and ``ys`` do not agree in shape.
+        DomainError
+            If ``bbox`` is not four finite numbers with ``xmin < xmax``, ``ymin < ymax``.
+        """
+        for name in ("image", "dx", "dy"):
+            a = getattr(self, name)
+            if not isinstance(a, np.ndarray) or a.ndim != 2 or a.dtype.kind != "f":
+                raise ArgumentTypeError(
+                    f"GradientRaster.{name} must be a 2-D float array, got "
+                    f"{type(a).__name__} {getattr(a, 'shape', '')}"
+                )
+        h, w = self.image.shape
+        if self.dx.shape != (h, w) or self.dy.shape != (h, w):
+            raise ShapeMismatchError(
+                f"GradientRaster: image, dx and dy must have one shape, got {self.image.shape}, "
+                f"{self.dx.shape} and {self.dy.shape}"
+            )
+        if np.shape(self.xs) != (w,) or np.shape(self.ys) != (h,):
+            raise ShapeMismatchError(
+                f"GradientRaster: xs must have the image's {w} columns and ys its {h} rows, "
+                f"got {np.shape(self.xs)} and {np.shape(self.ys)}"
+            )
+        _check_box(self.bbox)
+        if isinstance(self.output, (bool, np.bool_)) or not isinstance(
+            self.output, (int, np.integer)
+        ) or self.output < 0:
+            raise ArgumentTypeError(
+                f"GradientRaster.output must be a non-negative integer, got {self.output!r}"
+            )
 
     @property
     def extent(self) -> tuple[float, float, float, float]:
@@ -490,9 +528,11 @@ class RasterReport:
     components : (H, W) int64 array
         Raster component of each pixel (-1 where dropped).
     missed : (K,) int64 array
-        Exact regions that contain no pixel centre.
+        Exact regions that meet the raster's box in positive area but contain
+        no pixel centre (regions outside the box are out of view, not missed).
     missed_areas : (K,) float64 array
-        Their areas (all positive).
+        Their areas inside the raster's box (all positive; finite, also for
+        the unbounded regions of the whole plane).
     unresolved : (U,) int64 array
         Exact regions that hold pixel centres but no checked pixel of any
         component: the raster sees them only as boundary mixture.
@@ -653,8 +693,17 @@ def compare_raster(
     # coverage
     present = np.zeros(n_reg, dtype=bool)
     present[regions[regions >= 0]] = True
-    missed = np.flatnonzero(~present)
-    missed_areas = np.asarray(partition.areas, dtype=np.float64)[missed]
+    # missed: regions meeting the raster's box in positive area (their part inside it) with
+    # no pixel centre; a region outside the box (or an unbounded one's far part) is not
+    import shapely
+
+    cand = np.flatnonzero(~present)
+    view = shapely.box(*raster.bbox)
+    inner = np.asarray(
+        shapely.area(shapely.intersection(partition.polygons[cand], view)), dtype=np.float64
+    )
+    missed = cand[inner > 0]
+    missed_areas = inner[inner > 0]
     components, n_comp = raster_components(raster, rtol)
     both = single & (components >= 0)
     pairs = np.unique(np.column_stack([components[both], regions[both]]), axis=0)

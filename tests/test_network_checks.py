@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 import regions
+from regions.course import mlp
 from regions.errors import (
     ArgumentTypeError,
     DomainError,
@@ -170,3 +171,76 @@ def test_masked_bbox() -> None:
     assert regions.count_regions(_mlp(), clear, progress=False) == regions.count_regions(
         _mlp(), (-1.0, -1.0, 1.0, 1.0), progress=False
     )
+
+
+def _small_partitions() -> tuple[Any, Any]:
+    net = mlp([2, 8, 1], 0)
+    box = regions.linear_regions(net, (-5, -5, 5, 5), progress=False)
+    plane = regions.linear_regions(net, None, progress=False)
+    return box, plane
+
+
+def test_locate_far_points_raise_no_warning() -> None:
+    # GEOS squared the distance of a point at 1e155 (an overflow RuntimeWarning)
+    box, plane = _small_partitions()
+    assert box.locate([[1e155, 0.0]]).tolist() == [-1]
+    assert plane.locate([[1e160, 0.0]])[0] >= 0
+    with pytest.raises(ArgumentTypeError, match="too large for float64"):
+        box.locate([[10**400, 0]])
+
+
+def test_locate_beyond_the_forward_pass() -> None:
+    w = np.array([[1e200, 0.0], [0.0, 1.0]])
+    net = regions.Network.from_arrays([(w, np.zeros(2))], (np.ones((1, 2)), np.zeros(1)))
+    plane = regions.linear_regions(net, None, progress=False)
+    with pytest.raises(InputDimensionError, match="overflow the network's float64 forward"):
+        plane.locate([[1e200, 1.0]])
+
+
+def test_repr_of_a_tiny_box() -> None:
+    p = regions.linear_regions(mlp([2, 8, 1], 0), (0, 0, 1e-7, 1e-7))
+    assert "over (0.0, 0.0, 1e-07, 1e-07)" in repr(p)
+
+
+def test_raster_coverage_counts_what_the_raster_can_see() -> None:
+    box, plane = _small_partitions()
+    rep = plane.compare_raster(50)
+    assert np.isfinite(rep.missed_areas).all()  # unbounded regions: their part in view
+    net = box.network.module
+    sub = regions.gradient_raster(net, (0, 0, 5, 5), resolution=50)
+    rep = regions.compare_raster(box, sub)
+    # every missed region meets the raster's box; the regions outside it are not missed
+    view = shapely.box(0, 0, 5, 5)
+    inside = np.asarray(shapely.area(shapely.intersection(box.polygons, view))) > 0
+    assert set(rep.missed.tolist()) <= set(np.flatnonzero(inside).tolist())
+    assert (~inside).any()  # some regions lie outside the view and were not counted
+
+
+def test_gradient_raster_built_by_hand() -> None:
+    from regions.raster import GradientRaster
+
+    z = np.zeros((4, 5))
+    xs, ys = np.linspace(0, 1, 5), np.linspace(0, 1, 4)
+    GradientRaster(z, z, z, xs, ys, (0.0, 0.0, 1.0, 1.0))  # a consistent one is fine
+    with pytest.raises(ShapeMismatchError, match="one shape"):
+        GradientRaster(z, z[:3], z, xs, ys, (0.0, 0.0, 1.0, 1.0))
+    with pytest.raises(ShapeMismatchError, match="xs must have"):
+        GradientRaster(z, z, z, xs[:4], ys, (0.0, 0.0, 1.0, 1.0))
+    with pytest.raises(ArgumentTypeError, match="2-D float array"):
+        GradientRaster(np.zeros(5), z, z, xs, ys, (0.0, 0.0, 1.0, 1.0))
+    with pytest.raises(ArgumentTypeError, match="output must be a non-negative integer"):
+        GradientRaster(z, z, z, xs, ys, (0.0, 0.0, 1.0, 1.0), output="x")  # type: ignore[arg-type]
+    with pytest.raises(DomainError):
+        GradientRaster(z, z, z, xs, ys, None)  # type: ignore[arg-type]
+
+
+def test_partition_built_by_hand() -> None:
+    box, _ = _small_partitions()
+    with pytest.raises(ArgumentTypeError, match="network"):
+        regions.Partition(None, None, [[True]], [1], polygons=box.polygons)
+    with pytest.raises(ShapeMismatchError, match="polygons for 3 patterns"):
+        regions.Partition(
+            box.network, box.domain, box.patterns[:3], [3], polygons=box.polygons
+        )
+    with pytest.raises(ShapeMismatchError, match=r"\(R, 8\)"):
+        regions.Partition(box.network, box.domain, box.patterns[:, :3], [3], polygons=box.polygons)

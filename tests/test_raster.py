@@ -142,7 +142,8 @@ def test_compare_course_models(factory: object) -> None:
     all_r = np.sort(np.concatenate([rep.missed, rep.unresolved, seen]))
     np.testing.assert_array_equal(all_r, np.arange(len(p)))
     assert (rep.missed_areas > 0).all()
-    np.testing.assert_array_equal(rep.missed_areas, p.areas[rep.missed])
+    # the raster's box is the domain: a missed region's area inside it is its whole area
+    np.testing.assert_allclose(rep.missed_areas, p.areas[rep.missed], rtol=1e-12, atol=0)
     assert "gradient mismatches: 0" in rep.summary()
 
 
