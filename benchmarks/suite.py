@@ -109,6 +109,35 @@ def _name(widths: tuple[int, ...]) -> str:
     return "-".join(map(str, widths))
 
 
+def out_problem(out: pathlib.Path) -> str | None:
+    """Why the table cannot be written to ``out`` (a phrase), or None if it can.
+
+    Checked before the suite's minutes of work: ``out`` must not be a
+    directory, and its directory must exist, be a directory and take new
+    files (tried with a temporary file: permission bits do not tell, e.g. for
+    root or under ``/proc``).
+    """
+    if "\x00" in str(out):
+        return "the path contains a NUL byte"
+    try:
+        if out.is_dir():
+            return "is a directory; give a file name such as suite.md"
+        parent = out.parent
+        if not parent.is_dir():
+            for above in (parent, *parent.parents):
+                if above.exists():
+                    if not above.is_dir():
+                        return f"{str(above)!r} is a file, not a directory"
+                    break
+            return f"directory {str(parent)!r} does not exist"
+        fd, name = tempfile.mkstemp(prefix=".suite-write-check-", dir=parent)
+    except OSError as exc:
+        return f"cannot create files in directory {str(out.parent)!r} ({exc.strerror or exc})"
+    os.close(fd)
+    os.unlink(name)
+    return None
+
+
 # --------------------------------------------------------------------------- child
 
 
@@ -279,8 +308,9 @@ def main() -> None:
     out: pathlib.Path | None = args.out
     if out is None and not args.quick:
         out = HERE / "results" / "suite.md"
-    if out is not None and (out.is_dir() or not out.parent.is_dir()):
-        ap.error(f"--out {out}: give a file in a directory that exists")
+    problem = out_problem(out) if out is not None else None
+    if problem is not None:  # before the work, not after it
+        ap.error(f"--out {out}: {problem}")
 
     from _machine import describe
 
@@ -358,13 +388,16 @@ def main() -> None:
         f"{floor.get('peak_mb', float('nan')):.0f} MB). Ratio = median s / regioncam's "
         "median s in the same run.\n\n" + "\n".join(lines) + "\n"
     )
-    if out.exists():
-        # keep hand-written sections (headings after the table) across reruns
-        old = out.read_text()
-        cut = old.find("\n## ")
-        if cut >= 0:
-            text += old[cut:]
-    out.write_text(text)
+    try:
+        if out.exists():
+            # keep hand-written sections (headings after the table) across reruns
+            old = out.read_text()
+            cut = old.find("\n## ")
+            if cut >= 0:
+                text += old[cut:]
+        out.write_text(text)
+    except OSError as exc:  # the table was printed above
+        sys.exit(f"suite.py: error: --out {out}: cannot write the table ({exc.strerror or exc})")
     print(f"wrote {out}")
 
 

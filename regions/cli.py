@@ -58,19 +58,39 @@ def _pyplot() -> Any:
     return plt
 
 
-def _output_path(value: str, formats: tuple[str, ...], what: str) -> pathlib.Path:
-    """Check an output file's suffix and that its directory exists."""
+def _output_path(
+    value: str, formats: tuple[str, ...], what: str, option: str = "-o"
+) -> pathlib.Path:
+    """Check an output file's suffix, and that it can be written, before any work.
+
+    Its directory must exist, be a directory and take new files (tried with
+    a temporary file); ``formats`` empty: any suffix.
+    """
+    from .export import _file_problem
+
     out = pathlib.Path(value)
-    if out.suffix.lower() not in formats:
+    if formats and out.suffix.lower() not in formats:
         raise CommandError(
-            f"-o {value}: unknown {what} format {out.suffix or '(no suffix)'!r}; "
+            f"{option} {value}: unknown {what} format {out.suffix or '(no suffix)'!r}; "
             f"use one of {', '.join(formats)}"
         )
-    if not out.parent.is_dir():
-        raise CommandError(f"-o {value}: directory {str(out.parent)!r} does not exist")
-    if out.is_dir():
-        raise CommandError(f"-o {value}: is a directory; give a file name inside it")
+    problem = _file_problem(out, f"regions{formats[0] if formats else '.md'}")
+    if problem is not None:
+        raise CommandError(f"{option} {value}: {problem}")
     return out
+
+
+def _output_dir(value: Any) -> pathlib.Path:
+    """Check that ``regions demo -o DIR`` can make ``DIR`` (or it exists) and write in it."""
+    from .export import _dir_problem, _exists
+
+    directory = pathlib.Path(value)
+    if _exists(directory) and not directory.is_dir():
+        raise CommandError(f"-o {value}: is a file; the demo writes its figures to a directory")
+    problem = _dir_problem(directory, create=True)
+    if problem is not None:
+        raise CommandError(f"-o {value}: {problem}")
+    return directory
 
 
 # --------------------------------------------------------------------------- demo
@@ -96,6 +116,12 @@ def demo(out: TextIO | None = None, outdir: Any = None, resolution: int = 500) -
     -------
     int
         Exit status (0).
+
+    Raises
+    ------
+    CommandError
+        If ``outdir`` is a file, or cannot be created or written to (checked
+        before any work).
     """
     from .course import SEED, deep_model, shallow_model
     from .engine import linear_regions
@@ -106,8 +132,7 @@ def demo(out: TextIO | None = None, outdir: Any = None, resolution: int = 500) -
     def say(*args: object) -> None:
         print(*args, file=stream, flush=True)
 
-    if outdir is not None and pathlib.Path(outdir).exists() and not pathlib.Path(outdir).is_dir():
-        raise CommandError(f"-o {outdir}: is a file; the demo writes its figures to a directory")
+    directory = _output_dir(outdir) if outdir is not None else None  # before any work
     bbox = (-10.0, -10.0, 10.0, 10.0)
     say(f"regions demo: the course exercise's MLPs (torch default init, seed {SEED})")
     say(f"domain: [{bbox[0]:g}, {bbox[2]:g}] x [{bbox[1]:g}, {bbox[3]:g}]")
@@ -141,9 +166,13 @@ def demo(out: TextIO | None = None, outdir: Any = None, resolution: int = 500) -
         say(f"{name:<16}{len(w):>9}{int((~w.bounded).sum()):>11}  {where}")
         wholes.append((name, w))
 
-    directory = pathlib.Path(outdir) if outdir is not None else None
     if directory is not None:
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CommandError(
+                f"-o {outdir}: cannot create the directory ({exc.strerror or exc})"
+            ) from None
     written = []
     for name, p in parts:
         raster = gradient_raster(p.network, p.domain.bounds, resolution)
@@ -583,7 +612,12 @@ def plot(args: argparse.Namespace) -> int:
                 im.axes.set_title(
                     f"numpy.gradient ∂f/∂{name}, {args.resolution} x {args.resolution}"
                 )
-        fig.savefig(out, dpi=args.dpi, bbox_inches="tight")
+        try:
+            fig.savefig(out, dpi=args.dpi, bbox_inches="tight")
+        except OSError as exc:
+            raise CommandError(
+                f"-o {args.output}: cannot write the figure ({exc.strerror or exc})"
+            ) from None
     finally:
         plt.close(fig)
     print(f"{len(p)} regions; wrote {out}")
@@ -651,6 +685,8 @@ def bench(args: argparse.Namespace) -> int:
     import importlib.util
     import subprocess
 
+    if getattr(args, "out", None) is not None:  # before the suite's minutes of work
+        _output_path(str(args.out), (), "table", option="--out")
     suite = bench_suite_path()
     if not suite.is_file():
         raise CommandError(

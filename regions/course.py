@@ -7,12 +7,81 @@ Exercise 3 builds a shallow 2-20-1 and a deep 2-5-5-5-5-1 regression MLP with
 from __future__ import annotations
 
 import itertools
+import operator
+from collections.abc import Iterable, Mapping, Sized
 from typing import Any
 
-__all__ = ["mlp", "shallow_model", "deep_model", "SEED"]
+from .errors import ArgumentTypeError, ParameterError
+
+__all__ = ["mlp", "shallow_model", "deep_model", "SEED", "MAX_PARAMETERS", "MAX_SEED"]
 
 #: The seed used for the course models in the demo, the examples and the README.
 SEED: int = 0
+#: The most parameters (weights and biases) :func:`mlp` builds: 10**8 float32 numbers
+#: are 400 MB; far larger widths would exhaust memory (or hang) while allocating.
+MAX_PARAMETERS: int = 10**8
+#: The largest ``seed`` :func:`mlp` takes (seeds are non-negative 64-bit signed integers).
+MAX_SEED: int = 2**63 - 1
+
+
+def _is_bool(value: Any) -> bool:
+    """True for ``bool`` and ``numpy.bool_`` (which are not layer widths or seeds)."""
+    return isinstance(value, bool) or type(value).__name__ == "bool_"
+
+
+def _check_widths(widths: Any) -> list[int]:
+    """``widths`` as a list of at least two positive ints, within :data:`MAX_PARAMETERS`."""
+    if isinstance(widths, (str, bytes, Mapping)) or not isinstance(widths, Iterable):
+        raise ArgumentTypeError(
+            "widths must be a sequence of int layer widths such as (2, 20, 1), got "
+            f"{type(widths).__name__} {widths!r}"
+        )
+    if isinstance(widths, Sized) and len(widths) > MAX_PARAMETERS // 2 + 1:
+        # every layer has at least two parameters (a weight and a bias)
+        raise ParameterError(
+            f"widths has {len(widths)} entries: more than MAX_PARAMETERS = {MAX_PARAMETERS} "
+            "parameters"
+        )
+    items = list(widths)
+    out = []
+    for i, w in enumerate(items):
+        try:
+            if _is_bool(w):
+                raise TypeError
+            n = operator.index(w)
+        except TypeError:
+            raise ArgumentTypeError(
+                f"widths[{i}] must be an int, got {type(w).__name__} {w!r} (widths={items!r})"
+            ) from None
+        if n < 1:
+            raise ParameterError(f"widths[{i}] must be >= 1, got {n} (widths={items!r})")
+        out.append(n)
+    if len(out) < 2:
+        raise ParameterError(
+            f"widths must hold at least two widths (input and output), got {items!r}"
+        )
+    n_params = sum(a * b + b for a, b in itertools.pairwise(out))
+    if n_params > MAX_PARAMETERS:
+        raise ParameterError(
+            f"widths={out!r} gives {n_params} parameters, more than MAX_PARAMETERS = "
+            f"{MAX_PARAMETERS}"
+        )
+    return out
+
+
+def _check_seed(seed: Any) -> int:
+    """``seed`` as an int from 0 to :data:`MAX_SEED`."""
+    try:
+        if _is_bool(seed):
+            raise TypeError
+        s = operator.index(seed)
+    except TypeError:
+        raise ArgumentTypeError(
+            f"seed must be an int, got {type(seed).__name__} {seed!r}"
+        ) from None
+    if not 0 <= s <= MAX_SEED:
+        raise ParameterError(f"seed must be an int from 0 to 2**63 - 1, got {s}")
+    return s
 
 
 def mlp(widths: tuple[int, ...] | list[int], seed: int = SEED) -> Any:
@@ -22,14 +91,26 @@ def mlp(widths: tuple[int, ...] | list[int], seed: int = SEED) -> Any:
     ----------
     widths : sequence of int
         Layer widths from input to output, e.g. ``(2, 20, 1)``.
+        At least two positive integers; the input width may be anything
+        (:func:`regions.linear_regions` needs 2, or a ``plane``). At most
+        :data:`MAX_PARAMETERS` weights and biases in all.
     seed : int
         Seed of a local ``torch.Generator`` used for the initialisation (the
-        global torch RNG is left untouched).
+        global torch RNG is left untouched), from 0 to :data:`MAX_SEED`.
 
     Returns
     -------
     torch.nn.Sequential
         In eval mode.
+
+    Raises
+    ------
+    ArgumentTypeError
+        If ``widths`` is not a sequence of ints, or ``seed`` not an int (a
+        bool is neither).
+    ParameterError
+        If ``widths`` has fewer than two entries, an entry below 1 or more than
+        :data:`MAX_PARAMETERS` parameters, or ``seed`` is out of range.
 
     Examples
     --------
@@ -39,10 +120,12 @@ def mlp(widths: tuple[int, ...] | list[int], seed: int = SEED) -> Any:
     >>> sum(p.numel() for p in mlp((2, 5, 5, 5, 5, 1)).parameters())
     111
     """
+    widths = _check_widths(widths)
+    seed = _check_seed(seed)
     import torch
     from torch import nn
 
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = torch.Generator().manual_seed(seed)
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(itertools.pairwise(widths)):
         lin = nn.Linear(a, b)

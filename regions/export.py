@@ -16,6 +16,7 @@ import itertools
 import json
 import os
 import pathlib
+import tempfile
 from typing import Any
 
 import numpy as np
@@ -35,11 +36,72 @@ def _check_partition(partition: Any) -> Any:
     return partition
 
 
+def _exists(path: pathlib.Path) -> bool:
+    """``path.exists()``, False where it cannot be looked at (no permission, ...)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _unwritable(directory: pathlib.Path) -> str | None:
+    """Why no file can be created in the existing ``directory`` (the OS's words), or None.
+
+    Tried for real (a temporary file is created and removed): permission
+    bits do not tell, e.g. for root, a read-only mount or ``/proc``.
+    """
+    try:
+        fd, name = tempfile.mkstemp(prefix=".regions-write-check-", dir=directory)
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    os.close(fd)
+    try:
+        os.unlink(name)
+    except OSError:  # pragma: no cover - created a moment ago
+        pass
+    return None
+
+
+def _dir_problem(directory: pathlib.Path, *, create: bool = False) -> str | None:
+    """Why files cannot be written into ``directory`` (a phrase), or None.
+
+    With ``create`` the directory may be missing, if its nearest existing
+    ancestor is a directory new folders can be made in.
+    """
+    if "\x00" in str(directory):
+        return "the path contains a NUL byte"
+    for existing in (directory, *directory.parents):
+        if _exists(existing):
+            break
+    else:  # pragma: no cover - a relative path's "." exists
+        existing = pathlib.Path(".")
+    if not existing.is_dir():
+        return f"{str(existing)!r} is a file, not a directory"
+    if existing != directory and not create:
+        return (
+            f"directory {str(directory)!r} does not exist; create it first (it is not "
+            "created for you)"
+        )
+    reason = _unwritable(existing)
+    if reason is not None:
+        return f"cannot create files in directory {str(existing)!r} ({reason})"
+    return None
+
+
+def _file_problem(out: pathlib.Path, example: str) -> str | None:
+    """Why the file ``out`` cannot be written (a phrase), or None; ``example`` a file name."""
+    if "\x00" in str(out):
+        return "the path contains a NUL byte"
+    if out.is_dir():
+        return f"it is a directory; give a file name such as {str(out / example)!r}"
+    return _dir_problem(out.parent)
+
+
 def _output_file(path: Any, example: str) -> pathlib.Path:
     """``path`` as a file to write: a str or path-like in a directory that exists.
 
     A missing directory is refused rather than created, as the command line's
-    ``-o`` refuses it.
+    ``-o`` refuses it; so is a directory in which no file can be created.
     """
     if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
         raise ArgumentTypeError(
@@ -51,17 +113,16 @@ def _output_file(path: Any, example: str) -> pathlib.Path:
         raise ArgumentTypeError(
             f"path must be a str or path-like file name, got {type(path).__name__}"
         ) from None
-    if out.is_dir():
-        raise ParameterError(
-            f"path {str(out)!r} is a directory; give a file name such as "
-            f"{str(out / example)!r}"
-        )
-    if not out.parent.is_dir():
-        raise ParameterError(
-            f"path {str(out)!r}: directory {str(out.parent)!r} does not exist; create it "
-            "first (it is not created for you)"
-        )
+    problem = _file_problem(out, example)
+    if problem is not None:
+        raise ParameterError(f"path {str(out)!r}: {problem}")
     return out
+
+
+def _write_failed(out: pathlib.Path, exc: OSError) -> ParameterError:
+    """The error for a write to ``out`` that the OS refused."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return ParameterError(f"path {str(out)!r}: cannot write the file ({reason})")
 
 
 def last_split_layer(partition: Any) -> np.ndarray:
@@ -261,13 +322,17 @@ def write_geojson(partition: Any, path: Any) -> pathlib.Path:
     ArgumentTypeError
         If ``partition`` is not a Partition or ``path`` not a str or path-like.
     ParameterError
-        If ``path`` is a directory or its directory does not exist.
+        If ``path`` is a directory, its directory does not exist or takes no
+        new files, or the write fails (the path and the OS's reason named).
     """
     p = _check_partition(partition)
     out = _output_file(path, "regions.geojson")
     data = to_geojson(p)
-    with out.open("w", encoding="utf-8") as f:
-        json.dump(data, f, allow_nan=False)
+    try:
+        with out.open("w", encoding="utf-8") as f:
+            json.dump(data, f, allow_nan=False)
+    except OSError as exc:
+        raise _write_failed(out, exc) from exc
     return out
 
 
@@ -299,7 +364,8 @@ def save_npz(partition: Any, path: Any) -> pathlib.Path:
     ArgumentTypeError
         If ``partition`` is not a Partition or ``path`` not a str or path-like.
     ParameterError
-        If ``path`` is a directory or its directory does not exist.
+        If ``path`` is a directory, its directory does not exist or takes no
+        new files, or the write fails (the path and the OS's reason named).
 
     Notes
     -----
@@ -345,8 +411,7 @@ def save_npz(partition: Any, path: Any) -> pathlib.Path:
     keep = np.ones(len(coords), dtype=bool)
     keep[ring_off[1:] - 1] = False
     vertices = np.asarray(coords, dtype=np.float64)[keep]
-    np.savez_compressed(
-        out,
+    arrays = dict(
         vertices=vertices,
         ring_ptr=ring_off - np.arange(len(ring_off), dtype=np.int64),
         region_ptr=np.asarray(poly_off, dtype=np.int64),
@@ -361,4 +426,8 @@ def save_npz(partition: Any, path: Any) -> pathlib.Path:
         bounded=np.asarray(p.bounded, dtype=bool),
         whole_plane=np.asarray(bool(getattr(p, "whole_plane", False))),
     )
+    try:
+        np.savez_compressed(out, **arrays)
+    except OSError as exc:
+        raise _write_failed(out, exc) from exc
     return out

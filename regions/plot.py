@@ -190,6 +190,12 @@ VIEWS: tuple[str, ...] = ("box", "disk")
 _DISK_SAMPLES = 32
 #: Mapped radius of a ray's last sample before its point at infinity.
 _DISK_RIM = 0.995
+#: The smallest and largest ``scale`` of the disk view: the ray samples run out to
+#: ``scale * (_DISK_RIM / (1 - _DISK_RIM)) ** (1 / power)``, whose square must stay finite.
+MIN_DISK_SCALE = 1e-100
+MAX_DISK_SCALE = 1e100
+#: Distances beyond this are not sampled (their square would overflow float64).
+_DISK_MAX_RADIUS = 1e150
 
 
 def disk_map(xy: Any, scale: float, power: float = 1.0) -> np.ndarray:
@@ -225,11 +231,13 @@ def disk_map(xy: Any, scale: float, power: float = 1.0) -> np.ndarray:
     """
     p = np.asarray(xy, dtype=np.float64)
     r = np.hypot(p[:, 0], p[:, 1])
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
         q = (r / scale) ** power
         rho = np.where(np.isinf(q), 1.0, q / (1.0 + q))
-        f = np.where(r > 0, rho / r, 0.0)
-    return np.asarray(p * f[:, None])
+        # the direction first, then the mapped radius: rho / r overflows for a tiny r
+        unit = np.where(r[:, None] > 0, p / np.where(r > 0, r, 1.0)[:, None], 0.0)
+        out = unit * rho[:, None]
+    return np.asarray(out)
 
 
 def _disk_view(mesh: Any) -> tuple[float, float]:
@@ -295,7 +303,9 @@ def _disk_slots(mesh: Any, scale: float, power: float) -> tuple[np.ndarray, int]
         rho0 = np.hypot(rho0[:, 0], rho0[:, 1])
         rho = rho0[:, None] + (_DISK_RIM - rho0[:, None]) * (np.arange(k) / (k - 1))[None, :]
         rho = np.clip(rho, rho0[:, None], _DISK_RIM)
-        r = scale * (rho / (1.0 - rho)) ** (1.0 / power)
+        with np.errstate(over="ignore"):  # far beyond any vertex: capped below
+            r = scale * (rho / (1.0 - rho)) ** (1.0 / power)
+        r = np.minimum(r, _DISK_MAX_RADIUS)
         ud = np.einsum("ij,ij->i", u, d)[:, None]
         uu = np.einsum("ij,ij->i", u, u)[:, None]
         tail = -ud + np.sqrt(np.maximum(ud * ud - uu + r * r, 0.0))
@@ -372,7 +382,7 @@ def _disk_frame(ax: Any, scale: float, power: float, extent: Any) -> None:
     th = np.linspace(0.0, 2 * np.pi, 361)
     ring = np.stack([np.cos(th), np.sin(th)], axis=1)
     e0 = int(np.floor(np.log10(scale)))
-    radii = 10.0 ** np.arange(e0 - 40, e0 + 41)
+    radii = 10.0 ** np.arange(max(e0 - 40, -300), min(e0 + 41, 301))
     x = disk_map(np.stack([radii, np.zeros_like(radii)], axis=1), scale, power)[:, 0]
     keep = (x > 0.08) & (x < 0.93)
     last = -1.0
@@ -407,6 +417,39 @@ def _new_axes(n: int, size: float = 4.0) -> Any:
 
     _, axes = plt.subplots(1, n, figsize=(size * n, size), squeeze=False, layout="constrained")
     return list(axes[0])
+
+
+def _axes_list(axes: Any, n: int, what: str) -> list[Any]:
+    """The ``axes`` argument as a list of ``n`` matplotlib Axes, checked; ``what`` names them.
+
+    A single Axes is taken where ``n == 1``; a (nested) array of Axes, as
+    :func:`matplotlib.pyplot.subplots` returns, is flattened.
+    """
+    need = (
+        f"a sequence of {n} matplotlib Axes ({what})"
+        if n != 1
+        else f"a matplotlib Axes or a sequence of one ({what})"
+    )
+    if hasattr(axes, "add_collection"):  # a single Axes
+        if n == 1:
+            return [axes]
+        raise ParameterError(
+            f"axes must be {need}, got a single {type(axes).__name__}"
+        )
+    if isinstance(axes, (str, bytes)) or not hasattr(axes, "__iter__"):
+        raise ArgumentTypeError(
+            f"axes must be {need}, got {type(axes).__name__} {axes!r}"
+        )
+    kind = type(axes).__name__
+    items = list(np.ravel(np.asarray(axes, dtype=object)) if isinstance(axes, np.ndarray) else axes)
+    if len(items) != n:
+        raise ParameterError(f"axes must be {need}, got a {kind} of {len(items)}")
+    for i, ax in enumerate(items):
+        if not hasattr(ax, "add_collection"):
+            raise ArgumentTypeError(
+                f"axes[{i}] must be a matplotlib Axes, got {type(ax).__name__}"
+            )
+    return items
 
 
 def _check_color(name: str, value: Any, *, face: bool = False) -> None:
@@ -510,6 +553,11 @@ def _disk_scale(mesh: Any, scale: Any) -> tuple[float, float]:
         or not (np.isfinite(scale) and scale > 0)
     ):
         raise ParameterError(f"scale must be a positive number, got {scale!r}")
+    if not MIN_DISK_SCALE <= float(scale) <= MAX_DISK_SCALE:  # float: no float32 cast of 1e100
+        raise ParameterError(
+            f"scale must be from {MIN_DISK_SCALE:g} to {MAX_DISK_SCALE:g} (the disk view's "
+            f"distance drawn at radius 0.5), got {scale!r}"
+        )
     return float(scale), power
 
 
@@ -593,9 +641,10 @@ def plot_partition(
         the disk: many decades in one picture). Dotted circles mark radii
         10^k (labelled below the centre), the dashed curve the extent.
     scale : float, optional
-        The disk view's distance drawn at radius 0.5; default the geometric
-        mean of the finite vertices' nearest and farthest distance from the
-        origin.
+        The disk view's distance drawn at radius 0.5, from
+        :data:`MIN_DISK_SCALE` (1e-100) to :data:`MAX_DISK_SCALE` (1e100);
+        default the geometric mean of the finite vertices' nearest and
+        farthest distance from the origin.
 
     Returns
     -------
@@ -777,7 +826,8 @@ def plot_gradient_raster(
     raster : GradientRaster
         From :func:`regions.raster.gradient_raster` (or :func:`exact_gradient_image`).
     axes : sequence of two matplotlib Axes, optional
-        New axes side by side if None.
+        Where to draw ``dx`` and ``dy`` (a list, tuple or array of two Axes,
+        e.g. from ``plt.subplots(1, 2)``); new axes side by side if None.
     cmap : str or Colormap, default "prism"
 
     Returns
@@ -788,10 +838,11 @@ def plot_gradient_raster(
     Raises
     ------
     ArgumentTypeError
-        If ``raster`` is not a GradientRaster or an axis not a matplotlib Axes.
+        If ``raster`` is not a GradientRaster, or ``axes`` not a sequence of
+        matplotlib Axes.
     ParameterError
         If ``cmap`` is not a colormap (or the name of one), or ``axes`` does
-        not hold two Axes.
+        not hold two Axes (a single Axes included).
 
     Examples
     --------
@@ -808,17 +859,7 @@ def plot_gradient_raster(
     if not isinstance(raster, GradientRaster):
         raise ArgumentTypeError(f"raster must be a GradientRaster, got {type(raster).__name__}")
     _check_style(cmap=cmap)
-    if axes is not None:
-        axes = list(axes)
-        if len(axes) != 2:
-            raise ParameterError(f"axes must be two matplotlib Axes, got {len(axes)}")
-        for ax in axes:
-            _check_style(ax=ax)
-    if axes is None:
-        axes = _new_axes(2)
-    axes = list(axes)
-    if len(axes) != 2:
-        raise ParameterError(f"axes must be two matplotlib Axes, got {len(axes)}")
+    axes = _new_axes(2) if axes is None else _axes_list(axes, 2, "one for dx, one for dy")
     images = []
     for ax, data, name in zip(axes, (raster.dx, raster.dy), ("x", "y"), strict=True):
         images.append(
@@ -874,8 +915,9 @@ def plot_layers(
         a model.
     bbox : (xmin, ymin, xmax, ymax), shapely Polygon or None, default (-10, -10, 10, 10)
         ``None``: the frame box of the whole plane (it holds every vertex).
-    axes : sequence of matplotlib Axes, optional
-        One per hidden layer; new axes side by side if None.
+    axes : matplotlib Axes or sequence of them, optional
+        One per hidden layer (a single Axes for a network with one hidden
+        layer); new axes side by side if None.
     color_by : {"region", "value", "dx", "dy"}, default "region"
         As :func:`plot_partition`; "value", "dx" and "dy" use the first
         neuron of that layer.
@@ -892,6 +934,8 @@ def plot_layers(
 
     Raises
     ------
+    ArgumentTypeError
+        If ``axes`` is not a matplotlib Axes or a sequence of them.
     ParameterError
         If the network has no hidden layer, ``axes`` has the wrong length, or
         ``color_by``, ``edgecolor`` or ``linewidth`` is invalid.
@@ -935,15 +979,12 @@ def plot_layers(
     n_layers = len(net.widths)
     if n_layers == 0:
         raise ParameterError("model has no hidden layer: there is nothing to refine")
+    if axes is not None:  # before computing
+        axes = _axes_list(axes, n_layers, "one per hidden layer")
     dom = as_domain(domain)
     parts = [_fast(_truncated(net, k), dom, None, False) for k in range(1, n_layers + 1)]
     if axes is None:
         axes = _new_axes(n_layers)
-    axes = list(axes)
-    if len(axes) != n_layers:
-        raise ParameterError(
-            f"axes must hold one Axes per hidden layer ({n_layers}), got {len(axes)}"
-        )
     out = []
     for k, (ax, part) in enumerate(zip(axes, parts, strict=True), start=1):
         out.append(plot_partition(part, ax, color_by, edgecolor, linewidth=linewidth))

@@ -1673,6 +1673,11 @@ class _Compiler:
                 f"the model returns {type(result).__name__}; regions needs a single tensor "
                 "that depends on the input"
             )
+        if result.size == 0:
+            raise ShapeMismatchError(
+                "the model has 0 outputs (its forward returns a tensor of per-sample shape "
+                f"{result.shape}); regions needs a model with at least one output"
+            )
         prog = Program(
             self.input_shape,
             tuple(self.stages),
