@@ -29,6 +29,18 @@ def _is_bool(value: Any) -> bool:
     return isinstance(value, bool) or type(value).__name__ == "bool_"
 
 
+def _as_int(value: Any, name: str, context: str = "") -> int:
+    """``value`` as an int (``operator.index``; bools refused), or an error naming ``name``."""
+    try:
+        if _is_bool(value):
+            raise TypeError
+        return operator.index(value)
+    except TypeError:
+        raise ArgumentTypeError(
+            f"{name} must be an int, got {type(value).__name__} {value!r}{context}"
+        ) from None
+
+
 def _check_widths(widths: Any) -> list[int]:
     """``widths`` as a list of at least two positive ints, within :data:`MAX_PARAMETERS`."""
     if isinstance(widths, (str, bytes, Mapping)) or not isinstance(widths, Iterable):
@@ -45,14 +57,7 @@ def _check_widths(widths: Any) -> list[int]:
     items = list(widths)
     out = []
     for i, w in enumerate(items):
-        try:
-            if _is_bool(w):
-                raise TypeError
-            n = operator.index(w)
-        except TypeError:
-            raise ArgumentTypeError(
-                f"widths[{i}] must be an int, got {type(w).__name__} {w!r} (widths={items!r})"
-            ) from None
+        n = _as_int(w, f"widths[{i}]", f" (widths={items!r})")
         if n < 1:
             raise ParameterError(f"widths[{i}] must be >= 1, got {n} (widths={items!r})")
         out.append(n)
@@ -71,14 +76,7 @@ def _check_widths(widths: Any) -> list[int]:
 
 def _check_seed(seed: Any) -> int:
     """``seed`` as an int from 0 to :data:`MAX_SEED`."""
-    try:
-        if _is_bool(seed):
-            raise TypeError
-        s = operator.index(seed)
-    except TypeError:
-        raise ArgumentTypeError(
-            f"seed must be an int, got {type(seed).__name__} {seed!r}"
-        ) from None
+    s = _as_int(seed, "seed")
     if not 0 <= s <= MAX_SEED:
         raise ParameterError(f"seed must be an int from 0 to 2**63 - 1, got {s}")
     return s

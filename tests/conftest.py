@@ -226,3 +226,18 @@ def build_case(name: str) -> Case:
 def degenerate_case(request: pytest.FixtureRequest) -> Case:
     """Each degenerate network of the registry, in turn."""
     return build_case(request.param)
+
+
+def load_suite(name: str = "_suite_under_test") -> Any:
+    """``benchmarks/suite.py`` as a module (skipped outside a source checkout)."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "suite.py"
+    if not path.is_file():
+        pytest.skip("benchmarks/suite.py ships with the source checkout")
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from conftest import load_suite
 
 import regions
 from regions import cli
@@ -615,14 +616,7 @@ def test_bench_passes_out_to_the_suite(tmp_path: pathlib.Path) -> None:
 
 
 def _load_suite() -> Any:
-    path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "suite.py"
-    if not path.is_file():
-        pytest.skip("benchmarks/suite.py ships with the source checkout")
-    spec = importlib.util.spec_from_file_location("_suite_under_test", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_suite()
 
 
 @pytest.mark.parametrize("out", [None, "quick.md"])

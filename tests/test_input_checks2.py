@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import pathlib
 import re
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from conftest import load_suite
 
 import regions
 from regions import cli
@@ -184,13 +184,7 @@ def test_cli_output_checked_before_the_work(
 
 
 def test_suite_out_problem(tmp_path: pathlib.Path, unwritable: pathlib.Path) -> None:
-    path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "suite.py"
-    if not path.is_file():
-        pytest.skip("benchmarks/suite.py ships with the source checkout")
-    spec = importlib.util.spec_from_file_location("_suite_paths_under_test", path)
-    assert spec is not None and spec.loader is not None
-    suite = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(suite)
+    suite = load_suite("_suite_paths_under_test")
     assert suite.out_problem(tmp_path / "q.md") is None
     assert "is a file, not a directory" in suite.out_problem(unwritable / "q.md")
     assert "does not exist" in suite.out_problem(tmp_path / "missing" / "q.md")
